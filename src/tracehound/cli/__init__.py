@@ -1,0 +1,71 @@
+"""Command line: `tracehound <command>`. Errors on bad input print one line, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from tracehound import __version__
+from tracehound.errors import TracehoundError
+
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="tracehound")
+def cli() -> None:
+    """Compromise assessment for supply-chain incidents.
+
+    \b
+    Typical flow during an incident:
+      tracehound intel extract advisory.html -o pack.json   # advisory -> indicators
+      tracehound scope inventory.csv -o scope.jsonl          # which hosts run affected versions
+      tracehound sweep --root /mnt/host1 -o host1.jsonl      # files, signatures, versions on a host
+      tracehound hunt /var/log/squid/ -o hunt.jsonl          # C2 contacts in weeks of logs
+      tracehound case init case/ && tracehound case add case/ *.jsonl
+      tracehound report case/ -o report.html                 # verdict per host
+    Without --intel, commands use the built-in 3CX pack (see 'tracehound intel list').
+    """
+
+
+def _register() -> None:
+    from tracehound.cli import case, demo, hunt, intel, sweep
+
+    cli.add_command(intel.intel)
+    cli.add_command(hunt.hunt)
+    cli.add_command(sweep.sweep)
+    cli.add_command(case.case)
+    cli.add_command(case.report)
+    cli.add_command(case.scope)
+    cli.add_command(demo.demo)
+
+
+def main(argv: list[str] | None = None) -> None:
+    _register()
+    try:
+        cli.main(args=argv, prog_name="tracehound", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("tracehound: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except TracehoundError as exc:
+        click.echo(f"tracehound: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("tracehound: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(0)
+    except Exception as exc:  # noqa: BLE001 - last line of defence: one line, not a traceback
+        if os.environ.get("TRACEHOUND_DEBUG"):
+            raise
+        click.echo(f"tracehound: internal error: {type(exc).__name__}: {exc} (TRACEHOUND_DEBUG=1 shows the traceback)",
+                   err=True)
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(0)

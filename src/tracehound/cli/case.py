@@ -1,0 +1,126 @@
+"""`tracehound case ...`, `tracehound report`, `tracehound scope`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from tracehound.cli.common import err_console, intel_option, out_console, safe
+from tracehound.errors import UsageError
+from tracehound.findings.writer import FindingWriter
+from tracehound.fsutil import atomic_write_text
+from tracehound.intel.builtin import load_intel
+from tracehound.outputs.case_store import Case
+from tracehound.outputs.report import FORMATS, render
+
+COLORS = {"compromised": "red", "suspicious": "dark_orange", "exposed": "yellow", "clean": "green", "not checked": "grey50"}
+
+
+@click.group()
+def case() -> None:
+    """Collect sweep, hunt and scope results of one investigation (SQLite)."""
+
+
+@case.command("init")
+@click.argument("directory", type=click.Path(file_okay=False))
+def init(directory: str) -> None:
+    """Create a case folder (DIRECTORY/case.sqlite)."""
+    with Case(directory, create=True):
+        pass
+    err_console.print(f"case ready in {safe(directory)}")
+
+
+@case.command("add")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def add(directory: str, files: tuple[str, ...]) -> None:
+    """Add findings (JSON Lines from sweep, hunt, scope) and hunt summaries (JSON).
+
+    Idempotent: a file already added (same content) is skipped. Each file is added in one
+    transaction, so an interrupted add leaves the case as it was before that file.
+    """
+    with Case(directory) as c:
+        for f in files:
+            status, n, skipped = c.add_file(f)
+            extra = f", {skipped} unreadable lines skipped" if skipped else ""
+            err_console.print(f"{safe(f)}: {status} ({n} records{extra})")
+
+
+@case.command("status")
+@click.argument("directory", type=click.Path(file_okay=False))
+def status(directory: str) -> None:
+    """Per-host verdicts: compromised / suspicious / exposed / clean / not checked."""
+    with Case(directory) as c:
+        hosts = c.hosts()
+    counts: dict[str, int] = {}
+    t = Table(title=f"Case {safe(directory)}")
+    for col in ("host", "verdict", "identities", "swept", "first C2 contact", "evidence"):
+        t.add_column(col, overflow="fold")
+    for h in hosts:
+        counts[h.verdict] = counts.get(h.verdict, 0) + 1
+        t.add_row(safe(h.host), f"[{COLORS.get(h.verdict, 'white')}]{h.verdict}[/]",
+                  safe(", ".join(sorted(h.identities))[:80]), "yes" if h.swept else "no", h.first_contact or "-",
+                  str(len(h.evidence)))
+    out_console.print(t)
+    out_console.print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("-o", "--output", default=None, metavar="FILE", help="Report file (default: DIRECTORY/report.FORMAT; '-' = stdout).")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True)
+def report(directory: str, output: str | None, fmt: str) -> None:
+    """Write the case report: verdicts, C2 timeline, per-host evidence and remediation.
+
+    HTML is one self-contained file (no scripts, no network requests). JSON lists every
+    host with its verdict, identities and evidence.
+
+    \b
+    Example:
+      tracehound report case/ -o report.html
+      tracehound report case/ -f json -o - | jq '.hosts[] | select(.verdict=="compromised")'
+    """
+    with Case(directory) as c:
+        text = render(c, fmt)
+    target = output or str(Path(directory) / f"report.{fmt}")
+    if target == "-":
+        click.echo(text, nl=False)
+    else:
+        atomic_write_text(Path(target), text)
+        err_console.print(f"wrote {safe(target)}")
+
+
+@click.command()
+@intel_option
+@click.argument("inventories", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", default="-", metavar="FILE", help="Exposure findings as ECS JSON Lines.")
+@click.option("--map", "mapping", multiple=True, metavar="COLUMN=HEADER",
+              help="Say which header holds host, ip, platform, product, version or aliases, e.g. host=AssetName.")
+def scope(intel: tuple[str, ...], inventories: tuple[str, ...], output: str, mapping: tuple[str, ...]) -> None:
+    """Which hosts run an affected version, from asset inventories.
+
+    Reads CSV (any columns; Intune and SCCM export headers are recognised), osquery JSON
+    (programs / apps tables, osqueryi --json or osqueryd result logs). Product names match
+    robustly (3CX Desktop App = 3CXDesktopApp = "3CX Desktop App (MacOS)"); versions match
+    exactly per platform.
+
+    \b
+    Example:
+      tracehound scope assets.csv --map host=AssetName -o scope.jsonl
+    """
+    from tracehound.engines.scope import run_scope
+
+    maps: dict[str, str] = {}
+    for m in mapping:
+        k, sep, v = m.partition("=")
+        if not sep or k not in ("host", "ip", "platform", "product", "version", "aliases"):
+            raise UsageError(f"--map {m!r}: expected host|ip|platform|product|version|aliases=HEADER")
+        maps[k] = v
+    pack = load_intel(intel)
+    with FindingWriter(output) as w:
+        result = run_scope(pack, list(inventories), maps, w.write)
+    err_console.print(f"scope: {len(result.hosts)} hosts, {len(result.related)} with the product, "
+                      f"[yellow]{len(result.affected)} on an affected version[/]: {safe(', '.join(sorted(result.affected)))}")
+    raise SystemExit(1 if result.affected else 0)

@@ -1,0 +1,167 @@
+"""`tracehound hunt`: find contacts with the C2 infrastructure in logs."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import UTC, datetime
+
+import click
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn
+from rich.table import Table
+
+from tracehound.cli.common import err_console, intel_option, safe
+from tracehound.defang import defang
+from tracehound.engines.hunt_summary import HuntSummary, find_first_sightings
+from tracehound.engines.local_hunt import HuntOptions, run_hunt
+from tracehound.errors import UsageError
+from tracehound.findings.writer import FindingWriter
+from tracehound.fsutil import atomic_write_text
+from tracehound.intel.builtin import load_intel
+from tracehound.sources.logs.readers import BY_NAME, TEXT_FORMATS
+from tracehound.sources.logs.stream import DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO
+
+EXIT_FINDINGS = 1
+EXIT_NOTHING_READ = 3
+
+
+def parse_when(value: str | None, option: str) -> datetime | None:
+    if not value:
+        return None
+    v = value.strip()
+    try:
+        dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise UsageError(f"{option}: {value!r} is not a date (use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z])") from exc
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def parse_map(items: tuple[str, ...]) -> dict[str, str]:
+    from tracehound.sources.logs.readers.generic import TARGETS
+
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, val = item.partition("=")
+        if not sep or not key or not val:
+            raise UsageError(f"--map {item!r}: expected FIELD=SOURCE_FIELD, e.g. destination.domain=query")
+        if key not in TARGETS:
+            raise UsageError(f"--map {item!r}: unknown field {key!r} (known: {', '.join(TARGETS)})")
+        out[key] = val
+    return out
+
+
+def _formats_help() -> str:
+    return "; ".join(f"{name}: {cls.description}" for name, cls in sorted(BY_NAME.items())) + "; evtx: Windows EVTX (Sysmon 3/22, Hashes)"
+
+
+@click.command(epilog="Formats: " + _formats_help())
+@intel_option
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-o", "--output", default="-", metavar="FILE", help="Findings as ECS JSON Lines ('-' = stdout).")
+@click.option("--summary", "summary_path", metavar="FILE", help="Also write the summary (hosts, coverage, counts) as JSON.")
+@click.option("--since", metavar="DATE", help="Ignore records before this time (UTC unless an offset is given).")
+@click.option("--until", metavar="DATE", help="Ignore records after this time.")
+@click.option("--lookback", type=click.IntRange(1, 3650), default=30, show_default=True, metavar="DAYS",
+              help="Warn when logs do not reach this many days back from --until (or the newest record).")
+@click.option("--format", "fmt", type=click.Choice(TEXT_FORMATS), help="Force a format instead of detecting it per file.")
+@click.option("--map", "mapping", multiple=True, metavar="FIELD=SRC", help="Field mapping for jsonl/csv, e.g. destination.domain=query.")
+@click.option("--weak", is_flag=True, help="Also report weak host-only matches (TLS/CONNECT to a host whose indicator is a URL).")
+@click.option("--jobs", "-j", type=click.IntRange(0, 256), default=0, help="Worker processes (0 = one per core).")
+@click.option("--max-line", type=click.IntRange(1024), default=DEFAULT_MAX_LINE, show_default=True, help="Longest line read, bytes; longer ones are skipped and counted.")
+@click.option("--max-ratio", type=click.IntRange(2), default=DEFAULT_MAX_RATIO, show_default=True, help="Stop a compressed file that expands more than this ratio (decompression bomb).")
+@click.option("--no-first-seen", is_flag=True, help="Skip the second pass that finds each hit host's first appearance in the logs.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary on stderr.")
+def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_path: str | None, since: str | None,
+         until: str | None, lookback: int, fmt: str | None, mapping: tuple[str, ...], weak: bool, jobs: int,
+         max_line: int, max_ratio: int, no_first_seen: bool, quiet: bool) -> None:
+    """Hunt logs for contacts with the pack's C2 domains, IPs, URLs, hashes and certificates.
+
+    PATHS are files, folders (searched recursively) or globs; .gz .bz2 .xz .zst are read
+    transparently. The format is detected per file. Domains match with their subdomains on
+    label boundaries, IPs exactly, URLs by host and path prefix (scheme-agnostic).
+
+    \b
+    Examples:
+      tracehound hunt /var/log/squid/ -o hits.jsonl
+      tracehound hunt --since 2023-03-01 --intel 3cx --intel extra.stix.json dns/*.log.gz
+      tracehound hunt --format jsonl --map destination.domain=query export.jsonl
+
+    Exit status: 0 no finding, 1 findings, 2 bad usage, 3 nothing could be read.
+    """
+    pack = load_intel(intel)
+    options = HuntOptions(since=parse_when(since, "--since"), until=parse_when(until, "--until"), fmt=fmt,
+                          mapping=parse_map(mapping), include_weak=weak, max_line=max_line, max_ratio=max_ratio, jobs=jobs)
+    summary = HuntSummary()
+    show_progress = not quiet and sys.stderr.isatty()
+    progress = Progress(TextColumn("[bold]hunt"), BarColumn(), TextColumn("{task.completed}/{task.total} files"),
+                        TransferSpeedColumn(), TimeElapsedColumn(), console=err_console, disable=not show_progress)
+    with FindingWriter(output) as writer, progress:
+        from tracehound.engines.local_hunt import expand_paths
+
+        total = len(expand_paths(list(paths)))
+        task = progress.add_task("hunt", total=total)
+        for report, tmp in run_hunt(pack, list(paths), options):
+            summary.files.append(report)
+            if tmp:
+                with open(tmp, encoding="utf-8") as fh:
+                    for line in fh:
+                        writer.write_line(line)
+                        summary.add_finding(json.loads(line))
+                os.unlink(tmp)
+            if report.error and not quiet:
+                err_console.print(f"[yellow]skipped[/] {safe(report.path)}: {safe(report.error)}")
+            if report.truncated and not quiet:
+                err_console.print(f"[yellow]partly read[/] {safe(report.path)}: {safe(report.truncated)}")
+            progress.update(task, advance=1)
+    if summary.hosts and not no_first_seen:
+        find_first_sightings(summary, options.mapping)
+    summary.check_lookback(lookback, pack.c2_delay_days, options.since, options.until)
+    if summary_path:
+        atomic_write_text_path(summary_path, json.dumps(summary.to_dict(), indent=1, ensure_ascii=False))
+    if not quiet:
+        print_summary(summary)
+    readable = [f for f in summary.files if not f.error]
+    if not readable:
+        raise SystemExit(EXIT_NOTHING_READ)
+    raise SystemExit(EXIT_FINDINGS if summary.findings else 0)
+
+
+def atomic_write_text_path(path: str, text: str) -> None:
+    from pathlib import Path
+
+    atomic_write_text(Path(path), text + "\n")
+
+
+def _fmt_ts(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+def print_summary(summary: HuntSummary) -> None:
+    c = err_console
+    files_ok = sum(1 for f in summary.files if not f.error)
+    records = sum(f.records for f in summary.files)
+    c.print(f"[bold]hunt:[/] {files_ok}/{len(summary.files)} files read, {records} records, "
+            f"{summary.findings} findings on {len(summary.hosts)} hosts")
+    if summary.hosts:
+        t = Table(title="Hosts in contact with the C2 infrastructure")
+        for col in ("host", "verdict", "first seen", "first contact", "last contact", "gap", "hits", "indicators"):
+            t.add_column(col, overflow="fold")
+        for h in sorted(summary.hosts.values(), key=lambda h: (h.first_contact is None, h.first_contact or 0, h.host)):
+            gap = h.gap()
+            t.add_row(safe(h.host), h.verdict, _fmt_ts(h.first_seen), _fmt_ts(h.first_contact), _fmt_ts(h.last_contact),
+                      f"{gap.total_seconds() / 86400:.1f} d" if gap is not None else "-", str(h.count),
+                      safe(", ".join(defang(v) for v in sorted(h.indicators))[:200]))
+        c.print(t)
+    cov = summary.coverage()
+    if cov:
+        t = Table(title="Coverage")
+        for col in ("format", "files", "records", "from", "to"):
+            t.add_column(col)
+        for fmt, v in sorted(cov.items()):
+            t.add_row(fmt, str(v["files"]), str(v["records"]), v["first"] or "-", v["last"] or "-")
+        c.print(t)
+    for reason, n in sorted(summary.skipped().items()):
+        c.print(f"  skipped {n}: {safe(reason)}")
+    for w in summary.warnings:
+        c.print(f"[yellow]warning:[/] {safe(w)}")

@@ -1,0 +1,165 @@
+"""`tracehound intel ...`: build, inspect, merge and compare indicator packs."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.table import Table
+
+from tracehound.cli.common import err_console, intel_option, out_console, safe
+from tracehound.intel.builtin import builtin_names, load_builtin, load_intel
+from tracehound.intel.documents import DEFAULT_MAX_BYTES
+from tracehound.intel.extract import ExtractOptions, extract_files
+from tracehound.intel.formats import FORMATS, read_pack, write_pack
+from tracehound.intel.model import IType, Pack
+
+
+@click.group()
+def intel() -> None:
+    """Turn advisories into indicator packs and work with packs."""
+
+
+def _emit(pack: Pack, fmt: str, out: str | None) -> None:
+    text = write_pack(pack, fmt, out)
+    if text is not None:
+        click.echo(text, nl=False)
+    else:
+        err_console.print(f"wrote {safe(out)} ({fmt})")
+
+
+@intel.command("extract")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", default="-", metavar="FILE", help="Where to write the pack ('-' = stdout; a folder for loki).")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
+@click.option("--name", default="", help="Pack name (default: first file's name).")
+@click.option("--product", default="", help="Affected product name, when the advisory's title does not say it plainly.")
+@click.option("--campaign", default="", help="Campaign name (default: from the advisory's title).")
+@click.option("--max-size", default=DEFAULT_MAX_BYTES // 1048576, show_default=True, help="Largest advisory read, in MiB.")
+@click.option("--quiet", "-q", is_flag=True, help="Do not print the summary of what was extracted and left out.")
+def extract(files: tuple[str, ...], output: str, fmt: str, name: str, product: str, campaign: str, max_size: int,
+            quiet: bool) -> None:
+    """Extract indicators from advisories (text, Markdown, HTML, PDF; English or French).
+
+    Refangs every common style (hxxps, [.], (.), [dot], [:]//, [at]...), rejoins hashes and
+    thumbprints split by a space or line break, reads tables flattened one cell per line,
+    and keeps each indicator's context (stage, file name, signer, registrar, resolving IP,
+    ASN). Values left out (reference links, github.com-like hosting) are reported, not lost.
+
+    \b
+    Example:
+      tracehound intel extract bulletin.txt --product "3CX Desktop App" -o 3cx.json
+      tracehound intel extract bulletin.txt -f stix -o 3cx.stix.json
+    """
+    result = extract_files(list(files), ExtractOptions(name, product, campaign, max_size * 1048576))
+    for w in result.warnings:
+        err_console.print(f"[yellow]warning:[/] {safe(w)}")
+    _emit(result.pack, fmt, output)
+    if not quiet:
+        counts = ", ".join(f"{n} {t}" for t, n in sorted(result.pack.counts().items()))
+        err_console.print(f"extracted {len(result.pack.indicators)} indicators: {counts or 'none'}")
+        for e in result.pack.excluded:
+            err_console.print(f"  left out {safe(e.type)} {safe(_defang_any(e.value))}: {safe(e.reason)} "
+                              f"({safe(e.document)}:{e.line})")
+
+
+def _defang_any(value: str) -> str:
+    from tracehound.defang import defang
+
+    return defang(value)
+
+
+@intel.command("show")
+@intel_option
+@click.option("--type", "types", multiple=True, type=click.Choice([t.value for t in IType]), help="Only these types.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (values not defanged).")
+def show(intel: tuple[str, ...], types: tuple[str, ...], as_json: bool) -> None:
+    """Print a pack as a readable table (network indicators defanged).
+
+    \b
+    Example:
+      tracehound intel show --intel 3cx --type domain
+    """
+    pack = load_intel(intel)
+    inds = [i for i in pack.indicators if not types or i.type.value in types]
+    if as_json:
+        click.echo(json.dumps([i.to_dict() for i in inds], indent=1, ensure_ascii=False))
+        return
+    title = pack.title or pack.name
+    table = Table(title=f"{safe(title)} — {len(inds)} indicators", show_lines=False)
+    for col in ("type", "indicator", "conf", "context"):
+        table.add_column(col, overflow="fold")
+    for i in inds:
+        ctx = "; ".join(f"{k}={','.join(i.ctx(k))}" for k in sorted(i.context) if k not in ("signs",))
+        if i.warnings:
+            ctx += (" " if ctx else "") + "⚠ " + ",".join(i.warnings)
+        table.add_row(i.type.value, safe(i.display()), str(i.confidence), safe(ctx[:300]))
+    out_console.print(table)
+    if pack.remediation and not types:
+        out_console.print("[bold]Remediation from the advisory[/]")
+        for r in pack.remediation:
+            out_console.print(f"  • [cyan]{r.action}[/]: {safe(r.text)}")
+    if pack.c2_delay_days:
+        out_console.print(f"C2 delay after install: {pack.c2_delay_days} days — hunt at least that far back.")
+
+
+@intel.command("list")
+def list_() -> None:
+    """List the built-in packs usable as `--intel NAME`."""
+    table = Table(title="Built-in packs")
+    for col in ("name", "title", "indicators", "published"):
+        table.add_column(col)
+    for name in builtin_names():
+        p = load_builtin(name)
+        table.add_row(name, safe(p.title), str(len(p.indicators)), p.published)
+    out_console.print(table)
+
+
+@intel.command("merge")
+@click.argument("packs", nargs=-1, required=True)
+@click.option("-o", "--output", default="-", metavar="FILE")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
+@click.option("--name", default="merged", show_default=True)
+def merge(packs: tuple[str, ...], output: str, fmt: str, name: str) -> None:
+    """Merge packs (any format, built-in names too) into one; context is united per indicator."""
+    merged = load_intel(packs)
+    merged.name = name
+    _emit(merged, fmt, output)
+
+
+@intel.command("convert")
+@click.argument("pack")
+@click.option("-o", "--output", default="-", metavar="FILE")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), required=True)
+def convert(pack: str, output: str, fmt: str) -> None:
+    """Convert a pack between formats (e.g. Loki IOC folder -> STIX)."""
+    _emit(load_intel([pack]), fmt, output)
+
+
+@intel.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--json", "as_json", is_flag=True)
+def diff(old: str, new: str, as_json: bool) -> None:
+    """What NEW adds to and removes from OLD (e.g. an updated advisory).
+
+    Exit status 0 when identical, 1 when they differ.
+    """
+    a, b = load_intel([old]), load_intel([new])
+    ka = {i.key: i for i in a.indicators}
+    kb = {i.key: i for i in b.indicators}
+    added = [kb[k] for k in sorted(kb.keys() - ka.keys())]
+    removed = [ka[k] for k in sorted(ka.keys() - kb.keys())]
+    changed = [kb[k] for k in sorted(ka.keys() & kb.keys()) if ka[k].context != kb[k].context]
+    if as_json:
+        click.echo(json.dumps({"added": [i.to_dict() for i in added], "removed": [i.to_dict() for i in removed],
+                               "changed": [i.to_dict() for i in changed]}, indent=1))
+    else:
+        for sign, items in (("+", added), ("-", removed), ("~", changed)):
+            for i in items:
+                out_console.print(f"{sign} {i.type.value:12} {safe(i.display())}")
+        out_console.print(f"{len(added)} added, {len(removed)} removed, {len(changed)} with changed context")
+    raise SystemExit(1 if added or removed or changed else 0)
+
+
+__all__ = ["intel", "read_pack"]

@@ -1,0 +1,101 @@
+"""`tracehound sweep`: check one endpoint, live or an offline copy, read-only."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+from tracehound.cli.common import err_console, intel_option, safe
+from tracehound.findings.writer import FindingWriter
+from tracehound.intel.builtin import load_intel
+from tracehound.sweep.engine import DEFAULT_MAX_FILE, DEFAULT_YARA_MAX, SweepOptions, run_sweep
+
+VERDICT_EXIT = {"clean": 0, "exposed": 1, "suspicious": 1, "compromised": 1}
+
+
+def _be_nice() -> None:
+    """Low CPU and I/O priority: the sweep shares the host with its users."""
+    try:
+        os.nice(10)
+    except (OSError, AttributeError):
+        pass
+    try:
+        import psutil
+
+        p = psutil.Process()
+        if hasattr(psutil, "IOPRIO_CLASS_IDLE"):
+            p.ionice(psutil.IOPRIO_CLASS_IDLE)
+    except Exception:  # noqa: BLE001 - best effort only
+        pass
+
+
+@click.command()
+@intel_option
+@click.option("--root", default=None, metavar="PATH",
+              help="Folder to sweep: a mounted disk image or triage collection (offline). Default: / of this live host.")
+@click.option("--live/--offline", default=None, help="Also check running processes and connections (default: live when --root is not given).")
+@click.option("--yara", "yara", multiple=True, metavar="RULES", help="YARA rule file or folder (repeatable). Loki/THOR externals are defined.")
+@click.option("-o", "--output", default="-", metavar="FILE", help="Findings as ECS JSON Lines; the last line is the host summary.")
+@click.option("--host-name", default="", help="Host name to record (default: from the tree, or this machine's name).")
+@click.option("--exclude", "excludes", multiple=True, metavar="GLOB", help="Skip paths matching GLOB (relative path or name).")
+@click.option("--max-file-size", default=DEFAULT_MAX_FILE // 1048576, show_default=True, metavar="MiB", help="Files larger than this are not read (counted).")
+@click.option("--yara-max-size", default=DEFAULT_YARA_MAX // 1048576, show_default=True, metavar="MiB", help="Largest file scanned with YARA.")
+@click.option("--yara-timeout", default=30, show_default=True, metavar="SECONDS", help="YARA time limit per file.")
+@click.option("--one-file-system", is_flag=True, help="Do not descend into other mounted file systems.")
+@click.option("--jobs", "-j", type=click.IntRange(0, 256), default=0, help="Worker processes (0 = one per core).")
+@click.option("--nice/--no-nice", default=True, show_default=True, help="Run at low CPU and I/O priority.")
+@click.option("--quiet", "-q", is_flag=True)
+def sweep(intel: tuple[str, ...], root: str | None, live: bool | None, yara: tuple[str, ...], output: str,
+          host_name: str, excludes: tuple[str, ...], max_file_size: int, yara_max_size: int, yara_timeout: int,
+          one_file_system: bool, jobs: int, nice: bool, quiet: bool) -> None:
+    """Sweep one host for exposure (affected versions, compromised certificate) and compromise
+    (payload hashes, YARA hits, C2 connections, browser history visits).
+
+    Read-only: never writes to, executes or follows symlinks in what it scans; FIFOs,
+    devices and /proc are skipped; unreadable files are counted, not fatal.
+
+    \b
+    Examples:
+      tracehound sweep -o $(hostname).jsonl                      # this live host
+      tracehound sweep --root /mnt/image --host-name PC042 -o PC042.jsonl
+      tracehound sweep --root /mnt/image --yara signature-base/yara/
+
+    Exit status: 0 clean, 1 exposed/suspicious/compromised, 2 bad usage, 130 interrupted.
+    """
+    pack = load_intel(intel)
+    if root is not None and not os.path.isdir(root):
+        raise click.BadParameter(f"{root} is not a folder", param_hint="--root")
+    is_live = live if live is not None else root is None
+    if nice:
+        _be_nice()
+    options = SweepOptions(root=root or "/", live=is_live, host_name=host_name, yara=list(yara), excludes=excludes,
+                           max_file_size=max_file_size * 1048576, yara_max_size=yara_max_size * 1048576,
+                           yara_timeout=yara_timeout, jobs=jobs, one_file_system=one_file_system)
+    if yara:
+        from tracehound.sweep.yara_rules import compile_rules
+
+        rs = compile_rules(list(yara))
+        for err in rs.errors:
+            err_console.print(f"[yellow]YARA rule file skipped:[/] {safe(err)}")
+        if not quiet:
+            err_console.print(f"YARA: {rs.count} rules from {len(rs.files)} files")
+    show = not quiet and sys.stderr.isatty()
+    progress = Progress(TextColumn("[bold]sweep[/] {task.fields[files]} files, {task.fields[mb]:.0f} MB"),
+                        TimeElapsedColumn(), console=err_console, disable=not show)
+    with FindingWriter(output) as writer, progress:
+        task = progress.add_task("sweep", total=None, files=0, mb=0.0)
+        result = run_sweep(pack, options, writer.write,
+                           lambda n, b: progress.update(task, files=n, mb=b / 1048576))
+    if not quiet:
+        color = {"clean": "green", "exposed": "yellow", "suspicious": "yellow", "compromised": "red"}[result.verdict]
+        err_console.print(f"[bold]{safe(result.host)}[/]: [{color}]{result.verdict}[/] — {result.findings} findings, "
+                          f"{result.files_seen} files seen, {result.files_read} read "
+                          f"({result.bytes_read / 1048576:.1f} MB)" + ("" if result.complete else " [red](interrupted)[/]"))
+        for reason, n in sorted(result.skipped.items()):
+            err_console.print(f"  skipped {n}: {safe(reason)}")
+    if not result.complete:
+        raise SystemExit(130)
+    raise SystemExit(VERDICT_EXIT[result.verdict])

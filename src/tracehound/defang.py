@@ -1,0 +1,65 @@
+"""Refang (advisory text -> machine values) and defang (values -> safe human display).
+
+Advisories defang indicators in many styles; the extractor refangs the whole text first
+and remembers which spans were defanged, because a defanged value is a strong signal that
+the author meant it as an indicator (and a live link in a defanged document is a reference).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Order matters: multi-character forms before their single-character parts.
+_REFANG_RULES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\[\s*:\s*/\s*/\s*\]|\[:\]//|\[://\]", re.I), "://"),
+    (re.compile(r"\b(h[xX]{2}p|hxxp|hXXp|meow)(s?)(?=(?:\[?:\]?|://|\[://\]))", re.I), r"http\2"),
+    (re.compile(r"\bfxp(?=(?:\[?:\]?|://))", re.I), "ftp"),
+    (re.compile(r"\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\}|<\s*(?:\.|dot)\s*>", re.I), "."),
+    (re.compile(r"\s\[\s*dot\s*\]\s|\s\(dot\)\s", re.I), "."),
+    (re.compile(r"\[\s*(?:@|at)\s*\]|\(\s*(?:@|at)\s*\)|\{\s*(?:@|at)\s*\}", re.I), "@"),
+    (re.compile(r"\[\s*:\s*\]"), ":"),
+    (re.compile(r"\[\s*/\s*\]"), "/"),
+]
+
+_DEFANG_MARK = re.compile(
+    r"\[\s*(?:\.|dot|:|://|:\]//|@|at)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\}|\bh[xX]{2}ps?\b|\bfxp\b",
+    re.I,
+)
+
+
+def refang(text: str) -> str:
+    """Return text with every common defanging style undone."""
+    for pattern, repl in _REFANG_RULES:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def is_defanged(text: str) -> bool:
+    """True when the text carries at least one defanging mark."""
+    return _DEFANG_MARK.search(text) is not None
+
+
+_SCHEME = re.compile(r"^(https?|ftp)://", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def defang(value: str) -> str:
+    """Safe display form: dots in hosts bracketed, schemes broken, control characters removed."""
+    value = strip_control(value)
+    value = _SCHEME.sub(lambda m: {"http": "hxxp", "https": "hxxps", "ftp": "fxp"}[m.group(1).lower()] + "://", value)
+    host_end = len(value)
+    start = value.find("://") + 3 if "://" in value else 0
+    for sep in "/?#":
+        i = value.find(sep, start)
+        if i != -1:
+            host_end = min(host_end, i)
+    host = value[start:host_end]
+    if host.count(".") and host.rfind(".") != -1:
+        last = host.rfind(".")
+        host = host[:last] + "[.]" + host[last + 1 :]
+    return value[:start] + host + value[host_end:]
+
+
+def strip_control(text: str) -> str:
+    """Remove terminal control and bidi override characters (log content never drives the terminal)."""
+    return _CONTROL.sub("\ufffd", text)

@@ -1,0 +1,188 @@
+"""Hunt summary for people: per source host, first and last C2 contact, indicators hit, and
+the gap between the host's first appearance in the logs and its first C2 contact (the 3CX
+implant waited 7 days); coverage per log format and a look-back check.
+
+First sightings are found by a second, targeted pass: a prefilter over the identities of the
+hosts that had hits (their IPs and names), so its cost is proportional to those hosts' traffic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tracehound.engines.local_hunt import FileReport, _make_reader, _mtime, iter_candidate_lines
+from tracehound.findings.ecs import VERDICT_ORDER
+from tracehound.matching.prefilter import Prefilter
+from tracehound.sources.logs.evtx_source import iter_evtx
+from tracehound.sources.logs.observation import RecordError
+from tracehound.sources.logs.stream import DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO, ReadStats
+
+
+def _dt(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@dataclass
+class HostTimeline:
+    host: str
+    source_ips: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)
+    users: set[str] = field(default_factory=set)
+    first_contact: datetime | None = None
+    last_contact: datetime | None = None
+    first_seen: datetime | None = None
+    count: int = 0
+    indicators: dict[str, int] = field(default_factory=dict)
+    verdict: str = "clean"
+
+    def add(self, doc: dict[str, Any]) -> None:
+        self.count += 1
+        ts = _dt(doc.get("@timestamp"))
+        if ts is not None:
+            self.first_contact = ts if self.first_contact is None or ts < self.first_contact else self.first_contact
+            self.last_contact = ts if self.last_contact is None or ts > self.last_contact else self.last_contact
+        if (doc.get("source") or {}).get("ip"):
+            self.source_ips.add(doc["source"]["ip"])
+        if (doc.get("host") or {}).get("name"):
+            self.names.add(doc["host"]["name"])
+        if (doc.get("user") or {}).get("name"):
+            self.users.add(doc["user"]["name"])
+        for e in (doc.get("threat") or {}).get("enrichments") or []:
+            v = e["matched"]["indicator"]
+            self.indicators[v] = self.indicators.get(v, 0) + 1
+        v = (doc.get("tracehound") or {}).get("verdict", "clean")
+        if VERDICT_ORDER.get(v, 0) > VERDICT_ORDER.get(self.verdict, 0):
+            self.verdict = v
+
+    def gap(self) -> timedelta | None:
+        if self.first_seen and self.first_contact:
+            return self.first_contact - self.first_seen
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        gap = self.gap()
+        return {
+            "host": self.host, "source_ips": sorted(self.source_ips), "names": sorted(self.names),
+            "users": sorted(self.users), "verdict": self.verdict, "count": self.count,
+            "first_seen": _iso(self.first_seen), "first_contact": _iso(self.first_contact),
+            "last_contact": _iso(self.last_contact),
+            "gap_first_seen_to_contact_days": round(gap.total_seconds() / 86400, 2) if gap is not None else None,
+            "indicators": dict(sorted(self.indicators.items())),
+        }
+
+
+def _iso(ts: datetime | None) -> str | None:
+    return ts.isoformat().replace("+00:00", "Z") if ts else None
+
+
+@dataclass
+class HuntSummary:
+    files: list[FileReport] = field(default_factory=list)
+    hosts: dict[str, HostTimeline] = field(default_factory=dict)
+    findings: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def add_finding(self, doc: dict[str, Any]) -> None:
+        self.findings += 1
+        host = (doc.get("tracehound") or {}).get("host") or "unknown"
+        self.hosts.setdefault(host, HostTimeline(host)).add(doc)
+
+    def coverage(self) -> dict[str, dict[str, Any]]:
+        cov: dict[str, dict[str, Any]] = {}
+        for f in self.files:
+            if not f.format:
+                continue
+            c = cov.setdefault(f.format, {"files": 0, "bytes": 0, "records": 0, "first": None, "last": None})
+            c["files"] += 1
+            c["bytes"] += f.bytes
+            c["records"] += f.records
+            for key, val, better in (("first", f.first_ts, min), ("last", f.last_ts, max)):
+                if val:
+                    c[key] = val if c[key] is None else better(c[key], val)
+        return cov
+
+    def skipped(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for f in self.files:
+            for k, v in f.skipped.items():
+                out[k] = out.get(k, 0) + v
+        return out
+
+    def check_lookback(self, lookback_days: int, delay_days: int | None, since: datetime | None,
+                       until: datetime | None) -> None:
+        for fmt, c in self.coverage().items():
+            first, last = _dt(c["first"]), _dt(c["last"])
+            if not first or not last:
+                self.warnings.append(f"{fmt}: no timestamps read, coverage unknown")
+                continue
+            end = until or last
+            start_needed = since or (end - timedelta(days=lookback_days))
+            span = (last - first).total_seconds() / 86400
+            if first > start_needed + timedelta(hours=1):
+                self.warnings.append(
+                    f"{fmt}: logs start {_iso(first)}, {((first - start_needed).total_seconds() / 86400):.1f} days after "
+                    f"the look-back start {_iso(start_needed)} ({lookback_days} days): contacts before that are not covered")
+            if delay_days and span < delay_days:
+                self.warnings.append(
+                    f"{fmt}: logs cover {span:.1f} days, less than the {delay_days}-day delay before the implant's "
+                    f"first C2 call: a host infected in this window may not have called out yet")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "findings": self.findings,
+            "hosts": [h.to_dict() for h in sorted(self.hosts.values(), key=lambda h: (h.first_contact or datetime.max.replace(tzinfo=UTC), h.host))],
+            "files": [f.to_dict() for f in self.files],
+            "coverage": self.coverage(),
+            "skipped": self.skipped(),
+            "warnings": self.warnings,
+            "errors": [{"path": f.path, "error": f.error} for f in self.files if f.error],
+            "truncated": [{"path": f.path, "reason": f.truncated} for f in self.files if f.truncated],
+        }
+
+
+def find_first_sightings(summary: HuntSummary, options_mapping: dict[str, str]) -> None:
+    """Second pass: earliest record of each hit host anywhere in the hunted logs."""
+    identities: dict[str, str] = {}
+    for key, h in summary.hosts.items():
+        for v in (h.source_ips | h.names):
+            identities[v.lower()] = key
+    if not identities:
+        return
+    pre = Prefilter(set(identities))
+    for f in summary.files:
+        if f.error or not f.format:
+            continue
+        stats = ReadStats()
+        try:
+            if f.format == "evtx":
+                for rec in iter_evtx(f.path, stats, pre.any_in):
+                    for obs in rec.observations:
+                        _seen(summary, identities, obs.src_ip, obs.src_host, obs.ts)
+                continue
+            reader = _make_reader(f.format, options_mapping, _mtime(f.path))
+            for cand in iter_candidate_lines(f.path, reader, pre, stats, DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO):
+                try:
+                    observations = reader.parse(cand.text)
+                except (RecordError, ValueError, KeyError, IndexError, TypeError):
+                    continue
+                for obs in observations:
+                    _seen(summary, identities, obs.src_ip, obs.src_host, obs.ts)
+        except OSError:
+            continue
+        except Exception:  # noqa: BLE001 - a sighting pass failure must not lose the hunt's findings
+            continue
+
+
+def _seen(summary: HuntSummary, identities: dict[str, str], ip: str, name: str, ts: datetime | None) -> None:
+    if ts is None:
+        return
+    for ident in (ip.lower(), name.lower()):
+        key = identities.get(ident)
+        if key is not None:
+            h = summary.hosts[key]
+            if h.first_seen is None or ts < h.first_seen:
+                h.first_seen = ts

@@ -1,0 +1,1 @@
+"""Findings: ECS JSON Lines shared by hunt, sweep and scope, read back by the case store."""

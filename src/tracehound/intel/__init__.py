@@ -1,0 +1,1 @@
+"""Intel: the indicator model, advisory extraction and pack formats."""

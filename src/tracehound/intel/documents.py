@@ -1,0 +1,156 @@
+"""Turn an advisory file (plain text, Markdown, HTML, PDF) into lines of text.
+
+Advisories are untrusted: size is bounded, binary input is refused with a clear message,
+undecodable bytes are replaced (and counted) rather than crashing. HTML is flattened with
+one table cell per line, which is the same shape as a table copied from a web page, so the
+table reader handles both.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+from tracehound.errors import InputError
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
+
+@dataclass
+class Document:
+    path: str
+    lines: list[str]
+    kind: str
+    warnings: list[str] = field(default_factory=list)
+
+
+_BLOCK_TAGS = {
+    "p", "div", "br", "li", "ul", "ol", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6",
+    "table", "thead", "tbody", "section", "article", "pre", "blockquote", "dt", "dd", "hr", "header", "footer",
+}
+_SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "head"}
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+            if tag == "li":
+                self.parts.append("  • ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_lines(html: str) -> list[str]:
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    text = "".join(parser.parts)
+    lines = [re.sub(r"[ \t\u00a0]+", " ", ln).strip() for ln in text.split("\n")]
+    # Collapse runs of blank lines to one: blank lines delimit blocks, their count is noise.
+    out: list[str] = []
+    for ln in lines:
+        if ln or (out and out[-1]):
+            out.append(ln)
+    return out
+
+
+def _decode(data: bytes, warnings: list[str]) -> str:
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if data.startswith(bom):
+            return data[len(bom):].decode(enc, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = sum(1 for b in data if b >= 0x80)
+        warnings.append(f"not valid UTF-8 (first bad byte at offset {exc.start}); {bad} high bytes read as cp1252")
+        return data.decode("cp1252", errors="replace")
+
+
+def _looks_binary(head: bytes) -> bool:
+    if b"\x00" in head:
+        return True
+    control = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return len(head) > 0 and control / len(head) > 0.1
+
+
+def load_document(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    p = Path(path)
+    name = str(path)
+    try:
+        if not p.is_file():
+            raise InputError("not a regular file" if p.exists() else "no such file", path=name)
+        size = p.stat().st_size
+        if size > max_bytes:
+            raise InputError(
+                f"advisory too large ({size / 1048576:.0f} MiB > limit {max_bytes / 1048576:.0f} MiB; raise it with --max-size)",
+                path=name,
+            )
+        with p.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=name) from exc
+    if not data.strip():
+        raise InputError("empty document: no text to extract indicators from", path=name)
+    warnings: list[str] = []
+    if data.startswith(b"%PDF-"):
+        return Document(name, _pdf_lines(data, name, warnings), "pdf", warnings)
+    if _looks_binary(data[:8192]) and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError("binary file, not an advisory (expected text, Markdown, HTML or PDF)", path=name)
+    text = _decode(data, warnings)
+    head = text[:2048].lower()
+    if p.suffix.lower() in (".html", ".htm", ".xhtml") or "<html" in head or "<!doctype html" in head:
+        return Document(name, html_to_lines(text), "html", warnings)
+    kind = "markdown" if p.suffix.lower() in (".md", ".markdown") else "text"
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if kind == "markdown":
+        lines = [_markdown_line(ln) for ln in lines]
+    return Document(name, lines, kind, warnings)
+
+
+def _markdown_line(line: str) -> str:
+    # Markdown tables become one cell per line only in HTML; here keep pipes as separators the
+    # table reader understands, and strip emphasis and code ticks that would glue to values.
+    line = re.sub(r"(`+|\*\*|__)", "", line)
+    return re.sub(r"^#{1,6}\s*", "", line)
+
+
+def _pdf_lines(data: bytes, name: str, warnings: list[str]) -> list[str]:
+    try:
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+    except ImportError as exc:  # pragma: no cover - pypdf is a declared dependency
+        raise InputError("PDF support needs pypdf", path=name) from exc
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        lines: list[str] = []
+        for number, page in enumerate(reader.pages, 1):
+            try:
+                lines.extend((page.extract_text() or "").split("\n"))
+            except Exception as exc:  # noqa: BLE001 - pypdf raises many types on hostile pages
+                warnings.append(f"page {number}: text not extractable ({type(exc).__name__})")
+            lines.append("")
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
+        raise InputError(f"unreadable PDF: {exc}", path=name) from exc
+    if not any(ln.strip() for ln in lines):
+        raise InputError("PDF has no extractable text (scanned image?)", path=name)
+    return lines

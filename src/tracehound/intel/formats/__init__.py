@@ -1,0 +1,88 @@
+"""Pack formats: read and write, with format detection for every `--intel` option.
+
+Each format module offers `dumps(pack) -> str` (or files, for Loki) and `loads(text, path) -> Pack`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tracehound.errors import PackError
+from tracehound.fsutil import atomic_write_text
+from tracehound.intel.formats import csvpack, loki, misp, native, stix
+from tracehound.intel.model import Pack
+
+FORMATS = ("json", "stix", "misp", "csv", "loki")
+MAX_PACK_BYTES = 256 * 1024 * 1024
+
+
+def detect(text: str, path: str) -> str:
+    head = text.lstrip()[:4096]
+    if head.startswith("{") or head.startswith("["):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise PackError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno) from exc
+        if isinstance(data, dict):
+            if data.get("format") == native.FORMAT_NAME:
+                return "json"
+            if data.get("type") == "bundle":
+                return "stix"
+            if "Event" in data or "response" in data or ("info" in data and "Attribute" in data):
+                return "misp"
+        if isinstance(data, list) and data and isinstance(data[0], dict) and "Event" in data[0]:
+            return "misp"
+        raise PackError("JSON is neither a tracehound pack, a STIX 2.1 bundle nor a MISP event", path=path)
+    first = head.splitlines()[0] if head else ""
+    if first.lower().startswith("type,value") or path.lower().endswith(".csv"):
+        return "csv"
+    if loki.looks_like_loki(text):
+        return "loki"
+    raise PackError(
+        "unknown indicator format (expected tracehound JSON, STIX 2.1, MISP JSON, CSV or Loki IOC file); "
+        "to read an advisory use 'tracehound intel extract'",
+        path=path,
+    )
+
+
+def read_pack(path: str, fmt: str | None = None) -> Pack:
+    p = Path(path)
+    try:
+        if p.is_dir():
+            return loki.read_dir(p)
+        size = p.stat().st_size
+        if size > MAX_PACK_BYTES:
+            raise PackError(f"indicator file too large ({size} bytes)", path=path)
+        data = p.read_bytes()
+    except FileNotFoundError as exc:
+        raise PackError("no such file (and not a built-in pack name; see 'tracehound intel list')", path=path) from exc
+    except OSError as exc:
+        raise PackError(f"cannot read: {exc.strerror or exc}", path=path) from exc
+    if b"\x00" in data[:8192]:
+        raise PackError("binary file, not an indicator pack", path=path)
+    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+    if not text.strip():
+        raise PackError("empty indicator file", path=path)
+    fmt = fmt or detect(text, path)
+    reader = {"json": native.loads, "stix": stix.loads, "misp": misp.loads, "csv": csvpack.loads, "loki": loki.loads}[fmt]
+    pack = reader(text, path)
+    pack.sorted()
+    return pack
+
+
+def write_pack(pack: Pack, fmt: str, out: str | None) -> str | None:
+    """Write pack in fmt to out ('-' or None for stdout, returned as text); Loki writes a directory."""
+    if fmt == "loki":
+        if not out or out == "-":
+            return loki.dumps_combined(pack)
+        loki.write_dir(pack, Path(out))
+        return None
+    writer = {"json": native.dumps, "stix": stix.dumps, "misp": misp.dumps, "csv": csvpack.dumps}[fmt]
+    text = writer(pack)
+    if not out or out == "-":
+        return text
+    atomic_write_text(Path(out), text)
+    return None
+
+

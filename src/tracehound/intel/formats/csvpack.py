@@ -1,0 +1,89 @@
+"""CSV packs: one indicator a row (type,value,confidence,context JSON,...).
+
+Written cells are neutralised against spreadsheet formula injection (a leading = + - @
+or tab gets a quote); the reader undoes exactly that.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from tracehound.errors import PackError
+from tracehound.intel.model import Indicator, IType, Pack, canonical_value
+
+HEADER = ["type", "value", "confidence", "platform", "stage", "context", "warnings", "sources"]
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    return "'" + cell if cell.startswith(_DANGEROUS) else cell
+
+
+def _unneutralise(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") and cell[1:2] in _DANGEROUS and cell[1:2] != "" else cell
+
+
+def dumps(pack: Pack) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(HEADER)
+    for ind in pack.indicators:
+        w.writerow([neutralise(c) for c in (
+            ind.type.value, ind.value, str(ind.confidence), ",".join(ind.ctx("platform")), ",".join(ind.ctx("stage")),
+            json.dumps({k: ind.context[k] for k in sorted(ind.context)}, ensure_ascii=False),
+            ";".join(ind.warnings), ";".join(f"{s.document}:{','.join(map(str, s.lines))}" for s in ind.sources),
+        )])
+    return buf.getvalue()
+
+
+def loads(text: str, path: str = "<csv>") -> Pack:
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration as exc:
+        raise PackError("empty CSV", path=path) from exc
+    except csv.Error as exc:
+        raise PackError(f"bad CSV: {exc}", path=path, line=1) from exc
+    if "type" not in header or "value" not in header:
+        raise PackError("CSV header must name at least the columns 'type' and 'value'", path=path, line=1)
+    col = {h: i for i, h in enumerate(header)}
+    pack = Pack(name="csv")
+    line = 1
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not row or not any(c.strip() for c in row):
+                continue
+            cells = [_unneutralise(c) for c in row] + [""] * len(header)
+
+            def get(name: str, cells: list[str] = cells) -> str:
+                return cells[col[name]].strip() if name in col else ""
+
+            try:
+                itype = IType(get("type").lower())
+            except ValueError as exc:
+                raise PackError(f"unknown indicator type {get('type')!r} (known: {', '.join(t.value for t in IType)})",
+                                path=path, line=line) from exc
+            try:
+                value = canonical_value(itype, get("value"))
+            except (ValueError, Exception) as exc:  # re.error from filename-regex too
+                raise PackError(f"invalid {itype.value} value {get('value')!r}: {exc}", path=path, line=line) from exc
+            ctx: dict[str, str | list[str]] = {}
+            if get("context"):
+                try:
+                    raw = json.loads(get("context"))
+                except json.JSONDecodeError as exc:
+                    raise PackError(f"context is not JSON: {exc.msg}", path=path, line=line) from exc
+                if isinstance(raw, dict):
+                    ctx = {str(k): [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in raw.items()}
+            for name in ("platform", "stage"):
+                if get(name) and name not in ctx:
+                    ctx[name] = get(name)
+            conf = get("confidence")
+            pack.add(Indicator(itype, value, ctx, int(conf) if conf.isdigit() else 70,
+                               warnings=[w for w in get("warnings").split(";") if w]))
+    except csv.Error as exc:
+        raise PackError(f"bad CSV: {exc}", path=path, line=line) from exc
+    return pack

@@ -1,0 +1,179 @@
+"""STIX 2.1 bundles: one Indicator per tracehound indicator, a Malware object for the campaign
+and 'indicates' relationships. IDs are UUIDv5 of the indicator key, so re-exporting the
+same pack gives the same bundle (diffable, and importers update instead of duplicating)."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+from tracehound.errors import PackError
+from tracehound.intel.model import Indicator, IType, Pack, canonical_value
+
+NAMESPACE = uuid.UUID("5e3d2f49-8d0c-4b58-9d59-7a1c4f6a2b31")
+
+_HASH_NAMES = {IType.MD5: "MD5", IType.SHA1: "'SHA-1'", IType.SHA256: "'SHA-256'"}
+_CERT_NAMES = {IType.CERT_SHA1: "'SHA-1'", IType.CERT_SHA256: "'SHA-256'"}
+
+
+def _q(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def pattern_for(ind: Indicator) -> str:
+    t, v = ind.type, ind.value
+    if t is IType.DOMAIN:
+        return f"[domain-name:value = {_q(v)}]"
+    if t in (IType.IPV4, IType.IPV6):
+        return f"[{t.value}-addr:value = {_q(v)}]"
+    if t is IType.CIDR:
+        return f"[{'ipv6' if ':' in v else 'ipv4'}-addr:value = {_q(v)}]"
+    if t is IType.URL:
+        return f"[url:value = {_q(v)}]"
+    if t is IType.EMAIL:
+        return f"[email-addr:value = {_q(v)}]"
+    if t in _HASH_NAMES:
+        return f"[file:hashes.{_HASH_NAMES[t]} = {_q(v)}]"
+    if t in _CERT_NAMES:
+        return f"[x509-certificate:hashes.{_CERT_NAMES[t]} = {_q(v)}]"
+    if t is IType.FILENAME:
+        return f"[file:name = {_q(v)}]"
+    if t is IType.FILENAME_REGEX:
+        return f"[file:name MATCHES {_q(v)}]"
+    if t is IType.ASN:
+        return f"[autonomous-system:number = {int(v[2:])}]"
+    if t is IType.SOFTWARE:
+        versions = ind.ctx("versions")
+        if versions:
+            return f"[software:name = {_q(v)} AND software:version IN ({', '.join(_q(x) for x in versions)})]"
+        return f"[software:name = {_q(v)}]"
+    raise ValueError(f"no STIX pattern for {t}")
+
+
+def _stamp(pack: Pack) -> str:
+    if re.match(r"^\d{4}-\d{2}-\d{2}$", pack.published or ""):
+        return f"{pack.published}T00:00:00.000Z"
+    return "1970-01-01T00:00:00.000Z"
+
+
+def _oid(kind: str, *parts: str) -> str:
+    return f"{kind}--{uuid.uuid5(NAMESPACE, '|'.join(parts))}"
+
+
+def to_bundle(pack: Pack) -> dict[str, Any]:
+    import stix2
+
+    ts = _stamp(pack)
+    identity = stix2.Identity(id=_oid("identity", "tracehound"), name="tracehound", identity_class="system",
+                              created=ts, modified=ts)
+    objects: list[Any] = [identity]
+    malware = None
+    if pack.campaign or pack.title:
+        malware = stix2.Malware(
+            id=_oid("malware", pack.name, pack.campaign or pack.title), name=pack.campaign or pack.title,
+            is_family=False, created=ts, modified=ts, created_by_ref=identity.id,
+            description=pack.title or pack.campaign,
+        )
+        objects.append(malware)
+    for ind in pack.indicators:
+        desc_bits = [f"{k}: {', '.join(ind.ctx(k))}" for k in sorted(ind.context)]
+        sind = stix2.Indicator(
+            id=_oid("indicator", pack.name, *ind.key),
+            name=f"{ind.type.value} {ind.display()}",
+            description="; ".join(desc_bits) or None,
+            pattern=pattern_for(ind), pattern_type="stix", valid_from=ts, created=ts, modified=ts,
+            created_by_ref=identity.id, confidence=ind.confidence,
+            indicator_types=["malicious-activity"] if ind.confidence >= 50 else ["anomalous-activity"],
+            labels=[f"tracehound:{ind.type.value}"],
+            x_tracehound_context={k: ind.context[k] for k in sorted(ind.context)},
+            allow_custom=True,
+        )
+        objects.append(sind)
+        if malware is not None:
+            objects.append(stix2.Relationship(
+                id=_oid("relationship", sind.id, malware.id), relationship_type="indicates",
+                source_ref=sind.id, target_ref=malware.id, created=ts, modified=ts, created_by_ref=identity.id,
+            ))
+    bundle = stix2.Bundle(objects=objects, id=_oid("bundle", pack.name, ts), allow_custom=True)
+    return json.loads(bundle.serialize())
+
+
+def dumps(pack: Pack) -> str:
+    return json.dumps(to_bundle(pack), indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+_SIMPLE = re.compile(r"^\[\s*([a-z0-9-]+):([A-Za-z0-9_.'-]+)\s*(=|MATCHES)\s*(.+?)\s*\]$")
+_STR = re.compile(r"'((?:[^'\\]|\\.)*)'")
+
+
+def _unq(s: str) -> str:
+    return re.sub(r"\\(.)", r"\1", s)
+
+
+def parse_pattern(pattern: str) -> tuple[IType, str, dict[str, str | list[str]]] | None:
+    """Map the simple pattern shapes tracehound and most feeds use; None for anything else."""
+    p = pattern.strip()
+    m = re.match(r"^\[\s*software:name\s*=\s*'((?:[^'\\]|\\.)*)'(?:\s+AND\s+software:version\s+IN\s*\((.*)\))?\s*\]$", p)
+    if m:
+        versions = [_unq(x) for x in _STR.findall(m.group(2) or "")]
+        return IType.SOFTWARE, _unq(m.group(1)), {"versions": versions} if versions else {}
+    m = _SIMPLE.match(p)
+    if not m:
+        return None
+    obj, prop, op, raw = m.groups()
+    sm = _STR.fullmatch(raw)
+    value = _unq(sm.group(1)) if sm else raw
+    prop = prop.replace("'", "")
+    table: dict[tuple[str, str], IType] = {
+        ("domain-name", "value"): IType.DOMAIN, ("url", "value"): IType.URL, ("email-addr", "value"): IType.EMAIL,
+        ("file", "hashes.MD5"): IType.MD5, ("file", "hashes.SHA-1"): IType.SHA1, ("file", "hashes.SHA-256"): IType.SHA256,
+        ("x509-certificate", "hashes.SHA-1"): IType.CERT_SHA1, ("x509-certificate", "hashes.SHA-256"): IType.CERT_SHA256,
+        ("file", "name"): IType.FILENAME_REGEX if op == "MATCHES" else IType.FILENAME,
+        ("autonomous-system", "number"): IType.ASN,
+    }
+    if obj in ("ipv4-addr", "ipv6-addr") and prop == "value":
+        itype = IType.CIDR if "/" in value else (IType.IPV4 if obj == "ipv4-addr" else IType.IPV6)
+        return itype, value, {}
+    itype = table.get((obj, prop))
+    return (itype, value, {}) if itype else None
+
+
+def loads(text: str, path: str = "<stix>") -> Pack:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PackError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno) from exc
+    if not isinstance(data, dict) or data.get("type") != "bundle":
+        raise PackError("not a STIX bundle", path=path)
+    pack = Pack(name=str(data.get("id", "stix")))
+    skipped = 0
+    for obj in data.get("objects") or []:
+        if not isinstance(obj, dict):
+            continue
+        if obj.get("type") == "malware" and not pack.campaign:
+            pack.campaign = str(obj.get("name", ""))
+        if obj.get("type") != "indicator" or obj.get("pattern_type", "stix") != "stix":
+            continue
+        parsed = parse_pattern(str(obj.get("pattern", "")))
+        if parsed is None:
+            skipped += 1
+            continue
+        itype, value, ctx = parsed
+        extra = obj.get("x_tracehound_context")
+        if isinstance(extra, dict):
+            ctx = {str(k): [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in extra.items()}
+        try:
+            pack.add(Indicator(itype, canonical_value(itype, value), ctx, int(obj.get("confidence", 70))))
+        except ValueError:
+            skipped += 1
+    if skipped:
+        pack.excluded.append(_skipped(skipped, path))
+    return pack
+
+
+def _skipped(n: int, path: str):  # type: ignore[no-untyped-def]
+    from tracehound.intel.model import Exclusion
+
+    return Exclusion(f"{n} indicator(s)", "stix", "pattern not a single comparison tracehound can match", path, 0)

@@ -1,0 +1,1 @@
+"""Outputs: the case store, reports and exports."""

@@ -1,0 +1,269 @@
+"""The case: every finding of one investigation in SQLite (WAL), with per-host verdicts.
+
+- Each ingested file is one transaction: a killed `case add` leaves the case as it was before
+  that file (SQLite's atomic commit), never half a file.
+- Idempotent: a file is identified by the SHA-256 of its content; adding it again is a no-op.
+- Schema migrations are numbered steps applied in order, recorded in `meta.schema_version`.
+- Host identities: findings name hosts by name, IP or user; inventory records tie IPs and
+  aliases to a host name, so a proxy log's 10.0.0.5 and a sweep of WS-ALICE become one host.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tracehound.errors import InputError, UsageError
+from tracehound.findings.ecs import VERDICT_ORDER
+
+DB_NAME = "case.sqlite"
+MAX_LINE = 64 * 1024 * 1024
+
+MIGRATIONS: list[str] = [
+    # 1: initial schema
+    """
+    CREATE TABLE ingests (id INTEGER PRIMARY KEY, sha256 TEXT UNIQUE NOT NULL, path TEXT NOT NULL,
+                          added_at TEXT NOT NULL, records INTEGER NOT NULL, skipped INTEGER NOT NULL);
+    CREATE TABLE findings (id INTEGER PRIMARY KEY, ingest_id INTEGER NOT NULL REFERENCES ingests(id),
+                           line INTEGER NOT NULL, source TEXT, kind TEXT, record TEXT, host TEXT NOT NULL,
+                           verdict TEXT, ts TEXT, doc TEXT NOT NULL);
+    CREATE INDEX findings_host ON findings(host);
+    CREATE TABLE identities (identity TEXT PRIMARY KEY, host TEXT NOT NULL, source TEXT NOT NULL);
+    CREATE TABLE hunt_coverage (id INTEGER PRIMARY KEY, ingest_id INTEGER NOT NULL REFERENCES ingests(id),
+                                format TEXT, files INTEGER, records INTEGER, first TEXT, last TEXT, warnings TEXT);
+    """,
+]
+
+
+@dataclass
+class HostView:
+    host: str
+    identities: set[str] = field(default_factory=set)
+    os: str = ""
+    verdict: str = "not checked"
+    swept: bool = False
+    sweep_complete: bool = True
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    installed: list[dict[str, str]] = field(default_factory=list)
+    first_contact: str | None = None
+    last_contact: str | None = None
+    first_seen: str | None = None
+
+    @property
+    def evidence(self) -> list[dict[str, Any]]:
+        return [f for f in self.findings if (f.get("tracehound") or {}).get("verdict") in VERDICT_ORDER
+                and f["tracehound"]["verdict"] != "clean"]
+
+    def contacts(self) -> list[dict[str, Any]]:
+        return sorted((f for f in self.findings if (f.get("tracehound") or {}).get("source") == "hunt"
+                       and f.get("@timestamp")), key=lambda f: f["@timestamp"])
+
+
+class Case:
+    def __init__(self, directory: str | Path, create: bool = False) -> None:
+        self.dir = Path(directory)
+        db = self.dir / DB_NAME
+        if create:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        elif not db.is_file():
+            raise UsageError(f"{directory} is not a case (run 'tracehound case init {directory}' first)")
+        try:
+            self.db = sqlite3.connect(db, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise InputError(f"case database unreadable: {exc}", path=str(db)) from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Case:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        version = int(row[0]) if row else 0
+        if version > len(MIGRATIONS):
+            raise UsageError(f"case schema {version} is newer than this tracehound ({len(MIGRATIONS)})")
+        for n in range(version, len(MIGRATIONS)):
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                for stmt in MIGRATIONS[n].split(";"):
+                    if stmt.strip():
+                        self.db.execute(stmt)
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(n + 1),))
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    # ---- ingest ------------------------------------------------------------------------
+    def add_file(self, path: str) -> tuple[str, int, int]:
+        """Ingest one findings file (JSONL) or hunt summary (JSON). Returns (status, records, skipped)."""
+        p = Path(path)
+        try:
+            digest = hashlib.sha256()
+            with p.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror}", path=path) from exc
+        sha = digest.hexdigest()
+        if self.db.execute("SELECT 1 FROM ingests WHERE sha256=?", (sha,)).fetchone():
+            return "already in the case", 0, 0
+        records = skipped = 0
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            cur = self.db.execute("INSERT INTO ingests (sha256, path, added_at, records, skipped) VALUES (?,?,?,0,0)",
+                                  (sha, str(p), datetime.now(UTC).isoformat(timespec="seconds")))
+            ingest_id = cur.lastrowid
+            for line_no, doc, err in _read_docs(p):
+                if err:
+                    skipped += 1
+                    continue
+                if doc.get("coverage") is not None and "hosts" in doc and "files" in doc:
+                    self._add_hunt_summary(ingest_id, doc)
+                    records += 1
+                    continue
+                self._add_doc(ingest_id, line_no, doc)
+                records += 1
+            self.db.execute("UPDATE ingests SET records=?, skipped=? WHERE id=?", (records, skipped, ingest_id))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return "added", records, skipped
+
+    def _add_doc(self, ingest_id: int | None, line_no: int, doc: dict[str, Any]) -> None:
+        th = doc.get("tracehound") or {}
+        host = str(th.get("host") or (doc.get("host") or {}).get("name") or (doc.get("source") or {}).get("ip")
+                   or "unknown")
+        self.db.execute(
+            "INSERT INTO findings (ingest_id, line, source, kind, record, host, verdict, ts, doc) VALUES (?,?,?,?,?,?,?,?,?)",
+            (ingest_id, line_no, th.get("source"), (doc.get("event") or {}).get("kind"), th.get("record"), host,
+             th.get("verdict"), doc.get("@timestamp"), json.dumps(doc, ensure_ascii=False)))
+        if th.get("record") == "inventory-host":
+            name = str((doc.get("host") or {}).get("name") or host)
+            for ident in [name] + list((doc.get("host") or {}).get("ip") or []) + list(th.get("aliases") or []):
+                self.db.execute("INSERT OR REPLACE INTO identities VALUES (?,?,?)", (str(ident).lower(), name, "inventory"))
+
+    def _add_hunt_summary(self, ingest_id: int | None, doc: dict[str, Any]) -> None:
+        for fmt, c in (doc.get("coverage") or {}).items():
+            self.db.execute("INSERT INTO hunt_coverage (ingest_id, format, files, records, first, last, warnings) "
+                            "VALUES (?,?,?,?,?,?,?)", (ingest_id, fmt, c.get("files"), c.get("records"), c.get("first"),
+                                                     c.get("last"), json.dumps(doc.get("warnings") or [])))
+
+    # ---- views -------------------------------------------------------------------------
+    def canonical(self, identity: str) -> str:
+        row = self.db.execute("SELECT host FROM identities WHERE identity=?", (identity.lower(),)).fetchone()
+        return row[0] if row else identity
+
+    def hosts(self) -> list[HostView]:
+        views: dict[str, HostView] = {}
+        for ident, host in self.db.execute("SELECT identity, host FROM identities"):
+            views.setdefault(host, HostView(host)).identities.add(ident)
+        for raw_host, doc_text in self.db.execute("SELECT host, doc FROM findings ORDER BY id"):
+            doc = json.loads(doc_text)
+            host = self.canonical(raw_host)
+            v = views.setdefault(host, HostView(host))
+            v.identities.add(raw_host.lower())
+            th = doc.get("tracehound") or {}
+            os_type = ((doc.get("host") or {}).get("os") or {}).get("type")
+            if os_type:
+                v.os = os_type
+            if th.get("record") == "host-summary":
+                v.swept = True
+                v.sweep_complete = v.sweep_complete and bool(th.get("complete", True))
+                continue
+            if th.get("record") == "inventory-host":
+                continue
+            v.findings.append(doc)
+            pkg = doc.get("package") or {}
+            if pkg.get("name"):
+                v.installed.append({"name": pkg["name"], "version": str(pkg.get("version", "")),
+                                    "status": th.get("verdict", ""), "source": th.get("source", "")})
+        for v in views.values():
+            verdicts = [f["tracehound"]["verdict"] for f in v.evidence]
+            if verdicts:
+                v.verdict = max(verdicts, key=lambda x: VERDICT_ORDER[x])
+            elif v.swept:
+                v.verdict = "clean"
+            contacts = v.contacts()
+            if contacts:
+                v.first_contact, v.last_contact = contacts[0]["@timestamp"], contacts[-1]["@timestamp"]
+        return sorted(views.values(), key=lambda h: (-_rank(h.verdict), h.host))
+
+    def coverage(self) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT format, SUM(files), SUM(records), MIN(first), MAX(last), "
+                               "GROUP_CONCAT(warnings, '\x1f') FROM hunt_coverage GROUP BY format ORDER BY format")
+        out = []
+        for fmt, files, records, first, last, warnings in rows:
+            ws: list[str] = []
+            for w in (warnings or "").split("\x1f"):
+                try:
+                    ws += [x for x in json.loads(w) if x.startswith(f"{fmt}:")]
+                except ValueError:
+                    continue
+            out.append({"format": fmt, "files": files, "records": records, "first": first, "last": last,
+                        "warnings": sorted(set(ws))})
+        return out
+
+    def ingests(self) -> list[dict[str, Any]]:
+        return [{"path": p, "sha256": s, "added_at": a, "records": r, "skipped": k}
+                for p, s, a, r, k in self.db.execute("SELECT path, sha256, added_at, records, skipped FROM ingests ORDER BY id")]
+
+    def packs(self) -> list[str]:
+        names = set()
+        for (doc_text,) in self.db.execute("SELECT doc FROM findings WHERE record='host-summary'"):
+            names.add(json.loads(doc_text)["tracehound"].get("pack", ""))
+        for (doc_text,) in self.db.execute("SELECT doc FROM findings WHERE doc LIKE '%\"provider\"%' LIMIT 200"):
+            for e in (json.loads(doc_text).get("threat") or {}).get("enrichments") or []:
+                names.add(e["indicator"].get("provider", ""))
+        return sorted(n for n in names if n)
+
+
+_RANK = {"compromised": 5, "suspicious": 4, "exposed": 3, "not checked": 2, "clean": 1}
+
+
+def _rank(verdict: str) -> int:
+    return _RANK.get(verdict, 0)
+
+
+def _read_docs(path: Path) -> Iterator[tuple[int, dict[str, Any], str]]:
+    with path.open("r", encoding="utf-8", errors="replace") as fh:
+        first = fh.read(1)
+        fh.seek(0)
+        if first == "{" and path.suffix == ".json":
+            try:
+                doc = json.load(fh)
+            except ValueError as exc:
+                raise InputError(f"invalid JSON: {exc}", path=str(path)) from exc
+            yield 1, doc, ""
+            return
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            if len(line) > MAX_LINE:
+                yield n, {}, "line too long"
+                continue
+            try:
+                doc = json.loads(line)
+            except ValueError:
+                yield n, {}, "not JSON"
+                continue
+            if not isinstance(doc, dict):
+                yield n, {}, "not an object"
+                continue
+            yield n, doc, ""

@@ -1,0 +1,186 @@
+"""Reports from a case: HTML (one self-contained file, no network requests), Markdown, CSV, JSON.
+
+All evidence is attacker-controlled text: HTML is autoescaped by Jinja2, CSV cells are
+neutralised against formula injection, indicators are shown defanged in human formats.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from tracehound.defang import defang, strip_control
+from tracehound.intel.builtin import BUILTIN_SOURCES, load_builtin
+from tracehound.intel.formats.csvpack import neutralise
+from tracehound.outputs.case_store import Case, HostView
+
+FORMATS = ("html", "md", "csv", "json")
+STATUSES = ("compromised", "suspicious", "exposed", "clean", "not checked")
+
+ACTIONS: dict[str, str] = {
+    "isolate": "Isolate the host from the network and preserve evidence (memory, disk) before cleaning",
+    "uninstall-affected-software": "Uninstall the affected desktop application",
+    "use-web-app": "Use the web application instead of the desktop application until a fixed version is deployed",
+    "reset-browser-credentials": "Reset every credential stored in this host's browsers (the infostealer targets browser data and history)",
+    "block-signing-certificate": "Block (blacklist) the compromised code-signing certificate",
+    "block-c2-domains": "Block the C2 domains, IPs and URLs at proxy, DNS and firewall",
+    "hunt-proxy-logs": "Hunt proxy/DNS logs for this host's C2 contacts, looking back further than the C2 delay",
+    "sweep-host": "Sweep this host (files, signatures, versions) — it has not been checked",
+    "c2-delay": "Keep hunting: the implant waits before its first C2 call",
+}
+PLAN: dict[str, list[str]] = {
+    "compromised": ["isolate", "uninstall-affected-software", "use-web-app", "reset-browser-credentials",
+                    "block-signing-certificate", "block-c2-domains"],
+    "suspicious": ["hunt-proxy-logs", "uninstall-affected-software", "use-web-app", "block-c2-domains"],
+    "exposed": ["uninstall-affected-software", "use-web-app", "block-signing-certificate", "hunt-proxy-logs", "c2-delay"],
+    "clean": [],
+    "not checked": ["sweep-host", "hunt-proxy-logs"],
+}
+
+
+def _defang_text(value: Any) -> str:
+    return strip_control(str(value))
+
+
+def evidence_row(doc: dict[str, Any]) -> dict[str, Any]:
+    th = doc.get("tracehound") or {}
+    enrich = (doc.get("threat") or {}).get("enrichments") or []
+    indicators = [defang(str(e["matched"]["indicator"])) if e["indicator"].get("type") in
+                  ("domain-name", "ipv4-addr", "ipv6-addr", "url", "email-addr") else str(e["matched"]["indicator"])
+                  for e in enrich]
+    where = ""
+    if (doc.get("log") or {}).get("file"):
+        where = f"{doc['log']['file'].get('path', '')}:{th.get('line', '')}"
+    elif (doc.get("file") or {}).get("path"):
+        where = str(doc["file"]["path"])
+    elif (doc.get("package") or {}).get("path"):
+        where = str(doc["package"]["path"])
+    message = doc.get("message") or ""
+    if not message and th.get("source") == "hunt":
+        dest = (doc.get("url") or {}).get("full") or (doc.get("destination") or {}).get("domain") or \
+            (doc.get("dns") or {}).get("question", {}).get("name") or (doc.get("destination") or {}).get("ip") or ""
+        message = f"contact with {defang(str(dest))}" if dest else "indicator in a log record"
+    return {
+        "time": doc.get("@timestamp") or "", "source": th.get("source", ""), "check": th.get("check") or th.get("format") or "",
+        "verdict": th.get("verdict", ""), "indicators": indicators, "message": _defang_text(message), "where": _defang_text(where),
+        "original": _defang_text((doc.get("event") or {}).get("original", ""))[:2000],
+    }
+
+
+def _pack_remediation(case: Case) -> tuple[dict[str, list[str]], int | None, list[dict[str, Any]]]:
+    """Advisory sentences per action, C2 delay and indicator summary of the packs used in the case."""
+    quotes: dict[str, list[str]] = {}
+    delay: int | None = None
+    packs: list[dict[str, Any]] = []
+    for name in case.packs():
+        if name not in BUILTIN_SOURCES:
+            packs.append({"name": name, "title": "", "counts": {}})
+            continue
+        p = load_builtin(name)
+        packs.append({"name": name, "title": p.title, "counts": p.counts(), "published": p.published})
+        delay = p.c2_delay_days or delay
+        for r in p.remediation:
+            quotes.setdefault(r.action, []).append(r.text)
+    return quotes, delay, packs
+
+
+def build_model(case: Case) -> dict[str, Any]:
+    hosts = case.hosts()
+    quotes, delay, packs = _pack_remediation(case)
+    counts = {s: 0 for s in STATUSES}
+    host_rows = []
+    for h in hosts:
+        counts[h.verdict] = counts.get(h.verdict, 0) + 1
+        plan = []
+        for action in PLAN.get(h.verdict, []):
+            text = ACTIONS[action]
+            if action == "c2-delay" and delay:
+                text = f"Keep hunting: the implant waits {delay} days before its first C2 call"
+            plan.append({"action": action, "text": text, "advisory": quotes.get(action, [])[:1]})
+        host_rows.append({
+            "host": _defang_text(h.host), "verdict": h.verdict, "os": h.os, "swept": h.swept,
+            "sweep_complete": h.sweep_complete, "identities": sorted(_defang_text(i) for i in h.identities),
+            "first_contact": h.first_contact, "last_contact": h.last_contact,
+            "evidence": [evidence_row(d) for d in h.evidence], "installed": h.installed, "remediation": plan,
+            "contacts": [c["@timestamp"] for c in h.contacts()],
+        })
+    return {
+        "generated": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "case": str(case.dir), "counts": counts, "hosts": host_rows, "coverage": case.coverage(),
+        "ingests": case.ingests(), "packs": packs, "c2_delay_days": delay, "timeline": timeline_svg(hosts),
+    }
+
+
+def timeline_svg(hosts: list[HostView]) -> dict[str, Any]:
+    """Geometry of the C2-contact timeline (rendered as inline SVG by the template)."""
+    lanes = [(h.host, [c["@timestamp"] for c in h.contacts()]) for h in hosts if h.contacts()]
+    if not lanes:
+        return {"lanes": [], "width": 0, "height": 0}
+    times = [datetime.fromisoformat(t.replace("Z", "+00:00")) for _, ts in lanes for t in ts]
+    t0, t1 = min(times), max(times)
+    span = max((t1 - t0).total_seconds(), 1.0)
+    width, left, lane_h = 900, 180, 26
+    out = []
+    for i, (host, ts) in enumerate(lanes):
+        xs = sorted({round(left + (datetime.fromisoformat(t.replace("Z", "+00:00")) - t0).total_seconds() / span
+                           * (width - left - 20), 1) for t in ts})
+        out.append({"host": _defang_text(host)[:28], "y": 20 + i * lane_h, "xs": xs, "count": len(ts)})
+    return {"lanes": out, "width": width, "height": 40 + len(lanes) * lane_h, "start": t0.isoformat(),
+            "end": t1.isoformat(), "left": left}
+
+
+def render(case: Case, fmt: str) -> str:
+    model = build_model(case)
+    if fmt == "json":
+        model.pop("timeline")
+        return json.dumps(model, indent=1, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["host", "verdict", "identities", "swept", "first_contact", "last_contact", "evidence", "summary"])
+        for h in model["hosts"]:
+            summary = "; ".join(f"{e['verdict']}: {e['message']}" for e in h["evidence"][:5])
+            w.writerow([neutralise(str(c)) for c in (h["host"], h["verdict"], " ".join(h["identities"]), h["swept"],
+                                                     h["first_contact"] or "", h["last_contact"] or "",
+                                                     len(h["evidence"]), summary)])
+        return buf.getvalue()
+    if fmt == "md":
+        return _markdown(model)
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(loader=PackageLoader("tracehound", "templates"), autoescape=select_autoescape(default=True))
+    return env.get_template("report.html.j2").render(**model)
+
+
+def _md(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _markdown(m: dict[str, Any]) -> str:
+    lines = ["# tracehound report", "", f"Generated {m['generated']} from case `{_md(m['case'])}`.", "",
+             "| status | hosts |", "|---|---|"]
+    lines += [f"| {s} | {n} |" for s, n in m["counts"].items()]
+    lines += ["", "## Hosts", "", "| host | verdict | identities | swept | first C2 contact | evidence |", "|---|---|---|---|---|---|"]
+    for h in m["hosts"]:
+        lines.append(f"| {_md(h['host'])} | {h['verdict']} | {_md(', '.join(h['identities']))} | "
+                     f"{'yes' if h['swept'] else 'no'} | {h['first_contact'] or '-'} | {len(h['evidence'])} |")
+    for h in m["hosts"]:
+        if not h["evidence"] and not h["remediation"]:
+            continue
+        lines += ["", f"### {_md(h['host'])} — {h['verdict']}", ""]
+        for e in h["evidence"]:
+            lines.append(f"- {e['time'] or ''} [{e['source']}/{e['check']}] **{e['verdict']}** {_md(e['message'])} "
+                         f"({_md(', '.join(e['indicators']))}) `{_md(e['where'])}`")
+        if h["remediation"]:
+            lines += ["", "Remediation:"]
+            lines += [f"- [ ] {_md(r['text'])}" for r in h["remediation"]]
+    if m["coverage"]:
+        lines += ["", "## Log coverage", "", "| format | files | records | from | to |", "|---|---|---|---|---|"]
+        lines += [f"| {c['format']} | {c['files']} | {c['records']} | {c['first'] or '-'} | {c['last'] or '-'} |"
+                  for c in m["coverage"]]
+        for c in m["coverage"]:
+            lines += [f"- ⚠ {_md(w)}" for w in c["warnings"]]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""Log sources: streaming readers that turn records into normalized observations."""
