@@ -34,44 +34,58 @@ _BLOCK_TAGS = {
 _SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "head"}
 
 
+_PARAGRAPH_TAGS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "section", "article",
+                   "pre", "blockquote", "header", "footer", "hr"}
+
+
 class _TextExtractor(HTMLParser):
+    """Block elements end a line; paragraphs end with a blank line, except inside tables,
+    where every cell is its own line with no blank between (the flattened-table shape)."""
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
+        self.lines: list[str] = []
+        self._buf: list[str] = []
         self._skip = 0
-        self.hrefs: list[str] = []
+        self._table = 0
+
+    def _flush(self, paragraph: bool = False) -> None:
+        text = re.sub(r"[ \t\u00a0\r\n]+", " ", "".join(self._buf)).strip()
+        self._buf = []
+        if text:
+            self.lines.append(text)
+        if paragraph and not self._table and self.lines and self.lines[-1]:
+            self.lines.append("")
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIP_TAGS:
             self._skip += 1
         elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
+            self._flush(paragraph=tag in _PARAGRAPH_TAGS)
+            if tag == "table":
+                self._table += 1
             if tag == "li":
-                self.parts.append("  • ")
+                self._buf.append("• ")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP_TAGS:
             self._skip = max(0, self._skip - 1)
         elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
+            if tag == "table":
+                self._table = max(0, self._table - 1)
+            self._flush(paragraph=tag in _PARAGRAPH_TAGS)
 
     def handle_data(self, data: str) -> None:
         if not self._skip:
-            self.parts.append(data)
+            self._buf.append(data)
 
 
 def html_to_lines(html: str) -> list[str]:
     parser = _TextExtractor()
     parser.feed(html)
     parser.close()
-    text = "".join(parser.parts)
-    lines = [re.sub(r"[ \t\u00a0]+", " ", ln).strip() for ln in text.split("\n")]
-    # Collapse runs of blank lines to one: blank lines delimit blocks, their count is noise.
-    out: list[str] = []
-    for ln in lines:
-        if ln or (out and out[-1]):
-            out.append(ln)
-    return out
+    parser._flush(paragraph=True)
+    return parser.lines
 
 
 def _decode(data: bytes, warnings: list[str]) -> str:

@@ -439,21 +439,23 @@ class _DocumentExtractor:
             return
         per_platform: dict[str, tuple[list[str], list[int], str]] = {}
         for i, ln in enumerate(self.lines):
-            if i in in_table:
+            if i in in_table or not _VERSION.search(ln):
                 continue
-            versions = [v for v in _VERSION.findall(ln) if not _valid_ip(v)]
-            platforms = _PLATFORM.findall(ln)
-            if not versions or not platforms:
+            scope = self.headings[i] + " " + " ".join(self.lines[max(0, i - 3): i + 1])
+            if not _AFFECTED_WORDS.search(scope):
                 continue
-            scope = self.headings[i] + " " + ln + " " + (self.lines[i - 1] if i else "")
-            if not _AFFECTED_WORDS.search(scope) and not _AFFECTED_WORDS.search(" ".join(self.lines[max(0, i - 3): i])):
-                continue
-            status = "fixed" if _FIXED_WORDS.search(ln) else "affected"
-            platform = normalize_platform(re.sub(r"\s+", " ", platforms[0]))
-            key = f"{platform}:{status}"
-            vs, lines, _ = per_platform.setdefault(key, ([], [], status))
-            vs += [v for v in versions if v not in vs]
-            lines.append(i + 1)
+            carried = ""  # a sentence without a platform inherits the previous sentence's
+            for sentence in re.split(r"(?<=[.;!?])\s+", ln):
+                platforms = _PLATFORM.findall(sentence)
+                if platforms:
+                    carried = normalize_platform(re.sub(r"\s+", " ", platforms[0]))
+                versions = [v for v in _VERSION.findall(sentence) if not _valid_ip(v)]
+                if not versions or not carried:
+                    continue
+                status = "fixed" if _FIXED_WORDS.search(sentence) else "affected"
+                vs, lines, _ = per_platform.setdefault(f"{carried}:{status}", ([], [], status))
+                vs += [v for v in versions if v not in vs]
+                lines.append(i + 1)
         for key, (vs, lines, status) in sorted(per_platform.items()):
             platform = key.split(":")[0]
             if status != "affected":

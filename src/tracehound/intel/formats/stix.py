@@ -13,6 +13,7 @@ from tracehound.errors import PackError
 from tracehound.intel.model import Indicator, IType, Pack, canonical_value
 
 NAMESPACE = uuid.UUID("5e3d2f49-8d0c-4b58-9d59-7a1c4f6a2b31")
+EXTENSION_ID = "extension-definition--3f1c2b7e-9a0d-4c55-8e21-7b6d4a9c0e13"
 
 _HASH_NAMES = {IType.MD5: "MD5", IType.SHA1: "'SHA-1'", IType.SHA256: "'SHA-256'"}
 _CERT_NAMES = {IType.CERT_SHA1: "'SHA-1'", IType.CERT_SHA256: "'SHA-256'"}
@@ -59,7 +60,8 @@ def _stamp(pack: Pack) -> str:
 
 
 def _oid(kind: str, *parts: str) -> str:
-    return f"{kind}--{uuid.uuid5(NAMESPACE, '|'.join(parts))}"
+    # STIX 2.1 asks for UUIDv4 on SDOs/SROs; a v4-format UUID made from a hash keeps re-exports stable.
+    return f"{kind}--{uuid.UUID(bytes=uuid.uuid5(NAMESPACE, '|'.join(parts)).bytes, version=4)}"
 
 
 def to_bundle(pack: Pack) -> dict[str, Any]:
@@ -68,7 +70,14 @@ def to_bundle(pack: Pack) -> dict[str, Any]:
     ts = _stamp(pack)
     identity = stix2.Identity(id=_oid("identity", "tracehound"), name="tracehound", identity_class="system",
                               created=ts, modified=ts)
-    objects: list[Any] = [identity]
+    extension = stix2.ExtensionDefinition(
+        id=EXTENSION_ID, created_by_ref=identity.id, created=ts, modified=ts, name="tracehound indicator context",
+        schema=("Plain text: property-extension on indicators; 'context' maps names (stage, file_name, signer, "
+                "registrar, created, resolves_to, asn, platform, versions, ...) to a string or a list of strings, "
+                "as read from the advisory. See tracehound docs/formats.md."),
+        description="Context tracehound keeps with each indicator (where it came from in the advisory).",
+        version="1.0.0", extension_types=["property-extension"])
+    objects: list[Any] = [identity, extension]
     malware = None
     if pack.campaign or pack.title:
         malware = stix2.Malware(
@@ -87,7 +96,8 @@ def to_bundle(pack: Pack) -> dict[str, Any]:
             created_by_ref=identity.id, confidence=ind.confidence,
             indicator_types=["malicious-activity"] if ind.confidence >= 50 else ["anomalous-activity"],
             labels=[f"tracehound:{ind.type.value}"],
-            x_tracehound_context={k: ind.context[k] for k in sorted(ind.context)},
+            extensions={EXTENSION_ID: {"extension_type": "property-extension",
+                                       "context": {k: ind.context[k] for k in sorted(ind.context)}}},
             allow_custom=True,
         )
         objects.append(sind)
@@ -161,7 +171,7 @@ def loads(text: str, path: str = "<stix>") -> Pack:
             skipped += 1
             continue
         itype, value, ctx = parsed
-        extra = obj.get("x_tracehound_context")
+        extra = ((obj.get("extensions") or {}).get(EXTENSION_ID) or {}).get("context") or obj.get("x_tracehound_context")
         if isinstance(extra, dict):
             ctx = {str(k): [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in extra.items()}
         try:

@@ -1,0 +1,131 @@
+"""Pack formats: round-trips, real validators (stix2-validator, PyMISP), real Loki IOC files."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tracehound.errors import PackError
+from tracehound.intel.formats import detect, read_pack, write_pack
+from tracehound.intel.formats.csvpack import neutralise
+from tracehound.intel.model import IType
+
+
+def keys(pack):
+    return {(i.type.value, i.value, i.key[2]) for i in pack.indicators}
+
+
+@pytest.mark.parametrize("fmt", ["json", "stix", "misp", "csv"])
+def test_round_trip_keeps_every_indicator(pack3cx, tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / f"pack.{fmt}"
+    write_pack(pack3cx, fmt, str(out))
+    back = read_pack(str(out))
+    assert keys(back) == keys(pack3cx)
+    d = back.get(IType.DOMAIN, "azuredeploystore.com")
+    assert d.ctx("registrar") == ["Namesilo"] and d.ctx("asn") == ["AS23498"]
+    sw = [i for i in back.of_type(IType.SOFTWARE) if i.ctx("platform") == ["windows"]][0]
+    assert sw.ctx("versions") == ["18.12.407", "18.12.416"]
+
+
+def test_loki_round_trip_network_and_hashes(pack3cx, tmp_path: Path) -> None:
+    write_pack(pack3cx, "loki", str(tmp_path / "loki"))
+    back = read_pack(str(tmp_path / "loki"))
+    wanted = {k for k in keys(pack3cx) if k[0] in ("domain", "ipv4", "sha256", "sha1")}
+    assert wanted <= keys(back)
+
+
+def test_stix_bundle_passes_strict_validator(pack3cx) -> None:
+    from stix2validator import ValidationOptions, validate_string
+
+    from tracehound.intel.formats.stix import dumps
+
+    text = dumps(pack3cx)
+    result = validate_string(text, ValidationOptions(version="2.1", strict=True))
+    assert result.is_valid, [str(e) for e in result.errors] + [str(w) for w in result.warnings]
+    bundle = json.loads(text)
+    patterns = {o["pattern"] for o in bundle["objects"] if o["type"] == "indicator"}
+    assert "[domain-name:value = 'akamaicontainer.com']" in patterns
+    assert "[ipv4-addr:value = '162.0.229.159']" in patterns
+    assert "[url:value = 'github.com/IconStorages/images']" in patterns
+    assert "[x509-certificate:hashes.'SHA-1' = '87c6d553a296d7473451d53caa298efa9b4870ad']" in patterns
+    assert any(p.startswith("[file:hashes.'SHA-256'") for p in patterns)
+    assert any(p.startswith("[software:name = '3CX Desktop App' AND software:version IN (") for p in patterns)
+    assert any(o["type"] == "relationship" and o["relationship_type"] == "indicates" for o in bundle["objects"])
+
+
+def test_stix_export_is_stable(pack3cx) -> None:
+    from tracehound.intel.formats.stix import dumps
+
+    assert dumps(pack3cx) == dumps(pack3cx)
+
+
+def test_misp_event_loads_in_pymisp(pack3cx) -> None:
+    from pymisp import MISPEvent
+
+    from tracehound.intel.formats.misp import dumps
+
+    ev = MISPEvent()
+    ev.load(dumps(pack3cx))
+    types = {a.type for a in ev.attributes}
+    assert {"domain", "ip-dst", "url", "sha256", "sha1", "x509-fingerprint-sha1"} <= types
+    assert len(ev.attributes) == len(pack3cx.indicators)
+
+
+def test_csv_formula_injection_neutralised(tmp_path: Path) -> None:
+    assert neutralise("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert neutralise("+1") == "'+1" and neutralise("@SUM") == "'@SUM" and neutralise("-2") == "'-2"
+    assert neutralise("akamaicontainer.com") == "akamaicontainer.com"
+    f = tmp_path / "p.csv"
+    f.write_text("type,value,context\nfilename,=cmd.exe,\"{\"\"note\"\": \"\"=1+1\"\"}\"\n")
+    pack = read_pack(str(f))
+    out = tmp_path / "out.csv"
+    write_pack(pack, "csv", str(out))
+    assert "'=cmd.exe" in out.read_text()
+    assert read_pack(str(out)).indicators[0].value == "=cmd.exe"
+
+
+def test_csv_errors_name_line(tmp_path: Path) -> None:
+    f = tmp_path / "p.csv"
+    f.write_text("type,value\ndomain,good.example\nsha256,nothex\n")
+    with pytest.raises(PackError, match=r"p\.csv:3: invalid sha256"):
+        read_pack(str(f))
+    f.write_text("type,value\nbogus,x\n")
+    with pytest.raises(PackError, match=r":2: unknown indicator type"):
+        read_pack(str(f))
+
+
+def test_detection_refuses_unknown_content(tmp_path: Path) -> None:
+    f = tmp_path / "x.json"
+    f.write_text('{"hello": 1}')
+    with pytest.raises(PackError, match="neither"):
+        read_pack(str(f))
+    f.write_text("{bad json")
+    with pytest.raises(PackError, match=r"invalid JSON"):
+        read_pack(str(f))
+    f.write_bytes(b"\x00\x01binary")
+    with pytest.raises(PackError, match="binary"):
+        read_pack(str(f))
+    with pytest.raises(PackError, match="built-in"):
+        read_pack(str(tmp_path / "nope"))
+
+
+def test_real_loki_files(samples: Path) -> None:
+    d = samples / "loki-iocs"
+    assert detect((d / "hash-iocs.txt").read_text(encoding="utf-8"), "h") == "loki"
+    hashes = read_pack(str(d / "hash-iocs.txt"))
+    # 3,224 entries, 153 repeat (case-insensitively) with another comment: merged, not lost
+    raw = [ln.split(";", 1)[0].lower() for ln in (d / "hash-iocs.txt").read_text(encoding="utf-8").splitlines()
+           if ln.strip() and not ln.startswith("#")]
+    assert len(raw) == 3224
+    assert len(hashes.indicators) == len(set(raw))
+    c2 = read_pack(str(d / "c2-iocs.txt"))  # no newline after the last line
+    values = {i.value for i in c2.indicators}
+    assert "192.119.99.42" in values and "akamaicontainer.com" in values and "msboxonline.com" in values
+    assert all(not v.endswith("\n") for v in values)
+    scored = [i for i in c2.indicators if i.value == "176.123.5.126"][0]
+    assert scored.confidence == 65
+    names = read_pack(str(d / "filename-iocs.txt"))
+    assert all(i.type is IType.FILENAME_REGEX for i in names.indicators)
+    assert len(names.indicators) > 3700
+    merged = read_pack(str(d))  # the folder: all three files
+    assert len(merged.indicators) == len(hashes.indicators) + len(c2.indicators) + len(names.indicators)
