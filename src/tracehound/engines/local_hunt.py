@@ -296,6 +296,12 @@ def iter_candidate_lines(path: str, reader: Reader, prefilter: Prefilter, stats:
             last_pos = start
             end = low.find("\n", start)
             end = len(low) if end == -1 else end
+            if end - start > max_line:
+                # Never parsed (bounded work per record); lines longer than a read block are
+                # counted by iter_blocks, shorter ones here, where they could have mattered.
+                stats.long_lines += 1
+                stats.skip(f"line longer than {max_line} bytes")
+                continue
             text = data[start:end].decode("utf-8", errors="replace").rstrip("\r")
             if kind == 0:
                 reader.header(text)

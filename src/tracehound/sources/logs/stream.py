@@ -18,6 +18,7 @@ from typing import BinaryIO
 from tracehound.errors import InputError
 
 BLOCK = 4 * 1024 * 1024
+READ1 = 256 * 1024  # a decoder step: what a corrupt stream can lose at most
 DEFAULT_MAX_LINE = 1024 * 1024
 DEFAULT_MAX_RATIO = 200  # decompressed bytes per compressed byte before we call it a bomb
 RATIO_GRACE = 256 * 1024 * 1024  # small archives may legitimately compress very well
@@ -116,12 +117,26 @@ def iter_blocks(path: str, stats: ReadStats, max_line: int = DEFAULT_MAX_LINE,
         if start_offset:
             _skip(fh, start_offset)
             offset = start_offset
-        while True:
+        read1 = getattr(fh, "read1", None) if kind else None
+        failed = False
+        while not failed:
+            # Compressed streams are read with read1() and accumulated, so data decoded before a
+            # corruption (truncated .gz) is kept: read(n) would discard it with the exception.
+            parts: list[bytes] = []
+            got = 0
             try:
-                chunk = fh.read(block)
-            except (OSError, EOFError, lzma.LZMAError, ValueError, Exception) as exc:  # noqa: BLE001 - zstd/isal errors
-                stats.truncated = f"{kind or 'file'} stream unreadable after {offset + len(rest)} bytes: {exc}"
-                break
+                while got < block:
+                    piece = read1(min(READ1, block - got)) if read1 is not None else fh.read(block - got)
+                    if not piece:
+                        break
+                    parts.append(piece)
+                    got += len(piece)
+                    if read1 is None:
+                        break
+            except Exception as exc:  # noqa: BLE001 - gzip/bz2/lzma/zstd/isal each raise their own types
+                stats.truncated = f"{kind or 'file'} stream unreadable after {offset + len(rest) + got} bytes: {exc}"
+                failed = True
+            chunk = b"".join(parts)
             if not chunk:
                 break
             stats.bytes_read += len(chunk)

@@ -1,0 +1,160 @@
+"""Hunt engine: compression, hostile input, parallel = sequential, timeline truth, exit codes."""
+
+import bz2
+import gzip
+import json
+import lzma
+import os
+from pathlib import Path
+
+import zstandard
+from conftest import run_cli
+from huntutil import hits, hunt, make_pack
+from logfixtures import FORMATS
+
+from tracehound.samples import EXPECTED_VERDICTS, HOSTS, UNKNOWN_IP, build_logs
+
+
+def squid_text() -> tuple[str, dict[int, str]]:
+    return FORMATS["squid"]()
+
+
+def test_compressed_files_read_transparently(tmp_path: Path) -> None:
+    text, expected = squid_text()
+    data = text.encode()
+    files = {"a.log.gz": gzip.compress(data), "b.log.bz2": bz2.compress(data), "c.log.xz": lzma.compress(data),
+             "d.log.zst": zstandard.ZstdCompressor().compress(data), "e-no-extension": gzip.compress(data)}
+    for name, blob in files.items():
+        (tmp_path / name).write_bytes(blob)
+    docs, summary = hunt(make_pack(tmp_path), [str(tmp_path / n) for n in files], jobs=2)
+    assert all(f.error == "" and f.format == "squid" for f in summary.files)
+    per_file: dict[str, set[int]] = {}
+    for d in docs:
+        per_file.setdefault(d["log"]["file"]["path"], set()).add(d["tracehound"]["line"])
+    assert all(per_file[str(tmp_path / n)] == set(expected) for n in files)
+
+
+def test_truncated_gzip_reports_and_keeps_what_was_read(tmp_path: Path) -> None:
+    text, _ = squid_text()
+    big = (text * 3000).encode()
+    blob = gzip.compress(big)
+    (tmp_path / "cut.log.gz").write_bytes(blob[: len(blob) // 2])
+    docs, summary = hunt(make_pack(tmp_path), [str(tmp_path / "cut.log.gz")], jobs=1)
+    rep = summary.files[0]
+    assert rep.truncated and "unreadable" in rep.truncated
+    assert 0 < len(docs) < 3000 * 6
+
+
+def test_gzip_bomb_stopped(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.log.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as fh:
+        line = b"1680000000.000 1 10.0.0.5 TCP_MISS/200 1 GET http://www.example.com/ a DIRECT/1.2.3.4 -\n"
+        for _ in range(200):
+            fh.write(line * 20000)
+    docs, summary = hunt(make_pack(tmp_path), [str(bomb)], jobs=1, max_ratio=20)
+    assert "decompression bomb" in summary.files[0].truncated
+
+
+def test_long_line_skipped_and_counted(tmp_path: Path) -> None:
+    text, expected = squid_text()
+    lines = text.splitlines()
+    lines.insert(1, "x" * (3 * 1024 * 1024) + " akamaicontainer.com")
+    f = tmp_path / "long.log"
+    f.write_text("\n".join(lines) + "\n")
+    docs, summary = hunt(make_pack(tmp_path), [str(f)], jobs=1, max_line=1024 * 1024)
+    assert summary.files[0].skipped == {"line longer than 1048576 bytes": 1}
+    assert set(hits(docs)) == {n + 1 for n in expected}  # line numbers still right after the skipped line
+
+
+def test_corrupt_lines_counted_and_rest_hunted(tmp_path: Path) -> None:
+    text, _ = squid_text()
+    rows = text.splitlines()
+    out = []
+    for i in range(3000):
+        row = rows[i % len(rows)]
+        out.append(row[: len(row) // 3] + " \x00garbage akamaicontainer.com" if i % 1000 == 999 else row)
+    f = tmp_path / "c.log"
+    f.write_text("\n".join(out) + "\n")
+    docs, summary = hunt(make_pack(tmp_path), [str(f)], jobs=1)
+    skipped = summary.skipped()
+    assert sum(v for k, v in skipped.items() if k.startswith("unparseable")) == 3
+    unparsed = [d for d in docs if d["tracehound"].get("parse_error")]
+    assert len(unparsed) == 3  # the indicator in a corrupt line is still reported, not lost
+    assert len(docs) - 3 == sum(1 for i in range(3000) if i % 1000 != 999 and i % len(rows) in (1, 4, 5, 7, 8))
+
+
+def test_binary_unknown_and_special_files(tmp_path: Path, capsys) -> None:
+    (tmp_path / "bin.dat").write_bytes(os.urandom(4096) + b"\x00")
+    (tmp_path / "unknown.txt").write_text("hello world\nnothing to see\n")
+    (tmp_path / "empty.log").write_text("")
+    os.mkfifo(tmp_path / "fifo")
+    docs, summary = hunt(make_pack(tmp_path), [str(tmp_path)], jobs=1)
+    errors = {Path(f.path).name: f.error for f in summary.files}
+    assert "binary" in errors["bin.dat"]
+    assert "unknown log format" in errors["unknown.txt"]
+    assert "empty" in errors["empty.log"]
+    assert "not a regular file" in errors["fifo"]
+    code, _, err = run_cli(["hunt", "-q", "-o", str(tmp_path / "o.jsonl"), str(tmp_path / "unknown.txt")], capsys)
+    assert code == 3  # nothing could be read
+
+
+def test_parallel_equals_sequential(tmp_path: Path) -> None:
+    paths = []
+    for name in ("squid", "bind", "suricata", "zeek-dns", "panos", "cef"):
+        text, _ = FORMATS[name]()
+        p = tmp_path / f"{name}.log"
+        p.write_text(text * 50)
+        paths.append(str(p))
+    one, _ = hunt(make_pack(tmp_path), paths, jobs=1)
+    many, _ = hunt(make_pack(tmp_path), paths, jobs=4)
+    assert one == many and len(one) > 100
+
+
+def test_since_until_window(tmp_path: Path) -> None:
+    text, _ = squid_text()
+    f = tmp_path / "s.log"
+    f.write_text(text)
+    from datetime import UTC, datetime
+
+    docs, summary = hunt(make_pack(tmp_path), [str(f)], jobs=1, since=datetime(2023, 3, 28, 10, 40, 4, tzinfo=UTC))
+    assert {d["tracehound"]["line"] for d in docs} == {5, 6, 8, 9}
+    assert summary.skipped()["outside --since/--until"] == 3  # candidate lines 2-4 (hit, look-alike, CONNECT)
+
+
+def test_timeline_against_injected_truth(tmp_path: Path, pack3cx) -> None:
+    logs = build_logs(tmp_path / "logs")
+    docs, summary = hunt(pack3cx, [str(p) for p in logs.values()], jobs=2)
+    alice = summary.hosts[HOSTS["WS-ALICE"][0]]
+    assert alice.verdict == "compromised"
+    assert (alice.first_contact - alice.first_seen).total_seconds() == 7 * 86400 - 1  # DNS query 1 s before
+    assert set(alice.indicators) == {"akamaicontainer.com", "162.0.229.159", "github.com/IconStorages/images"}
+    assert summary.hosts[UNKNOWN_IP].verdict == EXPECTED_VERDICTS[UNKNOWN_IP]
+    assert HOSTS["WS-CAROL"][0] not in summary.hosts  # look-alike domain and CONNECT github.com only
+    summary.check_lookback(30, 7, None, None)
+    assert any("look-back" in w for w in summary.warnings)  # 14 days of logs < 30 days
+
+
+def test_cli_exit_codes_and_summary_file(tmp_path: Path, capsys) -> None:
+    text, _ = squid_text()
+    f = tmp_path / "s.log"
+    f.write_text(text)
+    out, summ = tmp_path / "f.jsonl", tmp_path / "s.json"
+    code, _, err = run_cli(["hunt", str(f), "-o", str(out), "--summary", str(summ)], capsys)
+    assert code == 1 and "findings" in err
+    s = json.loads(summ.read_text())
+    assert s["findings"] == len(out.read_text().splitlines()) == 5
+    assert s["coverage"]["squid"]["records"] == 9
+    code, _, err = run_cli(["hunt", "--since", "yesterday", str(f)], capsys)
+    assert code == 2 and "is not a date" in err
+    clean = tmp_path / "clean.log"
+    clean.write_text(text.splitlines()[0] + "\n")
+    code, _, _ = run_cli(["hunt", "-q", str(clean), "-o", str(tmp_path / "c.jsonl")], capsys)
+    assert code == 0
+
+
+def test_ansi_escape_in_log_never_reaches_terminal(tmp_path: Path, capsys) -> None:
+    f = tmp_path / "s.log"
+    f.write_text("1680000001.000    100 10.0.0.5 TCP_MISS/200 500 GET http://www.akamaicontainer.com/x "
+                 "\x1b[2J\x1b]0;pwned\x07 DIRECT/162.0.229.159 text/html\n")
+    code, _, err = run_cli(["hunt", str(f), "-o", str(tmp_path / "o.jsonl")], capsys)
+    assert "\x1b]0;pwned" not in err and "\x1b[2J" not in err
