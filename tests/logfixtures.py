@@ -28,10 +28,10 @@ def squid() -> tuple[str, dict[int, str]]:
         (f"1680000001.000    100 10.0.0.5 TCP_MISS/200 500 GET http://www.{C2}/x alice DIRECT/{C2_IP} text/html", C2),
         (f"1680000002.000    100 10.0.0.6 TCP_MISS/200 500 GET http://not{C2}/x bob DIRECT/162.0.229.15 text/html", None),
         ("1680000003.000    100 10.0.0.7 TCP_MISS/200 500 CONNECT github.com:443 carol DIRECT/140.82.121.4 -", None),
-        (f"1680000004.000    100 10.0.0.8 TCP_MISS/200 500 GET https://AKAMAICONTAINER.COM./y dave DIRECT/9.9.9.9 -", C2),
+        ("1680000004.000    100 10.0.0.8 TCP_MISS/200 500 GET https://AKAMAICONTAINER.COM./y dave DIRECT/9.9.9.9 -", C2),
         (f"1680000005.000    100 10.0.0.9 TCP_MISS/200 500 GET https://{URL_IND}/main/icon3.ico erin DIRECT/140.82.121.4 -", URL_IND),
         ("1680000006.000    100 10.0.0.9 TCP_MISS/200 500 GET https://github.com/IconStoragesX/images erin DIRECT/140.82.121.4 -", None),
-        (f"1680000007.000    100 10.0.0.9 TCP_MISS/200 500 GET https://github.com/%49conStorages/images/x erin DIRECT/140.82.121.4 -", URL_IND),
+        ("1680000007.000    100 10.0.0.9 TCP_MISS/200 500 GET https://github.com/%49conStorages/images/x erin DIRECT/140.82.121.4 -", URL_IND),
         (f"1680000008.000    100 10.0.0.10 TCP_DENIED/407 0 CONNECT {C2}:443 - NONE/- -", C2),
     ]
     return _lines(rows)

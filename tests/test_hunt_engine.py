@@ -8,10 +8,10 @@ import os
 from pathlib import Path
 
 import zstandard
+
 from conftest import run_cli
 from huntutil import hits, hunt, make_pack
 from logfixtures import FORMATS
-
 from tracehound.samples import EXPECTED_VERDICTS, HOSTS, UNKNOWN_IP, build_logs
 
 

@@ -5,8 +5,8 @@ import shutil
 from pathlib import Path
 
 import evtx
-from huntutil import hunt
 
+from huntutil import hunt
 from tracehound.intel.formats import read_pack
 
 

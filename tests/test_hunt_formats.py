@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from huntutil import hits, hunt, make_pack
 from logfixtures import EXPECTED_READER, FORMATS, jsonl_mapped
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from huntutil import hits, hunt
 
 EXPECTED = {

@@ -19,7 +19,8 @@ class FindingWriter:
         if self.path:
             try:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-                self._fh: IO[str] = open(self.path, "a" if append else "w", encoding="utf-8")  # noqa: SIM115
+                self._fh: IO[str] = open(self.path, "a" if append else "w", encoding="utf-8",
+                                            errors="backslashreplace")  # noqa: SIM115
             except OSError as exc:
                 raise UsageError(f"cannot write findings: {exc.strerror}", path=self.path) from exc
         else:

@@ -96,7 +96,7 @@ class ExtractResult:
 
 
 @lru_cache(maxsize=1)
-def _tld_extractor():  # type: ignore[no-untyped-def]
+def _tld_extractor():
     import tldextract
 
     # Bundled public suffix list snapshot only: an incident machine may have no network.

@@ -26,5 +26,5 @@ def sweep_doc(host: str, os_type: str, check: str, verdict: str, message: str,
         put(doc, k, v)
     if matches:
         doc["threat"] = {"enrichments": [enrichment(ind, fld, obs, pack_name) for ind, fld, obs in matches]}
-    doc["tracehound"] = {"source": "sweep", "check": check, "verdict": verdict, "host": host}
+    doc.setdefault("tracehound", {}).update({"source": "sweep", "check": check, "verdict": verdict, "host": host})
     return doc

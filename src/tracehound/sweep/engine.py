@@ -118,6 +118,11 @@ def guess_host_name(root: str, live: bool, os_type: str) -> str:
     return os.path.basename(os.path.abspath(root).rstrip("/")) or "host"
 
 
+def shown(path: str) -> str:
+    """A path as valid UTF-8 text: undecodable bytes of the on-disk name become \\xNN escapes."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 # ---- worker side ---------------------------------------------------------------------------
 _W: dict[str, Any] = {}
 
@@ -156,7 +161,7 @@ def name_findings(e: Entry) -> list[dict[str, Any]]:
     index: files.FileIndex = _W["files"]
     out: list[dict[str, Any]] = []
     name = os.path.basename(e.rel)
-    file_fields = {"file.path": e.path, "file.name": name, "file.size": e.size}
+    file_fields = {"file.path": shown(e.path), "file.name": shown(name), "file.size": e.size}
     name_ind = index.name_hit(name)
     if name_ind is not None and files.name_alerts(name_ind):
         verdict = "exposed" if files.is_installer(name, name_ind) else "suspicious"
@@ -179,7 +184,7 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
     out = name_findings(e)
     installed: list[dict[str, str]] = []
     name = os.path.basename(e.rel)
-    file_fields = {"file.path": e.path, "file.name": name, "file.size": e.size}
+    file_fields = {"file.path": shown(e.path), "file.name": shown(name), "file.size": e.size}
     need_hash = bool(index.hashes)
     if e.size > opt.max_file_size:
         return out, installed, 0, f"larger than --max-file-size ({opt.max_file_size} bytes): not read"
@@ -210,48 +215,69 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
         out.append(_doc("files", verdict, msg, [(ind, f"file.hash.{algo}", h)],
                         fields={**fields, "tracehound.distribution_point": dist or None}))
     data = fd.data
-    # YARA.
-    if _W["scanner"] is not None:
-        if data is None or fd.size > opt.yara_max_size:
-            pass
-        else:
-            rules, err = _W["scanner"].scan(data, e.path)
-            if err:
-                out.append(_doc("yara", "info", f"{err}: {name}", [], fields=fields))
-            for rule, tags, meta in rules:
-                verdict = "suspicious" if rule.upper().startswith("SUSP_") or "METARULE" in tags else "compromised"
-                out.append(_doc("yara", verdict, f"YARA rule {rule} matched", [], fields={
-                    **fields, "rule.name": rule, "rule.description": str(meta.get("description", "")) or None,
-                    "rule.reference": str(meta.get("reference", "")) or None, "tags": tags or None}))
-    if data is not None and fd.head[:2] == b"MZ":
-        out += _check_signature(data, name, fields)
+    # Each check is isolated: a failure in one (hostile file) must not erase what the others found.
+    def guarded(check: str, fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001
+            out.append(_doc(check, "info", f"{check} check failed on {shown(name)}: {type(exc).__name__}: {exc}", [],
+                            fields=fields))
+
+    def yara_check() -> None:
+        if _W["scanner"] is None or data is None or fd.size > opt.yara_max_size:
+            return
+        rules, err = _W["scanner"].scan(data, shown(e.path))
+        if err:
+            out.append(_doc("yara", "info", f"{err}: {shown(name)}", [], fields=fields))
+        for rule, tags, meta in rules:
+            verdict = "suspicious" if rule.upper().startswith("SUSP_") or "METARULE" in tags else "compromised"
+            out.append(_doc("yara", verdict, f"YARA rule {rule} matched", [], fields={
+                **fields, "rule.name": rule, "rule.description": str(meta.get("description", "")) or None,
+                "rule.reference": str(meta.get("reference", "")) or None, "tags": tags or None}))
+
+    def pe_check() -> None:
+        if data is None or fd.head[:2] != b"MZ":
+            return
+        out.extend(_check_signature(data, shown(name), fields))
         if products and any(k in software.normalize_product(name) for k in products.names() if len(k) >= 5):
             inst = software.from_pe_version(data, e.path)
             if inst:
                 installed.append(inst.__dict__)
-    lname = name.lower()
-    if data is not None and products:
-        inst = None
-        if lname == "info.plist" and "/contents/info.plist" in ("/" + e.rel.lower()):
-            inst = software.from_info_plist(data, e.path)
-        elif lname == "package.json" and "/resources/app/package.json" in ("/" + e.rel.lower()):
-            inst = software.from_package_json(data, e.path, _platform_of_path(e.rel))
-        elif lname == "app.asar":
-            inst = software.from_asar(lambda off, n: data[off : off + n], len(data), e.path, _platform_of_path(e.rel))
-        if inst:
-            installed.append(inst.__dict__)
-    if lname in ("ntuser.dat", "software") and products:
-        found, err = software.from_registry_hive(e.path)
-        installed += [i.__dict__ for i in found]
-    b = browsers.browser_of(e.rel)
-    if b:
-        out += _check_history(e, b)
-    if resolution.is_hosts_file(e.rel) and data is not None:
+
+    def metadata_check() -> None:
+        lname = name.lower()
+        if data is not None and products:
+            inst = None
+            if lname == "info.plist" and "/contents/info.plist" in ("/" + e.rel.lower()):
+                inst = software.from_info_plist(data, shown(e.path))
+            elif lname == "package.json" and "/resources/app/package.json" in ("/" + e.rel.lower()):
+                inst = software.from_package_json(data, shown(e.path), _platform_of_path(e.rel))
+            elif lname == "app.asar":
+                inst = software.from_asar(lambda off, n: data[off : off + n], len(data), shown(e.path),
+                                          _platform_of_path(e.rel))
+            if inst:
+                installed.append(inst.__dict__)
+        if lname in ("ntuser.dat", "software") and products:
+            found, _err = software.from_registry_hive(e.path)
+            installed.extend(i.__dict__ for i in found)
+
+    def browser_check() -> None:
+        b = browsers.browser_of(e.rel)
+        if b:
+            out.extend(_check_history(e, b))
+
+    def resolution_check() -> None:
+        if not resolution.is_hosts_file(e.rel) or data is None:
+            return
         for line, ip, host, verdict in resolution.hosts_entries(data.decode("utf-8", errors="replace"), _W["matcher"]):
             ind = _W["matcher"].domain(host) or _W["matcher"].ip(ip)
             out.append(_doc("resolution", verdict, f"hosts file line {line} pins {host} to {ip}",
                             [(ind, "dns.question.name", host)] if ind else [], category="network",
                             fields={**file_fields, "dns.question.name": host, "dns.resolved_ip": [ip]}))
+
+    for check, fn in (("yara", yara_check), ("signing", pe_check), ("software", metadata_check),
+                      ("browser", browser_check), ("resolution", resolution_check)):
+        guarded(check, fn)
     return out, installed, fd.size, ""
 
 
@@ -313,11 +339,11 @@ def _check_history(e: Entry, browser: str) -> list[dict[str, Any]]:
                 continue
             out.append(_doc("browser", "compromised", f"{browser} history: visit to an indicator ({count} visits)",
                             [(ind, fld, url)], category="web",
-                            fields={"url.full": url, "file.path": e.path, "tracehound.last_visit":
+                            fields={"url.full": url, "file.path": shown(e.path), "tracehound.last_visit":
                                     last.isoformat() if last else None, "tracehound.browser": browser}))
     except Exception as exc:  # noqa: BLE001 - corrupt or locked databases must not stop the sweep
         out.append(_doc("browser", "info", f"{browser} history unreadable: {type(exc).__name__}: {exc}", [],
-                        fields={"file.path": e.path}))
+                        fields={"file.path": shown(e.path)}))
     return out
 
 
@@ -471,12 +497,13 @@ def _live_checks(take: Callable[[dict[str, Any]], None], result: SweepResult) ->
         ind = matcher.ip(c.raddr_ip)
         if ind is None:
             continue
-        p = procs.get(c.pid or -1)
+        proc = procs.get(c.pid or -1)
         verdict = "compromised" if ind.confidence >= 70 else "suspicious"
         take(_doc("network", verdict, f"connection to {c.raddr_ip}:{c.raddr_port} ({c.status})",
                   [(ind, "destination.ip", c.raddr_ip)], category="network",
                   fields={"destination.ip": c.raddr_ip, "destination.port": c.raddr_port, "process.pid": c.pid,
-                          "process.name": p.name if p else None, "process.executable": p.exe if p else None}))
+                          "process.name": proc.name if proc else None,
+                          "process.executable": proc.exe if proc else None}))
 
 
 def summary_doc(result: SweepResult, pack_name: str, root: str, live: bool) -> dict[str, Any]:

@@ -87,7 +87,7 @@ def table_anomalies(data: bytes, off: int, size: int) -> list[str]:
     return out
 
 
-def _cert(c) -> CertInfo:  # type: ignore[no-untyped-def]
+def _cert(c) -> CertInfo:
     raw = bytes(c.raw)
     serial = bytes(c.serial_number).hex() if not isinstance(c.serial_number, str) else c.serial_number
     return CertInfo(str(c.subject), str(c.issuer), serial, hashlib.sha1(raw).hexdigest(), hashlib.sha256(raw).hexdigest())

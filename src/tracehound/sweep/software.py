@@ -13,6 +13,7 @@ import json
 import plistlib
 import struct
 from dataclasses import dataclass
+from typing import Any
 
 from tracehound.intel.model import (
     Indicator,
@@ -103,7 +104,7 @@ def from_package_json(data: bytes, path: str, platform: str) -> Installed | None
     return Installed(name, version, platform, path, "package.json") if name and version else None
 
 
-def from_asar(read_at, size: int, path: str, platform: str) -> Installed | None:  # type: ignore[no-untyped-def]
+def from_asar(read_at, size: int, path: str, platform: str) -> Installed | None:
     """Electron asar: pickle header (4 x uint32), JSON directory, then file contents."""
     try:
         head = read_at(0, 16)
@@ -134,7 +135,8 @@ def from_pe_version(data: bytes, path: str) -> Installed | None:
         b = lief.PE.parse(data)
         if b is None or not b.has_resources:
             return None
-        ver = b.resources_manager.version
+        manager: Any = b.resources_manager
+        ver = manager.version
         if not ver:
             return None
         ver = ver[0] if isinstance(ver, list) else ver
@@ -187,8 +189,10 @@ def from_registry_hive(path: str) -> tuple[list[Installed], str]:
 
 def live_windows_registry() -> list[Installed]:
     """Live Windows: HKLM and every loaded user hive's uninstall keys (winreg, read-only)."""
+    import importlib
+
     try:
-        import winreg  # type: ignore[import-not-found]
+        winreg: Any = importlib.import_module("winreg")  # Windows only
     except ImportError:
         return []
     out: list[Installed] = []

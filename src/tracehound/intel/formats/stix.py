@@ -146,8 +146,8 @@ def parse_pattern(pattern: str) -> tuple[IType, str, dict[str, str | list[str]]]
     if obj in ("ipv4-addr", "ipv6-addr") and prop == "value":
         itype = IType.CIDR if "/" in value else (IType.IPV4 if obj == "ipv4-addr" else IType.IPV6)
         return itype, value, {}
-    itype = table.get((obj, prop))
-    return (itype, value, {}) if itype else None
+    found = table.get((obj, prop))
+    return (found, value, {}) if found else None
 
 
 def loads(text: str, path: str = "<stix>") -> Pack:
@@ -183,7 +183,7 @@ def loads(text: str, path: str = "<stix>") -> Pack:
     return pack
 
 
-def _skipped(n: int, path: str):  # type: ignore[no-untyped-def]
+def _skipped(n: int, path: str):
     from tracehound.intel.model import Exclusion
 
     return Exclusion(f"{n} indicator(s)", "stix", "pattern not a single comparison tracehound can match", path, 0)

@@ -50,7 +50,7 @@ def record_observations(event: dict[str, Any]) -> tuple[list[Observation], str, 
     if isinstance(eid, dict):
         eid = eid.get("#text")
     try:
-        eid = int(eid)
+        eid = int(str(eid))
     except (TypeError, ValueError):
         eid = -1
     computer = str(system.get("Computer") or "")
@@ -77,7 +77,7 @@ def record_observations(event: dict[str, Any]) -> tuple[list[Observation], str, 
                         domain=str(data.get("DestinationHostname") or "").lower(),
                         dst_ip=str(data.get("DestinationIp") or ""), process=image)
         port = data.get("DestinationPort")
-        o.dst_port = int(port) if str(port).isdigit() else None
+        o.dst_port = int(str(port)) if str(port).isdigit() else None
         if initiated is False or str(initiated).lower() == "false":
             o.action = "inbound"
         obs.append(o)
@@ -112,7 +112,7 @@ def iter_evtx(path: str, stats: ReadStats, prefilter_any: Any = None, max_record
         parser = evtx.PyEvtxParser(path)
     except (OSError, RuntimeError, ValueError) as exc:
         raise InputError(f"not a readable EVTX file: {exc}", path=path) from exc
-    it = parser.records_json()
+    it: Any = parser.records_json()
     errors = 0
     while True:
         try:
@@ -127,7 +127,7 @@ def iter_evtx(path: str, stats: ReadStats, prefilter_any: Any = None, max_record
                 break
             continue
         stats.lines += 1
-        raw = rec.get("data") or ""
+        raw = str(rec.get("data") or "")
         stats.bytes_read += len(raw)
         if len(raw) > max_record:
             stats.skip(f"EVTX record larger than {max_record} bytes")
@@ -140,4 +140,4 @@ def iter_evtx(path: str, stats: ReadStats, prefilter_any: Any = None, max_record
             stats.skip("EVTX record is not valid JSON")
             continue
         obs, computer, eid, record_id, image = record_observations(event)
-        yield EvtxRecord(int(rec.get("event_record_id") or 0), raw, obs, computer, eid, record_id, image)
+        yield EvtxRecord(int(str(rec.get("event_record_id") or 0)), raw, obs, computer, eid, record_id, image)

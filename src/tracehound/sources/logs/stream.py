@@ -79,7 +79,7 @@ def open_raw(path: str) -> tuple[BinaryIO, str, int]:
     if kind == "zstd":
         import zstandard
 
-        return zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True), kind, st.st_size  # type: ignore[return-value]
+        return zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True), kind, st.st_size
     return fh, "", st.st_size
 
 

@@ -28,7 +28,7 @@ class SuricataEveReader(Reader):
         et = e["event_type"]
         ts = iso(e["timestamp"]) if isinstance(e.get("timestamp"), str) else None
         port = e.get("dest_port")
-        base = {"ts": ts, "src_ip": str(e.get("src_ip") or ""), "dst_ip": str(e.get("dest_ip") or ""),
+        base: dict[str, Any] = {"ts": ts, "src_ip": str(e.get("src_ip") or ""), "dst_ip": str(e.get("dest_ip") or ""),
                 "dst_port": port if isinstance(port, int) else None}
         if et == "stats":
             return []

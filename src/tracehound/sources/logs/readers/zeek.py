@@ -38,8 +38,8 @@ def record_to_obs(path: str, r: dict[str, Any]) -> list[Observation]:
         return clean(str(v)) if v is not None and not isinstance(v, list | dict) else ""
 
     port = r.get("id.resp_p")
-    base = {"ts": _ts(r.get("ts")), "src_ip": s("id.orig_h"), "dst_ip": s("id.resp_h"),
-            "dst_port": int(port) if str(port or "").isdigit() else None}
+    base: dict[str, Any] = {"ts": _ts(r.get("ts")), "src_ip": s("id.orig_h"), "dst_ip": s("id.resp_h"),
+            "dst_port": int(str(port)) if str(port or "").isdigit() else None}
     if path == "dns":
         return [Observation(kind="dns", domain=s("query").lower().rstrip("."), answers=_vec(r.get("answers")), **base)]
     if path == "http":

@@ -1,0 +1,35 @@
+# The two commands of the README:
+#   make demo   set up, then run a full investigation of bundled sample data (report at tracehound-demo/case/report.html)
+#   make test   set up (Python deps + Debian validators when root), then lint, type-check and run every test
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test setup system-deps lint bench clean
+
+$(BIN)/tracehound: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/tracehound
+
+demo: setup
+	$(BIN)/tracehound demo --out tracehound-demo
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+lint: setup
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy src
+
+test: setup system-deps lint
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) tracehound-demo build dist src/*.egg-info

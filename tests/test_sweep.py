@@ -1,0 +1,153 @@
+"""Sweep: planted payloads, versions, signatures, YARA, browsers, hostile entries, read-only."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLES, run_cli
+from hosttree import build_tree, snapshot
+from tracehound.intel.builtin import load_intel
+from tracehound.sweep.engine import SweepOptions, run_sweep
+
+
+def tree_pack(tmp_path: Path, tree) -> object:
+    extra = tmp_path / "extra.csv"
+    extra.write_text(f"type,value,confidence,context\nsha256,{tree.payload_sha256},90,\n"
+                     f"cert-sha1,{tree.cert_sha1},90,\"{{\"\"signer\"\": \"\"Evil Test Signer Ltd\"\"}}\"\n")
+    return load_intel(["3cx", str(extra)])
+
+
+def sweep(pack, root: Path, **kw) -> tuple[list[dict], object]:
+    docs: list[dict] = []
+    result = run_sweep(pack, SweepOptions(root=str(root), **kw), docs.append)
+    return docs, result
+
+
+def by_check(docs: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for d in docs:
+        out.setdefault(d["tracehound"].get("check", d["tracehound"].get("record")), []).append(d)
+    return out
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    base = tmp_path_factory.mktemp("sweep")
+    tree = build_tree(base)
+    pack = tree_pack(base, tree)
+    yara = [str(Path(__file__).parent / "data" / "yara")]
+    if (SAMPLES / "yara").is_dir():
+        yara.append(str(SAMPLES / "yara"))
+    before = snapshot(tree.root)
+    docs, result = sweep(pack, tree.root, yara=yara, jobs=2, host_name="TESTHOST")
+    after = snapshot(tree.root)
+    return tree, docs, result, before, after
+
+
+def test_read_only(swept) -> None:
+    _tree, _docs, _result, before, after = swept
+    assert before == after  # contents, sizes, modes and mtimes unchanged; nothing created or removed
+
+
+def test_payload_hashes_found_not_through_symlinks(swept) -> None:
+    tree, docs, *_ = swept
+    files = [d for d in by_check(docs)["files"] if d["tracehound"]["verdict"] == "compromised"]
+    paths = sorted(os.path.basename(d["file"]["path"]) for d in files)
+    assert paths == ["bad-\\xff\\xfe-name.bin", "update.bin"]  # undecodable bytes shown escaped, JSON stays UTF-8
+    assert all(d["file"]["hash"]["sha256"] == tree.payload_sha256 for d in files)
+    assert not any("outside" in d.get("file", {}).get("path", "") for d in docs)
+
+
+def test_names(swept) -> None:
+    _tree, docs, *_ = swept
+    names = [d for d in by_check(docs)["files"] if d["tracehound"]["verdict"] == "exposed"]
+    assert [d["file"]["name"] for d in names] == ["3cxdesktopapp-18.12.407.msi"]
+    assert not any(d.get("file", {}).get("name") == "ffmpeg.dll" for d in docs)
+
+
+def test_versions(swept) -> None:
+    _tree, docs, *_ = swept
+    sw = {(d["package"]["version"], d["tracehound"]["platform"], d["tracehound"]["verdict"]) for d in by_check(docs)["software"]}
+    assert sw == {("18.12.416", "windows", "exposed"), ("18.12.402", "macos", "exposed"),
+                  ("18.12.422", "windows", "info"), ("18.12.425", "macos", "info")}
+
+
+def test_browsers_and_hosts_file(swept) -> None:
+    _tree, docs, *_ = swept
+    visits = sorted(d["url"]["full"] for d in by_check(docs)["browser"])
+    assert visits == ["http://www.msstorageboxes.com/office", "https://github.com/IconStorages/images/raw/main/icon7.ico"]
+    res = by_check(docs)["resolution"]
+    assert len(res) == 1 and res[0]["tracehound"]["verdict"] == "info"  # sinkholed by a defender
+
+
+def test_yara(swept) -> None:
+    _tree, docs, result, *_ = swept
+    rules = {d["rule"]["name"]: d["tracehound"]["verdict"] for d in by_check(docs).get("yara", [])}
+    assert rules["TRACEHOUND_Test_Marker"] == "compromised"
+    if (SAMPLES / "yara").is_dir():
+        assert rules["APT_MAL_VEILEDSIGNAL_Backdoor_Apr23_2"] == "compromised"
+        assert rules["SUSP_APT_3CX_Regtrans_Anomaly_Apr23"] == "suspicious"  # needs the 'extension' external
+        assert result.yara_rules >= 35 + 1
+    assert any("broken.yar:4" in e for e in result.yara_errors)  # reported by file and line, others still ran
+
+
+def test_signatures(swept) -> None:
+    tree, docs, *_ = swept
+    if tree.signed_pe is None:
+        pytest.skip("osslsigncode not installed (CI installs it)")
+    sig = by_check(docs)["signing"]
+    exposed = {os.path.basename(d["file"]["path"]) for d in sig if d["tracehound"]["verdict"] == "exposed"}
+    assert exposed == {"tool.exe", "d3dcompiler_47.dll"}
+    assert all(d["file"]["code_signature"]["thumbprint_sha1"] == tree.cert_sha1 for d in sig if d["tracehound"]["verdict"] == "exposed")
+    anomalies = [d for d in sig if d["tracehound"]["verdict"] == "suspicious"]
+    assert len(anomalies) == 1 and "CVE-2013-3900" in anomalies[0]["message"]
+    assert os.path.basename(anomalies[0]["file"]["path"]) == "d3dcompiler_47.dll"
+
+
+def test_hostile_entries_and_summary(swept) -> None:
+    _tree, docs, result, *_ = swept
+    summary = docs[-1]
+    assert summary["tracehound"]["record"] == "host-summary" and summary["host"]["name"] == "TESTHOST"
+    assert summary["tracehound"]["verdict"] == result.verdict == "compromised"
+    assert summary["tracehound"]["complete"] is True
+    skipped = result.skipped
+    assert skipped["symlink (not followed)"] == 4
+    assert skipped["special file (FIFO, socket or device)"] == 1
+    assert any(k.startswith("larger than --max-file-size") for k in skipped)  # the 4 GB sparse file
+
+
+def test_vanished_file_is_counted(tmp_path: Path, pack3cx) -> None:
+    from tracehound.sources.hosts.walk import Entry
+    from tracehound.sweep import engine
+
+    engine._init(json.dumps(__import__("tracehound.intel.formats.native", fromlist=["to_dict"]).to_dict(pack3cx)),
+                 SweepOptions(root=str(tmp_path)), "h", "linux")
+    f = tmp_path / "gone.bin"
+    f.write_bytes(b"x")
+    e = Entry(str(f), "gone.bin", 1, 0.0, 0, 0)
+    f.unlink()
+    assert engine.check_file(e)[3] == "vanished during the sweep"
+
+
+def test_clean_host_and_cli(tmp_path: Path, capsys) -> None:
+    root = tmp_path / "clean"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "hostname").write_text("CLEANBOX\n")
+    (root / "data.txt").write_text("nothing here\n")
+    out = tmp_path / "o.jsonl"
+    code, _, err = run_cli(["sweep", "--root", str(root), "-o", str(out), "--no-nice"], capsys)
+    assert code == 0 and "CLEANBOX" in err and "clean" in err
+    last = json.loads(out.read_text().splitlines()[-1])
+    assert last["tracehound"]["verdict"] == "clean" and last["tracehound"]["mode"] == "offline"
+
+
+def test_live_sweep_of_this_machine_finishes(tmp_path: Path, capsys) -> None:
+    # Live mode on a small root: processes and connections of this machine are checked too.
+    root = tmp_path / "r"
+    root.mkdir()
+    code, _, err = run_cli(["sweep", "--root", str(root), "--live", "-o", str(tmp_path / "l.jsonl"), "-j", "1"], capsys)
+    assert code in (0, 1) and "Traceback" not in err
+    last = json.loads((tmp_path / "l.jsonl").read_text().splitlines()[-1])
+    assert last["tracehound"]["mode"] == "live" and last["tracehound"]["complete"] is True
