@@ -22,7 +22,7 @@ system-deps:
 	bash scripts/install-system-deps.sh
 
 lint: setup
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
 
 test: setup system-deps lint

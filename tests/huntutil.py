@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tracehound.engines.hunt_summary import HuntSummary, find_first_sightings
-from tracehound.engines.local_hunt import HuntOptions, run_hunt
+from tracehound.engines.hunt_summary import HuntSummary, hunt_to_writer
+from tracehound.engines.local_hunt import HuntOptions
 from tracehound.intel.builtin import load_intel
 from tracehound.intel.model import Pack
 
@@ -20,19 +20,9 @@ def make_pack(tmp_path: Path) -> Pack:
 
 
 def hunt(pack: Pack, paths: list[str], **kw) -> tuple[list[dict], HuntSummary]:
-    summary = HuntSummary()
-    docs: list[dict] = []
-    for rep, tmp in run_hunt(pack, paths, HuntOptions(**kw)):
-        summary.files.append(rep)
-        if tmp:
-            for line in Path(tmp).read_text(encoding="utf-8").splitlines():
-                d = json.loads(line)
-                docs.append(d)
-                summary.add_finding(d)
-            Path(tmp).unlink()
-    if summary.hosts:
-        find_first_sightings(summary, kw.get("mapping", {}))
-    return docs, summary
+    lines: list[str] = []
+    summary = hunt_to_writer(pack, paths, HuntOptions(**kw), lines.append)
+    return [json.loads(line) for line in lines], summary
 
 
 def hits(docs: list[dict]) -> dict[int, set[str]]:

@@ -7,6 +7,7 @@ import lzma
 import os
 from pathlib import Path
 
+import pytest
 import zstandard
 
 from conftest import run_cli
@@ -158,3 +159,22 @@ def test_ansi_escape_in_log_never_reaches_terminal(tmp_path: Path, capsys) -> No
                  "\x1b[2J\x1b]0;pwned\x07 DIRECT/162.0.229.159 text/html\n")
     code, _, err = run_cli(["hunt", str(f), "-o", str(tmp_path / "o.jsonl")], capsys)
     assert "\x1b]0;pwned" not in err and "\x1b[2J" not in err
+
+
+@pytest.mark.parametrize("name", ["squid", "zeek-dns", "csv", "w3c-bluecoat"])
+def test_split_ranges_equal_whole_file(tmp_path: Path, monkeypatch, name: str) -> None:
+    from tracehound.engines import local_hunt
+
+    text, _ = FORMATS[name]()
+    header = [ln for ln in text.splitlines() if ln.startswith("#")] if name != "csv" else text.splitlines()[:1]
+    body = [ln for ln in text.splitlines() if ln not in header]
+    f = tmp_path / f"{name}.log"
+    f.write_text("\n".join(header + body * 4000) + "\n")
+    whole, s1 = hunt(make_pack(tmp_path), [str(f)], jobs=1)
+    monkeypatch.setattr(local_hunt, "SPLIT_MIN", 64 * 1024)
+    assert len(local_hunt.plan_units(str(f), 4)) == 4
+    split, s2 = hunt(make_pack(tmp_path), [str(f)], jobs=4)
+    key = lambda d: (d["tracehound"]["line"], d["log"].get("offset"))  # noqa: E731
+    assert sorted(whole, key=key) == sorted(split, key=key) and len(whole) >= 4000
+    assert (s1.files[0].records, s1.files[0].first_ts, s1.files[0].last_ts) == \
+        (s2.files[0].records, s2.files[0].first_ts, s2.files[0].last_ts)

@@ -151,3 +151,15 @@ def test_live_sweep_of_this_machine_finishes(tmp_path: Path, capsys) -> None:
     assert code in (0, 1) and "Traceback" not in err
     last = json.loads((tmp_path / "l.jsonl").read_text().splitlines()[-1])
     assert last["tracehound"]["mode"] == "live" and last["tracehound"]["complete"] is True
+
+
+def test_large_asar_version_read_without_loading_it(tmp_path: Path, pack3cx) -> None:
+    from tracehound.samples import make_asar
+
+    app = tmp_path / "r" / "Users" / "u" / "AppData" / "Local" / "Programs" / "3CXDesktopApp" / "resources"
+    app.mkdir(parents=True)
+    blob = make_asar({"productName": "3CX Desktop App", "version": "18.12.407"}) + b"\0" * (20 * 1024 * 1024)
+    (app / "app.asar").write_bytes(blob)  # 20 MB: over the in-memory metadata limit
+    docs, _ = sweep(pack3cx, tmp_path / "r", jobs=1)
+    sw = [d for d in docs if d["tracehound"].get("check") == "software"]
+    assert [(d["package"]["version"], d["tracehound"]["verdict"]) for d in sw] == [("18.12.407", "exposed")]

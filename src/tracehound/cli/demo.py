@@ -22,8 +22,8 @@ def demo(out_dir: str, jobs: int) -> None:
     asset inventory, then runs scope, sweep (each host), hunt, case and report — the same
     steps as a real incident — and prints where the report is.
     """
-    from tracehound.engines.hunt_summary import HuntSummary, find_first_sightings
-    from tracehound.engines.local_hunt import HuntOptions, run_hunt
+    from tracehound.engines.hunt_summary import hunt_to_writer
+    from tracehound.engines.local_hunt import HuntOptions
     from tracehound.engines.scope import run_scope
     from tracehound.findings.writer import FindingWriter
     from tracehound.fsutil import atomic_write_text
@@ -52,16 +52,8 @@ def demo(out_dir: str, jobs: int) -> None:
             r = run_sweep(pack, SweepOptions(root=str(root), host_name=name, jobs=jobs or 1), w.write)
         err_console.print(f"[bold]3. sweep[/]  {name}: {r.verdict} ({r.findings} findings, {r.files_seen} files)")
     logs: dict[str, Path] = data["logs"]  # type: ignore[assignment]
-    summary = HuntSummary()
     with FindingWriter(str(results / "hunt.jsonl")) as w:
-        for rep, tmp in run_hunt(pack, [str(p) for p in logs.values()], HuntOptions(jobs=jobs)):
-            summary.files.append(rep)
-            if tmp:
-                for line in Path(tmp).read_text(encoding="utf-8").splitlines():
-                    w.write_line(line)
-                    summary.add_finding(json.loads(line))
-                Path(tmp).unlink()
-    find_first_sightings(summary, {})
+        summary = hunt_to_writer(pack, [str(p) for p in logs.values()], HuntOptions(jobs=jobs), w.write_line)
     summary.check_lookback(30, pack.c2_delay_days, None, None)
     atomic_write_text(results / "hunt-summary.json", json.dumps(summary.to_dict(), indent=1))
     err_console.print(f"[bold]4. hunt[/]   {summary.findings} findings on {len(summary.hosts)} hosts in "

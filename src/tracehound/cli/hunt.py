@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from datetime import UTC, datetime
 
 import click
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tracehound.cli.common import err_console, intel_option, safe
 from tracehound.defang import defang
-from tracehound.engines.hunt_summary import HuntSummary, find_first_sightings
-from tracehound.engines.local_hunt import HuntOptions, run_hunt
+from tracehound.engines.hunt_summary import HuntSummary, hunt_to_writer
+from tracehound.engines.local_hunt import FileReport, HuntOptions, expand_paths
 from tracehound.errors import UsageError
 from tracehound.findings.writer import FindingWriter
 from tracehound.fsutil import atomic_write_text
@@ -92,30 +91,20 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
     pack = load_intel(intel)
     options = HuntOptions(since=parse_when(since, "--since"), until=parse_when(until, "--until"), fmt=fmt,
                           mapping=parse_map(mapping), include_weak=weak, max_line=max_line, max_ratio=max_ratio, jobs=jobs)
-    summary = HuntSummary()
     show_progress = not quiet and sys.stderr.isatty()
     progress = Progress(TextColumn("[bold]hunt"), BarColumn(), TextColumn("{task.completed}/{task.total} files"),
-                        TransferSpeedColumn(), TimeElapsedColumn(), console=err_console, disable=not show_progress)
-    with FindingWriter(output) as writer, progress:
-        from tracehound.engines.local_hunt import expand_paths
+                        TimeElapsedColumn(), console=err_console, disable=not show_progress)
 
-        total = len(expand_paths(list(paths)))
-        task = progress.add_task("hunt", total=total)
-        for report, tmp in run_hunt(pack, list(paths), options):
-            summary.files.append(report)
-            if tmp:
-                with open(tmp, encoding="utf-8") as fh:
-                    for line in fh:
-                        writer.write_line(line)
-                        summary.add_finding(json.loads(line))
-                os.unlink(tmp)
-            if report.error and not quiet:
-                err_console.print(f"[yellow]skipped[/] {safe(report.path)}: {safe(report.error)}")
-            if report.truncated and not quiet:
-                err_console.print(f"[yellow]partly read[/] {safe(report.path)}: {safe(report.truncated)}")
-            progress.update(task, advance=1)
-    if summary.hosts and not no_first_seen:
-        find_first_sightings(summary, options.mapping)
+    def on_file(report: FileReport) -> None:
+        if report.error and not quiet:
+            err_console.print(f"[yellow]skipped[/] {safe(report.path)}: {safe(report.error)}")
+        if report.truncated and not quiet:
+            err_console.print(f"[yellow]partly read[/] {safe(report.path)}: {safe(report.truncated)}")
+        progress.update(task, advance=1)
+
+    with FindingWriter(output) as writer, progress:
+        task = progress.add_task("hunt", total=len(expand_paths(list(paths))))
+        summary = hunt_to_writer(pack, list(paths), options, writer.write_line, on_file, first_seen=not no_first_seen)
     summary.check_lookback(lookback, pack.c2_delay_days, options.since, options.until)
     if summary_path:
         atomic_write_text_path(summary_path, json.dumps(summary.to_dict(), indent=1, ensure_ascii=False))

@@ -8,12 +8,22 @@ hosts that had hits (their IPs and names), so its cost is proportional to those 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tracehound.engines.local_hunt import FileReport, _make_reader, _mtime, iter_candidate_lines
+from tracehound.engines.local_hunt import (
+    FileReport,
+    HuntOptions,
+    _make_reader,
+    _mtime,
+    iter_candidate_lines,
+    run_hunt,
+)
 from tracehound.findings.ecs import VERDICT_ORDER
+from tracehound.intel.model import Pack
 from tracehound.matching.prefilter import Prefilter
 from tracehound.sources.logs.evtx_source import iter_evtx
 from tracehound.sources.logs.observation import RecordError
@@ -186,3 +196,19 @@ def _seen(summary: HuntSummary, identities: dict[str, str], ip: str, name: str, 
             h = summary.hosts[key]
             if h.first_seen is None or ts < h.first_seen:
                 h.first_seen = ts
+
+
+def hunt_to_writer(pack: Pack, paths: list[str], options: HuntOptions, write_line: Callable[[str], None],
+                   on_file: Callable[[FileReport], None] | None = None, first_seen: bool = True) -> HuntSummary:
+    """Run the local hunt, pass every finding line to write_line, and build the summary."""
+    summary = HuntSummary()
+    for report, lines in run_hunt(pack, paths, options):
+        summary.files.append(report)
+        for line in lines:
+            write_line(line)
+            summary.add_finding(json.loads(line))
+        if on_file is not None:
+            on_file(report)
+    if summary.hosts and first_seen:
+        find_first_sightings(summary, options.mapping)
+    return summary

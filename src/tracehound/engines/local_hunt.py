@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import glob
 import json
+import multiprocessing
 import os
 import re
 import stat
@@ -36,6 +37,7 @@ from tracehound.sources.logs.stream import (
     DEFAULT_MAX_LINE,
     DEFAULT_MAX_RATIO,
     ReadStats,
+    compression_of,
     iter_blocks,
     read_head,
 )
@@ -74,6 +76,45 @@ class FileReport:
         d = asdict(self)
         d.pop("findings_file")
         return d
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    """A file, or a newline-aligned byte range of a large uncompressed file (range index of count)."""
+
+    path: str
+    start: int = 0
+    end: int | None = None
+    index: int = 0
+    count: int = 1
+
+
+SPLIT_MIN = 64 * 1024 * 1024  # ranges smaller than this are not worth a process
+
+
+def plan_units(path: str, jobs: int) -> list[WorkUnit]:
+    """Split a large plain-text file into up to `jobs` ranges that start right after a newline."""
+    try:
+        size = os.stat(path).st_size
+        with open(path, "rb") as fh:
+            magic = fh.read(8)
+            if jobs < 2 or size < 2 * SPLIT_MIN or compression_of(magic) or magic.startswith(EVTX_MAGIC):
+                return [WorkUnit(path)]
+            n = min(jobs, size // SPLIT_MIN)
+            cuts = [0]
+            for k in range(1, n):
+                fh.seek(k * size // n)
+                chunk = fh.read(DEFAULT_MAX_LINE)
+                nl = chunk.find(b"\n")
+                if nl == -1:
+                    continue
+                cut = k * size // n + nl + 1
+                if cut > cuts[-1]:
+                    cuts.append(cut)
+    except OSError:
+        return [WorkUnit(path)]
+    bounds = cuts + [size]
+    return [WorkUnit(path, bounds[i], bounds[i + 1], i, len(cuts)) for i in range(len(cuts))]
 
 
 def expand_paths(specs: list[str]) -> list[str]:
@@ -133,12 +174,24 @@ def _make_reader(name: str, mapping: dict[str, str], ref_time: datetime) -> Read
 _STATE: dict[str, Any] = {}
 
 
+def _init_state(pack: Pack, options: HuntOptions) -> None:
+    """Matcher and prefilter, built once: fork-started workers inherit them (a 100,000-literal
+    Hyperscan database takes seconds to compile; recompiling it per worker would waste that)."""
+    _STATE.clear()
+    _STATE.update(pack=pack, matcher=Matcher(pack), prefilter=Prefilter(literals_for(pack)), options=options)
+
+
 def _init_worker(pack_json: str, options: HuntOptions) -> None:
-    pack = load_native(pack_json, "<hunt>")
-    _STATE["pack"] = pack
-    _STATE["matcher"] = Matcher(pack)
-    _STATE["prefilter"] = Prefilter(literals_for(pack))
-    _STATE["options"] = options
+    """Where processes cannot fork: rebuild the state from the serialized pack."""
+    _init_state(load_native(pack_json, "<hunt>"), options)
+
+
+def _prefilter_for(fmt: str) -> Prefilter:
+    if fmt != "windns":
+        return _STATE["prefilter"]
+    if "prefilter_wire" not in _STATE:
+        _STATE["prefilter_wire"] = Prefilter(literals_for(_STATE["pack"], wire=True))
+    return _STATE["prefilter_wire"]
 
 
 def _truncate(raw: str) -> str:
@@ -217,28 +270,28 @@ def _parse_ts(reader: Reader, line: str) -> datetime | None:
     return next((o.ts for o in obs if o.ts is not None), None)
 
 
-def hunt_file(path: str, out_dir: str) -> FileReport:
-    """Hunt one file; findings go to a temporary JSONL in out_dir (returned in the report)."""
+def hunt_file(unit: WorkUnit, out_dir: str) -> FileReport:
+    """Hunt one work unit; findings go to a temporary JSONL in out_dir (named in the report)."""
     matcher: Matcher = _STATE["matcher"]
-    prefilter: Prefilter = _STATE["prefilter"]
     options: HuntOptions = _STATE["options"]
     pack: Pack = _STATE["pack"]
-    report = FileReport(path=path)
+    report = FileReport(path=unit.path)
     fd, tmp = tempfile.mkstemp(prefix="hunt-", suffix=".jsonl", dir=out_dir)
     report.findings_file = tmp
     stats = ReadStats()
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
+    with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as out:
         def emit(doc: dict[str, Any]) -> None:
             out.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":"), default=str) + "\n")
             report.findings += 1
 
         try:
-            fmt = detect_format(path, options.fmt)
+            fmt = detect_format(unit.path, options.fmt)
             report.format = fmt
+            prefilter = _prefilter_for(fmt)
             if fmt == "evtx":
-                _hunt_evtx(path, matcher, prefilter, options, pack.name, stats, report, emit)
+                _hunt_evtx(unit.path, matcher, prefilter, options, pack.name, stats, report, emit)
             else:
-                _hunt_text(path, fmt, matcher, prefilter, options, pack.name, stats, report, emit)
+                _hunt_text(unit, fmt, matcher, prefilter, options, pack.name, stats, report, emit)
         except InputError as exc:
             report.error = exc.message
         except OSError as exc:
@@ -258,79 +311,112 @@ class CandidateLine:
 
 
 def iter_candidate_lines(path: str, reader: Reader, prefilter: Prefilter, stats: ReadStats, max_line: int,
-                         max_ratio: int, last: list[str] | None = None) -> Iterator[CandidateLine]:
-    """Lines of a text log that contain a prefilter literal, header lines applied to the reader
-    on the way. Lines without a literal cost no Python work beyond the block-level scan."""
-    first_done = False
-    for block in iter_blocks(path, stats, max_line, max_ratio):
+                         max_ratio: int, last: list[str] | None = None, start: int = 0,
+                         end: int | None = None) -> Iterator[CandidateLine]:
+    """Lines of a text log (or of the byte range [start, end)) that contain a prefilter literal,
+    header lines applied to the reader on the way. Lines without a literal cost no Python work:
+    the prefilter scans raw bytes, case-insensitively, block by block."""
+    first_done = start > 0  # only the file's first range reports the first data line
+    line_no = 1  # of the current block's first line (relative to `start`)
+    for block in iter_blocks(path, stats, max_line, max_ratio, start_offset=start, end_offset=end):
         data = block.data
-        low = data.lower().decode("latin-1")  # 1 byte = 1 char: positions are byte offsets
+        size = len(data)
+        line_no += block.skipped_lines
+        stats.lines += block.skipped_lines
         events: list[tuple[int, int]] = []  # (line start, kind): 0 header, 1 candidate, 2 first data line
         if reader.has_headers:
-            if low.startswith("#"):
+            if data.startswith(b"#"):
                 events.append((0, 0))
-            pos = low.find("\n#")
+            pos = data.find(b"\n#")
             while pos != -1:
                 events.append((pos + 1, 0))
-                pos = low.find("\n#", pos + 1)
+                pos = data.find(b"\n#", pos + 1)
         starts: set[int] = set()
         if not first_done:
             s = 0
-            while s < len(low) and (low.startswith("#", s) or low.startswith("\n", s)):
-                nl = low.find("\n", s)
-                s = len(low) if nl == -1 else nl + 1
-            if s < len(low):
+            while s < size and data[s : s + 1] in (b"#", b"\n", b"\r"):
+                nl = data.find(b"\n", s)
+                s = size if nl == -1 else nl + 1
+            if s < size:
                 starts.add(s)
                 events.append((s, 2))
                 first_done = True
-        for end in prefilter.candidate_ends(low):
-            s = low.rfind("\n", 0, end) + 1
+        for hit_end in prefilter.candidate_ends(data):
+            s = data.rfind(b"\n", 0, hit_end) + 1
             if s not in starts:
                 starts.add(s)
                 events.append((s, 1))
         events.sort()
-        line_no = block.first_line
+        cur = line_no
         last_pos = 0
-        for start, kind in events:
-            line_no += low.count("\n", last_pos, start)
-            last_pos = start
-            end = low.find("\n", start)
-            end = len(low) if end == -1 else end
-            if end - start > max_line:
+        for line_start, kind in events:
+            cur += data.count(b"\n", last_pos, line_start)
+            last_pos = line_start
+            line_end = data.find(b"\n", line_start)
+            line_end = size if line_end == -1 else line_end
+            if line_end - line_start > max_line:
                 # Never parsed (bounded work per record); lines longer than a read block are
                 # counted by iter_blocks, shorter ones here, where they could have mattered.
                 stats.long_lines += 1
                 stats.skip(f"line longer than {max_line} bytes")
                 continue
-            text = data[start:end].decode("utf-8", errors="replace").rstrip("\r")
+            text = data[line_start:line_end].decode("utf-8", errors="replace").rstrip("\r")
             if kind == 0:
                 reader.header(text)
             elif not (reader.has_headers and text.startswith("#")):
-                yield CandidateLine(text, line_no, block.offset + start, kind == 2)
-        if last is not None:
-            tail = data.rstrip(b"\r\n")
-            while tail:
-                cut = tail.rfind(b"\n")
-                line = tail[cut + 1 :]
-                if not line.startswith(b"#"):
-                    last[:] = [line.decode("utf-8", errors="replace")]
+                yield CandidateLine(text, cur, block.offset + line_start, kind == 2)
+        n = cur - line_no + data.count(b"\n", last_pos) + (1 if size and not data.endswith(b"\n") else 0)
+        stats.lines += n
+        line_no += n
+        if last is not None and size:
+            stop = size
+            while stop:
+                while stop and data[stop - 1 : stop] in (b"\n", b"\r"):
+                    stop -= 1
+                cut = data.rfind(b"\n", 0, stop)
+                if not data.startswith(b"#", cut + 1):
+                    if stop > cut + 1:
+                        last[:] = [data[cut + 1 : stop].decode("utf-8", errors="replace")]
                     break
-                tail = tail[:cut].rstrip(b"\r\n") if cut != -1 else b""
+                stop = cut if cut != -1 else 0
 
 
-def _hunt_text(path: str, fmt: str, matcher: Matcher, prefilter: Prefilter, options: HuntOptions, pack_name: str,
-               stats: ReadStats, report: FileReport, emit: Callable[[dict[str, Any]], None]) -> None:
+def prime_reader(path: str, reader: Reader) -> None:
+    """For a range that does not start the file: give the reader the file's header lines and,
+    for CSV-like formats, its header row, as if it had read the file from the top."""
+    head = read_head(path, 1 << 20)
+    for raw in head.split(b"\n")[:-1]:
+        line = raw.decode("utf-8", errors="replace").rstrip("\r")
+        if not line:
+            continue
+        if line.startswith("#"):
+            if reader.has_headers:
+                reader.header(line)
+            continue
+        try:
+            reader.parse(line)  # CSV-like readers take their header row here
+        except (RecordError, ValueError, KeyError, IndexError, TypeError):
+            pass
+        break
+
+
+def _hunt_text(unit: WorkUnit, fmt: str, matcher: Matcher, prefilter: Prefilter, options: HuntOptions,
+               pack_name: str, stats: ReadStats, report: FileReport, emit: Callable[[dict[str, Any]], None]) -> None:
+    path = unit.path
     reader = _make_reader(fmt, options.mapping, _mtime(path))
+    if unit.start:
+        prime_reader(path, reader)
     last: list[str] = []
-    for cand in iter_candidate_lines(path, reader, prefilter, stats, options.max_line, options.max_ratio, last):
+    for cand in iter_candidate_lines(path, reader, prefilter, stats, options.max_line, options.max_ratio, last,
+                                     unit.start, unit.end):
         if cand.first:
             # Parsed for its time (and, for CSV-like formats, to read the header row); it may also be a candidate.
             report.first_ts = iso_ts(_parse_ts(reader, cand.text))
-            if not prefilter.any_in(cand.text.lower()):
+            if not prefilter.any_in(cand.text.encode("utf-8", "surrogateescape")):
                 continue
         report.candidates += 1
         _match_line(cand.text, reader, matcher, options, pack_name, path, cand.line, cand.offset, fmt, stats, emit)
-    if last and last[0] and not last[0].startswith("#"):
+    if unit.index == unit.count - 1 and last and last[0] and not last[0].startswith("#"):
         report.last_ts = iso_ts(_parse_ts(reader, last[0]))
 
 
@@ -384,37 +470,79 @@ def _hunt_evtx(path: str, matcher: Matcher, prefilter: Prefilter, options: HuntO
     report.first_ts, report.last_ts = iso_ts(first), iso_ts(last)
 
 
-def run_hunt(pack: Pack, paths: list[str], options: HuntOptions,
-             on_file: Callable[[FileReport], None] | None = None) -> Iterator[tuple[FileReport, str]]:
-    """Hunt files in parallel; yields (report, findings temp file) in input order. Caller deletes the temp files."""
+def run_hunt(pack: Pack, paths: list[str], options: HuntOptions) -> Iterator[tuple[FileReport, Iterator[str]]]:
+    """Hunt files in parallel; yields, in input order, each file's report and its findings as
+    JSON lines (line numbers of split files already made file-relative)."""
     files = expand_paths(paths)
-    pack_json = json.dumps(pack_to_dict(pack))
     tmpdir = tempfile.mkdtemp(prefix="tracehound-hunt-")
     jobs = options.jobs or os.cpu_count() or 1
-    jobs = max(1, min(jobs, len(files)))
-    regular = []
+    units: list[WorkUnit] = []
     for f in files:
         try:
             st = os.stat(f)  # follows a symlink given explicitly on the command line
             ok = stat.S_ISREG(st.st_mode)
         except OSError as exc:
-            yield FileReport(path=f, error=f"cannot read: {exc.strerror}"), ""
+            yield FileReport(path=f, error=f"cannot read: {exc.strerror}"), iter(())
             continue
         if not ok:
-            yield FileReport(path=f, error="not a regular file (FIFO, device or socket): skipped"), ""
+            yield FileReport(path=f, error="not a regular file (FIFO, device or socket): skipped"), iter(())
             continue
-        regular.append(f)
+        units += plan_units(f, jobs)
     try:
-        if jobs == 1:
-            _init_worker(pack_json, options)
-            for f in regular:
-                rep = hunt_file(f, tmpdir)
-                yield rep, rep.findings_file
+        _init_state(pack, options)
+        if jobs == 1 or len(units) == 1:
+            results: Iterator[FileReport] = (hunt_file(u, tmpdir) for u in units)
+            yield from _merge_ranges(units, results)
         else:
-            with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(pack_json, options)) as pool:
-                for rep in pool.map(hunt_file, regular, [tmpdir] * len(regular)):
-                    yield rep, rep.findings_file
+            workers = min(jobs, len(units))
+            if "fork" in multiprocessing.get_all_start_methods():
+                pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+            else:  # pragma: no cover - non-Linux platforms
+                pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                           initargs=(json.dumps(pack_to_dict(pack)), options))
+            with pool:
+                yield from _merge_ranges(units, pool.map(hunt_file, units, [tmpdir] * len(units)))
     finally:
         for leftover in Path(tmpdir).glob("*"):
             leftover.unlink(missing_ok=True)
         os.rmdir(tmpdir)
+
+
+def _merge_ranges(units: list[WorkUnit], reports: Iterator[FileReport]) -> Iterator[tuple[FileReport, Iterator[str]]]:
+    parts: list[tuple[WorkUnit, FileReport]] = []
+    for unit, rep in zip(units, reports, strict=True):
+        parts.append((unit, rep))
+        if unit.index < unit.count - 1:
+            continue
+        merged = FileReport(path=unit.path, format=parts[0][1].format, first_ts=parts[0][1].first_ts,
+                            last_ts=parts[-1][1].last_ts)
+        files: list[tuple[str, int]] = []
+        line_offset = 0
+        for _u, r in parts:
+            merged.bytes += r.bytes
+            merged.records += r.records
+            merged.candidates += r.candidates
+            merged.findings += r.findings
+            for k, v in r.skipped.items():
+                merged.skipped[k] = merged.skipped.get(k, 0) + v
+            merged.error = merged.error or r.error
+            merged.truncated = merged.truncated or r.truncated
+            files.append((r.findings_file, line_offset))
+            line_offset += r.records
+        parts = []
+        yield merged, _finding_lines(files)
+
+
+def _finding_lines(files: list[tuple[str, int]]) -> Iterator[str]:
+    """Lines of the workers' temporary files, in order, deleting each once read."""
+    for path, line_offset in files:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                for line in fh:
+                    if line_offset:
+                        doc = json.loads(line)
+                        doc["tracehound"]["line"] += line_offset
+                        line = json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+                    yield line
+        finally:
+            Path(path).unlink(missing_ok=True)

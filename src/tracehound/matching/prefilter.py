@@ -1,4 +1,4 @@
-"""Multi-literal prefilter over raw log bytes (Aho-Corasick).
+"""Multi-literal prefilter over raw log bytes (Hyperscan, or Aho-Corasick as a fallback).
 
 Every line that could possibly match some indicator contains at least one of these literals
 (lowercase): the registered domain or indicator domain, the IP text (also in expanded IPv6
@@ -10,20 +10,22 @@ never under-approximate.
 from __future__ import annotations
 
 import ipaddress
-
-import ahocorasick
+from typing import Any
 
 from tracehound.intel.model import CERT_TYPES, FILE_HASH_TYPES, IType, Pack
 from tracehound.matching.normalize import norm_url
 
 
-def literals_for(pack: Pack) -> set[str]:
+def literals_for(pack: Pack, wire: bool = False) -> set[str]:
+    """Literals of the pack; with wire=True also domains in Windows DNS debug-log form
+    ((3)www(7)example(3)com(0)), needed only for that format (it doubles a large pack)."""
     lits: set[str] = set()
     for ind in pack.indicators:
         t, v = ind.type, ind.value
         if t is IType.DOMAIN:
             lits.add(v)
-            lits.add("".join(f"({len(label)}){label}" for label in v.split(".")) + "(0)")  # Windows DNS debug form
+            if wire:
+                lits.add("".join(f"({len(label)}){label}" for label in v.split(".")) + "(0)")
         elif t is IType.IPV4:
             lits.add(v)
         elif t is IType.IPV6:
@@ -49,23 +51,68 @@ def literals_for(pack: Pack) -> set[str]:
 
 
 class Prefilter:
-    def __init__(self, literals: set[str]) -> None:
-        self.literals = literals
-        self.automaton = ahocorasick.Automaton()
-        for lit in literals:
-            self.automaton.add_word(lit, len(lit))
-        if literals:
-            self.automaton.make_automaton()
+    """Case-insensitive multi-literal search over raw bytes.
 
-    def candidate_ends(self, text: str) -> list[int]:
-        """End positions of literal hits in text (already lowercase)."""
-        if not self.literals:
-            return []
-        return [end for end, _ in self.automaton.iter(text)]
+    Hyperscan (literal mode, caseless) scans at memory speed without a lowercasing pass;
+    pyahocorasick is the fallback where no Hyperscan wheel exists (it needs lowercased input).
+    """
 
-    def any_in(self, text: str) -> bool:
+    def __init__(self, literals: set[str], engine: str = "auto") -> None:
+        self.literals = sorted(literals)
+        self._hs: Any = None
+        self._ac: Any = None
         if not self.literals:
-            return False
-        for _ in self.automaton.iter(text):
-            return True
+            return
+        hyperscan: Any = None
+        if engine in ("auto", "hyperscan"):
+            try:
+                import hyperscan
+            except ImportError:  # only where no Hyperscan wheel exists; the fallback is tested directly
+                if engine == "hyperscan":
+                    raise
+        if hyperscan is not None:
+            db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            db.compile(expressions=[lit.encode("utf-8") for lit in self.literals], ids=list(range(len(self.literals))),
+                       flags=[hyperscan.HS_FLAG_CASELESS] * len(self.literals), literal=True)
+            self._hs = db
+        else:
+            import ahocorasick
+
+            self._ac = ahocorasick.Automaton()
+            for lit in self.literals:
+                self._ac.add_word(lit, len(lit))
+            self._ac.make_automaton()
+
+    def candidate_ends(self, data: bytes) -> list[int]:
+        """End offsets (exclusive) of literal occurrences in data, in any order."""
+        if self._hs is not None:
+            ends: list[int] = []
+
+            def on_match(_id: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+                ends.append(end)
+
+            self._hs.scan(data, match_event_handler=on_match)
+            return ends
+        if self._ac is not None:
+            return [end + 1 for end, _ in self._ac.iter(data.lower().decode("latin-1"))]
+        return []
+
+    def any_in(self, data: bytes | str) -> bool:
+        raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+        if self._hs is not None:
+            found: list[bool] = []
+
+            def on_match(_id: int, _start: int, _end: int, _flags: int, _ctx: object) -> bool:
+                found.append(True)
+                return True  # stop scanning
+
+            try:
+                self._hs.scan(raw, match_event_handler=on_match)
+            except Exception as exc:  # hyperscan signals the requested stop with an error
+                if not found:
+                    raise exc
+            return bool(found)
+        if self._ac is not None:
+            for _ in self._ac.iter(raw.lower().decode("latin-1")):
+                return True
         return False

@@ -23,7 +23,7 @@ from tracehound.intel.formats.native import loads as load_native
 from tracehound.intel.formats.native import to_dict as pack_to_dict
 from tracehound.intel.model import CERT_TYPES, Indicator, IType, Pack
 from tracehound.matching.matcher import Matcher
-from tracehound.sources.hosts.reading import FileData, NotRegular, read_and_hash
+from tracehound.sources.hosts.reading import FileData, NotRegular, open_evidence, read_and_hash
 from tracehound.sources.hosts.walk import Entry, WalkStats, walk
 from tracehound.sweep import browsers, files, resolution, signing, software
 from tracehound.sweep.docs import now_iso, sweep_doc
@@ -32,6 +32,7 @@ DEFAULT_MAX_FILE = 1024 * 1024 * 1024
 DEFAULT_YARA_MAX = 64 * 1024 * 1024
 PE_MAX = 256 * 1024 * 1024
 BATCH = 64
+METADATA_NAMES = {"info.plist", "package.json", "app.asar", "hosts"}
 
 
 @dataclass
@@ -188,10 +189,18 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
     need_hash = bool(index.hashes)
     if e.size > opt.max_file_size:
         return out, installed, 0, f"larger than --max-file-size ({opt.max_file_size} bytes): not read"
-    keep = max(opt.yara_max_size if _W["scanner"] else 0, PE_MAX if (_W["certs"] or _W["signers"]) else 0,
-               software.MAX_META)
+    lname = name.lower()
+    meta = software.MAX_META if (lname in METADATA_NAMES or resolution.is_hosts_file(e.rel)) else 0
+    yara_keep = opt.yara_max_size if _W["scanner"] else 0
+    pe_keep = PE_MAX if (_W["certs"] or _W["signers"] or products) else 0
+
+    def keep_for(head: bytes) -> int:
+        # Content is kept in memory only for the checks that need it: YARA candidates, PE files
+        # (signatures, version resources) and the small metadata files.
+        return max(meta, yara_keep, pe_keep if head[:2] == b"MZ" else 0)
+
     try:
-        fd: FileData = read_and_hash(e.path, index.algos if need_hash else (), keep)
+        fd: FileData = read_and_hash(e.path, index.algos if need_hash else (), keep_for)
     except NotRegular:
         return out, installed, 0, "replaced by a special file during the sweep"
     except FileNotFoundError:
@@ -201,19 +210,17 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
     except OSError as exc:
         return out, installed, 0, f"read error ({exc.strerror or exc})"
     fields = {**file_fields, **{f"file.hash.{a}": h for a, h in fd.hashes.items()}}
-    # Hashes.
-    for algo, h in fd.hashes.items():
-        ind = index.hashes.get(h)
-        if ind is None:
-            continue
+    # Hashes: one finding per file, one enrichment per matching hash type.
+    hash_hits = [(ind, f"file.hash.{algo}", h) for algo, h in fd.hashes.items() if (ind := index.hashes.get(h))]
+    if hash_hits:
+        ind = hash_hits[0][0]
         dist = files.is_distribution_point(e.rel)
         installer = files.is_installer(name, ind)
         verdict = "info" if dist else "exposed" if installer else "compromised"
         what = ", ".join(ind.ctx("file_name") + ind.ctx("label")) or "a payload"
         msg = (f"{'distribution point: ' if dist else ''}{'affected installer' if installer else 'payload'} on disk "
-               f"({algo} of {what})")
-        out.append(_doc("files", verdict, msg, [(ind, f"file.hash.{algo}", h)],
-                        fields={**fields, "tracehound.distribution_point": dist or None}))
+               f"({'/'.join(f[11:] for _, f, _ in hash_hits)} of {what})")
+        out.append(_doc("files", verdict, msg, hash_hits, fields={**fields, "tracehound.distribution_point": dist or None}))
     data = fd.data
     # Each check is isolated: a failure in one (hostile file) must not erase what the others found.
     def guarded(check: str, fn: Callable[[], None]) -> None:
@@ -252,11 +259,10 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
                 inst = software.from_info_plist(data, shown(e.path))
             elif lname == "package.json" and "/resources/app/package.json" in ("/" + e.rel.lower()):
                 inst = software.from_package_json(data, shown(e.path), _platform_of_path(e.rel))
-            elif lname == "app.asar":
-                inst = software.from_asar(lambda off, n: data[off : off + n], len(data), shown(e.path),
-                                          _platform_of_path(e.rel))
             if inst:
                 installed.append(inst.__dict__)
+        if lname == "app.asar" and products:
+            installed.extend(i.__dict__ for i in [_asar_version(e, data)] if i)
         if lname in ("ntuser.dat", "software") and products:
             found, _err = software.from_registry_hive(e.path)
             installed.extend(i.__dict__ for i in found)
@@ -279,6 +285,17 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
                       ("browser", browser_check), ("resolution", resolution_check)):
         guarded(check, fn)
     return out, installed, fd.size, ""
+
+
+def _asar_version(e: Entry, data: bytes | None) -> software.Installed | None:
+    """Electron archives are large (about 100 MB): read only the header and package.json."""
+    if data is not None:
+        return software.from_asar(lambda off, n: data[off : off + n], len(data), shown(e.path), _platform_of_path(e.rel))
+    fd = open_evidence(e.path)
+    try:
+        return software.from_asar(lambda off, n: os.pread(fd, n, off), e.size, shown(e.path), _platform_of_path(e.rel))
+    finally:
+        os.close(fd)
 
 
 def _platform_of_path(rel: str) -> str:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 
-CHUNK = 1024 * 1024
+CHUNK = 4 * 1024 * 1024
 
 
 class NotRegular(OSError):
@@ -46,30 +47,32 @@ class FileData:
     size: int
 
 
-def read_and_hash(path: str, algos: tuple[str, ...], keep_max: int, head_size: int = 4096) -> FileData:
-    """One pass over the file: every requested hash, the head, and the content if <= keep_max."""
-    hs = {a: hashlib.new(a) for a in algos}
+def read_and_hash(path: str, algos: tuple[str, ...], keep_max: int | Callable[[bytes], int],
+                  head_size: int = 4096) -> FileData:
+    """One pass over the file: every requested hash, the head, and the whole content when it is
+    at most keep_max bytes (keep_max may decide from the head, e.g. keep PE files only)."""
+    hs = [hashlib.new(a) for a in algos]
     fd = open_evidence(path)
     parts: list[bytes] = []
     size = 0
     head = b""
-    keep = True
+    limit = -1
     try:
         while True:
             chunk = os.read(fd, CHUNK)
             if not chunk:
                 break
-            if not head:
+            if limit < 0:
                 head = chunk[:head_size]
-            for h in hs.values():
+                limit = keep_max(head) if callable(keep_max) else keep_max
+            for h in hs:
                 h.update(chunk)
             size += len(chunk)
-            if keep:
-                if size <= keep_max:
-                    parts.append(chunk)
-                else:
-                    keep = False
-                    parts = []
+            if size <= limit:
+                parts.append(chunk)
+            elif parts:
+                parts = []
     finally:
         os.close(fd)
-    return FileData({a: h.hexdigest() for a, h in hs.items()}, head, b"".join(parts) if keep else None, size)
+    data = (parts[0] if len(parts) == 1 else b"".join(parts)) if size <= limit and (parts or size == 0) else None
+    return FileData({a: h.hexdigest() for a, h in zip(algos, hs, strict=True)}, head, data, size)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bz2
 import lzma
+import mmap
 import os
 import stat
 from collections.abc import Iterator
@@ -101,89 +102,127 @@ def read_head(path: str, n: int = 65536) -> bytes:
 class Block:
     data: bytes  # whole lines, each ending with b"\n" (the last line of the file may lack it)
     offset: int  # decompressed offset of data[0]
-    first_line: int  # 1-based line number of the first line in data
+    skipped_lines: int = 0  # over-long lines dropped between the previous block and this one
 
 
 def iter_blocks(path: str, stats: ReadStats, max_line: int = DEFAULT_MAX_LINE,
-                max_ratio: int = DEFAULT_MAX_RATIO, block: int = BLOCK, start_offset: int = 0) -> Iterator[Block]:
-    """Yield line-aligned blocks. Errors mid-stream end the file with stats.truncated set."""
+                max_ratio: int = DEFAULT_MAX_RATIO, block: int = BLOCK, start_offset: int = 0,
+                end_offset: int | None = None) -> Iterator[Block]:
+    """Yield line-aligned blocks of [start_offset, end_offset). Plain files are memory-mapped
+    (one copy per block); compressed streams are decoded incrementally. Errors mid-stream end
+    the file with stats.truncated set. The consumer counts lines (stats.lines)."""
     fh, kind, size = open_raw(path)
-    limit = max(size * max_ratio, RATIO_GRACE) if kind else None
+    try:
+        if not kind:
+            yield from _mapped_blocks(fh, size, stats, max_line, block, start_offset, end_offset)
+        else:
+            yield from _stream_blocks(fh, kind, size, stats, max_line, max_ratio, block)
+    finally:
+        fh.close()
+
+
+def _mapped_blocks(fh: BinaryIO, size: int, stats: ReadStats, max_line: int, block: int, start: int,
+                   end: int | None) -> Iterator[Block]:
+    end = size if end is None else min(end, size)
+    if end <= start:
+        return
+    with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        pos = start
+        skipped = 0
+        while pos < end:
+            stop = min(pos + block, end)
+            if stop < end:
+                nl = mm.rfind(b"\n", pos, stop)
+                if nl == -1:  # no line break in a whole block: a line longer than the block
+                    nxt = mm.find(b"\n", stop, min(end, pos + max_line + 1)) if max_line > block else -1
+                    if nxt == -1:
+                        nxt = mm.find(b"\n", pos, end)
+                        stats.long_lines += 1
+                        stats.skip(f"line longer than {max_line} bytes")
+                        stats.bytes_read += (end if nxt == -1 else nxt + 1) - pos
+                        skipped += 1
+                        pos = end if nxt == -1 else nxt + 1
+                        continue
+                    stop = nxt + 1
+                else:
+                    stop = nl + 1
+            data = mm[pos:stop]
+            stats.bytes_read += len(data)
+            yield Block(data, pos, skipped)
+            skipped = 0
+            pos = stop
+
+
+def _stream_blocks(fh: BinaryIO, kind: str, size: int, stats: ReadStats, max_line: int, max_ratio: int,
+                   block: int) -> Iterator[Block]:
+    limit = max(size * max_ratio, RATIO_GRACE)
     rest = b""
     offset = 0  # decompressed offset of rest[0]
-    line_no = 1
     skipping_long = False
-    try:
-        if start_offset:
-            _skip(fh, start_offset)
-            offset = start_offset
-        read1 = getattr(fh, "read1", None) if kind else None
-        failed = False
-        while not failed:
-            # Compressed streams are read with read1() and accumulated, so data decoded before a
-            # corruption (truncated .gz) is kept: read(n) would discard it with the exception.
-            parts: list[bytes] = []
-            got = 0
-            try:
-                while got < block:
-                    piece = read1(min(READ1, block - got)) if read1 is not None else fh.read(block - got)
-                    if not piece:
-                        break
-                    parts.append(piece)
-                    got += len(piece)
-                    if read1 is None:
-                        break
-            except Exception as exc:  # noqa: BLE001 - gzip/bz2/lzma/zstd/isal each raise their own types
-                stats.truncated = f"{kind or 'file'} stream unreadable after {offset + len(rest) + got} bytes: {exc}"
-                failed = True
-            chunk = b"".join(parts)
-            if not chunk:
-                break
-            stats.bytes_read += len(chunk)
-            if limit is not None and stats.bytes_read > limit:
-                stats.truncated = (f"decompressed size passed {max_ratio}x the compressed size "
-                                   f"({stats.bytes_read} bytes): possible decompression bomb, stopped")
-                break
-            data = rest + chunk
-            cut = data.rfind(b"\n")
-            if skipping_long:
-                if cut == -1:
-                    offset += len(data)
-                    rest = b""
-                    continue
-                nl = data.find(b"\n")
-                offset += nl + 1
-                line_no += 1
-                data = data[nl + 1 :]
-                cut = data.rfind(b"\n")
-                skipping_long = False
-            if cut == -1:
-                if len(data) > max_line:
-                    stats.long_lines += 1
-                    stats.skip(f"line longer than {max_line} bytes")
-                    skipping_long = True
-                    offset += len(data)
-                    rest = b""
-                else:
-                    rest = data
+    skipped = 0
+    read1 = getattr(fh, "read1", None)
+    failed = False
+    while not failed:
+        # read1() steps are accumulated, so data decoded before a corruption (truncated .gz) is
+        # kept: read(n) would discard it together with the exception.
+        parts: list[bytes] = []
+        got = 0
+        try:
+            while got < block:
+                piece = read1(min(READ1, block - got)) if read1 is not None else fh.read(block - got)
+                if not piece:
+                    break
+                parts.append(piece)
+                got += len(piece)
+        except Exception as exc:  # noqa: BLE001 - gzip/bz2/lzma/zstd/isal each raise their own types
+            stats.truncated = f"{kind} stream unreadable after {offset + len(rest) + got} bytes: {exc}"
+            failed = True
+        chunk = b"".join(parts)
+        if not chunk:
+            break
+        stats.bytes_read += len(chunk)
+        if stats.bytes_read > limit:
+            stats.truncated = (f"decompressed size passed {max_ratio}x the compressed size "
+                               f"({stats.bytes_read} bytes): possible decompression bomb, stopped")
+            break
+        data = rest + chunk
+        if skipping_long:
+            nl = data.find(b"\n")
+            if nl == -1:
+                offset += len(data)
+                rest = b""
                 continue
-            whole, rest = data[: cut + 1], data[cut + 1 :]
-            yield Block(whole, offset, line_no)
-            n = whole.count(b"\n")
-            stats.lines += n
-            line_no += n
-            offset += len(whole)
-            if len(rest) > max_line:
+            offset += nl + 1
+            data = data[nl + 1 :]
+            skipping_long = False
+            skipped += 1
+        cut = data.rfind(b"\n")
+        if cut == -1:
+            if len(data) > max_line:
                 stats.long_lines += 1
                 stats.skip(f"line longer than {max_line} bytes")
                 skipping_long = True
-                offset += len(rest)
+                offset += len(data)
                 rest = b""
-        if rest and not skipping_long:
-            yield Block(rest, offset, line_no)
-            stats.lines += 1
-    finally:
-        fh.close()
+            else:
+                rest = data
+            continue
+        whole, rest = data[: cut + 1], data[cut + 1 :]
+        yield Block(whole, offset, skipped)
+        skipped = 0
+        offset += len(whole)
+        if len(rest) > max_line:
+            stats.long_lines += 1
+            stats.skip(f"line longer than {max_line} bytes")
+            skipping_long = True
+            offset += len(rest)
+            rest = b""
+    if skipping_long:
+        skipped += 1
+    if rest and not skipping_long:
+        yield Block(rest, offset, skipped)
+    elif skipped:
+        yield Block(b"", offset, skipped)
 
 
 def _skip(fh: BinaryIO, n: int) -> None:

@@ -1,0 +1,136 @@
+"""Hunt throughput against ripgrep and grep on the same data and the same literals.
+
+  python bench/bench_hunt.py --size-mb 2048            # Squid log, 3CX pack and a 100,000-indicator pack
+  python bench/bench_hunt.py --mixed-mb 1024           # mixed corpus: bounded memory + timeline truth
+
+ripgrep and grep count matching lines of literals (they cannot tell notakamaicontainer.com
+from akamaicontainer.com); tracehound parses and matches exactly, and reports findings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from corpus import domain_list, squid_log, zeek_dns_log  # noqa: E402
+from measure import run, table  # noqa: E402
+
+TRACEHOUND = [sys.executable, "-m", "tracehound"]
+
+
+def patterns_of(pack_spec: list[str], out: Path) -> int:
+    """The literal values tracehound hunts for (domains, IPs, URL hosts, hashes), one a line."""
+    from tracehound.intel.builtin import load_intel
+    from tracehound.intel.model import IType
+    from tracehound.matching.normalize import norm_url
+
+    pack = load_intel(pack_spec)
+    vals = set()
+    for i in pack.indicators:
+        if i.type in (IType.DOMAIN, IType.IPV4, IType.SHA256, IType.SHA1, IType.MD5):
+            vals.add(i.value)
+        elif i.type is IType.URL:
+            vals.add(norm_url(i.value)[0])
+    out.write_text("\n".join(sorted(vals)) + "\n")
+    return len(vals)
+
+
+def big_pack(path: Path, n: int) -> None:
+    background = set(domain_list(50_000))  # the log's background traffic: keep the pack disjoint from it
+    doms = [d for d in domain_list(n + 1000, seed=99) if d not in background][:n]
+    from corpus import C2_DOMAINS
+
+    path.write_text("type,value,confidence\n" + "".join(f"domain,{d},80\n" for d in doms + C2_DOMAINS))
+
+
+def hunt_vs_tools(work: Path, size_mb: int, repeat: int, big: int) -> list[tuple[str, ...]]:
+    log = work / "access.log"
+    truth = squid_log(log, size_mb * 1048576, hits=500)
+    rows = []
+    cases = [("3cx pack", ["3cx"])]
+    if big:
+        bp = work / "big.csv"
+        big_pack(bp, big)
+        cases.append((f"{big:,}-indicator pack", [str(bp)]))
+    for label, spec in cases:
+        pat = work / "patterns.txt"
+        n = patterns_of(spec, pat)
+        intel = [a for s in spec for a in ("--intel", s)]
+        th = run("tracehound", TRACEHOUND + ["hunt", "-q", "--no-first-seen", *intel, "-o", str(work / "f.jsonl"), str(log)], repeat)
+        found = sum(1 for _ in (work / "f.jsonl").open())
+        rg = run("rg", ["rg", "-F", "-c", "-f", str(pat), str(log)], repeat) if shutil.which("rg") else None
+        gr = run("grep", ["grep", "-F", "-c", "-f", str(pat), str(log)], repeat)
+        mb = log.stat().st_size / 1048576
+        for t, count in ((th, found), (rg, rg.output if rg else ""), (gr, gr.output)):
+            if t is None:
+                continue
+            rows.append((label, f"{n} literals", t.name, f"{t.median_s:.2f}", f"{mb / t.median_s:.0f}",
+                         f"{t.median_s / th.median_s:.2f}" if t is not th else "1.00",
+                         f"{th.median_s / t.median_s:.2f}", f"{t.peak_rss_mb:.0f}", str(count)))
+        if found != truth.hits:
+            raise SystemExit(f"{label}: tracehound found {found} findings, {truth.hits} were injected")
+    return rows
+
+
+def mixed(work: Path, size_mb: int) -> list[tuple[str, ...]]:
+    """A mixed corpus (Squid + Zeek DNS, plain and gzip): peak memory and the per-host timeline."""
+    import gzip
+
+    half = size_mb * 1048576 // 2
+    truth = squid_log(work / "proxy.log", half, hits=300, seed=21)
+    zeek_dns_log(work / "dns.log", half // 2, hits=50)
+    with (work / "dns.log").open("rb") as src, gzip.open(work / "dns.log.gz", "wb", compresslevel=1) as dst:
+        shutil.copyfileobj(src, dst)
+    (work / "dns.log").unlink()
+    zeek_dns_log(work / "dns2.log", half // 2, hits=50, seed=12)
+    summ = work / "summary.json"
+    t = run("tracehound mixed", TRACEHOUND + ["hunt", "-q", "-o", str(work / "m.jsonl"), "--summary", str(summ),
+                                              str(work / "proxy.log"), str(work / "dns.log.gz"), str(work / "dns2.log")], 1)
+    s = json.loads(summ.read_text())
+    hosts = {h["host"]: h for h in s["hosts"]}
+    ok = True
+    for ip, contacts in truth.contacts.items():
+        h = hosts.get(ip)
+        from datetime import UTC, datetime
+
+        def ts(x: float) -> str:
+            return datetime.fromtimestamp(x, tz=UTC).isoformat().replace("+00:00", "Z")
+
+        ok &= h is not None and h["count"] == len(contacts) and h["first_contact"].startswith(ts(min(contacts))[:19]) \
+            and h["first_seen"].startswith(ts(truth.first_seen[ip])[:19])
+    if not ok:
+        raise SystemExit("mixed corpus: the per-host timeline does not match the injected truth")
+    total = sum(p.stat().st_size for p in work.iterdir() if p.name.startswith(("proxy", "dns"))) / 1048576
+    return [("mixed corpus", f"{total:.0f} MB on disk", t.name, f"{t.median_s:.2f}", f"{sum(f['bytes'] for f in s['files']) / 1048576 / t.median_s:.0f}",
+             "", "", f"{t.peak_rss_mb:.0f}", f"{s['findings']} findings, timeline {'correct' if ok else 'WRONG'}")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size-mb", type=int, default=2048, help="Squid log size for the tool comparison")
+    ap.add_argument("--big-pack", type=int, default=100_000, help="indicators in the large pack (0 to skip)")
+    ap.add_argument("--mixed-mb", type=int, default=1024, help="mixed corpus size (0 to skip)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--workdir", default=None)
+    a = ap.parse_args(argv)
+    work = Path(a.workdir or tempfile.mkdtemp(prefix="th-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        rows = hunt_vs_tools(work, a.size_mb, a.repeat, a.big_pack) if a.size_mb else []
+        if a.mixed_mb:
+            rows += mixed(work, a.mixed_mb)
+        print(table(rows, ("case", "patterns", "tool", "median s", "MB/s", "time vs tracehound",
+                           "tracehound/tool", "peak MB (PSS)", "count")))
+    finally:
+        if not a.workdir:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

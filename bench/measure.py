@@ -1,0 +1,59 @@
+"""Run a command several times: median wall time and peak memory of its whole process tree,
+sampled every 20 ms with psutil. The tree's memory is the sum of proportional set sizes (PSS):
+fork-started workers share the parent's pages, and summing RSS would count them once per worker."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import time
+from dataclasses import dataclass
+
+import psutil
+
+
+@dataclass
+class Timing:
+    name: str
+    median_s: float
+    runs: list[float]
+    peak_rss_mb: float
+    output: str
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    try:
+        procs = [proc] + proc.children(recursive=True)
+    except psutil.Error:
+        return 0
+    for p in procs:
+        try:
+            total += p.memory_full_info().pss
+        except psutil.Error:
+            continue
+    return total
+
+
+def run(name: str, cmd: list[str] | str, repeat: int = 3, shell: bool = False) -> Timing:
+    runs: list[float] = []
+    peak = 0
+    out = ""
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, shell=shell, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        ps = psutil.Process(p.pid)
+        while p.poll() is None:
+            peak = max(peak, tree_rss(ps))
+            time.sleep(0.02)
+        out = p.stdout.read() if p.stdout else ""
+        runs.append(time.perf_counter() - t0)
+    return Timing(name, statistics.median(runs), runs, peak / 1048576, out.strip())
+
+
+def table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
+    sep = "-+-".join("-" * w for w in widths)
+    body = "\n".join(" | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
+    return f"{line}\n{sep}\n{body}"

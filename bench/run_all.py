@@ -1,0 +1,29 @@
+"""All benchmarks with their default sizes (make bench). Each prints its own table.
+
+  python bench/run_all.py            # 2 GB Squid log (3CX and 100,000-indicator packs), 1 GB mixed corpus, 5 GB tree
+  python bench/run_all.py --quick    # small sizes, a minute
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+import bench_hunt  # noqa: E402
+import bench_sweep  # noqa: E402
+
+
+def main(argv: list[str]) -> int:
+    quick = "--quick" in argv
+    print("== hunt: tracehound vs ripgrep and grep ==")
+    bench_hunt.main(["--size-mb", "256" if quick else "2048", "--mixed-mb", "128" if quick else "1024",
+                     "--big-pack", "20000" if quick else "100000", "--repeat", "1" if quick else "3"])
+    print("\n== sweep: tracehound vs parallel coreutils hashing ==")
+    bench_sweep.main(["--size-mb", "512" if quick else "5120", "--files", "2000" if quick else "20000",
+                      "--repeat", "1" if quick else "3"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,37 @@
+"""The benchmark scripts run end to end on tiny inputs (no timing asserted here)."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH))
+
+
+def test_bench_hunt_smoke(tmp_path: Path, capsys) -> None:
+    import bench_hunt
+
+    assert bench_hunt.main(["--size-mb", "2", "--big-pack", "500", "--mixed-mb", "4", "--repeat", "1",
+                            "--workdir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "tracehound" in out and "timeline correct" in out and "500-indicator pack" in out
+
+
+def test_bench_sweep_smoke(tmp_path: Path, capsys) -> None:
+    import bench_sweep
+
+    assert bench_sweep.main(["--size-mb", "4", "--files", "50", "--repeat", "1", "--workdir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "parallel sha256sum" in out and "1 payload hits" in out
+
+
+def test_corpus_is_deterministic(tmp_path: Path) -> None:
+    from corpus import squid_log
+
+    a, b = tmp_path / "a.log", tmp_path / "b.log"
+    ta, tb = squid_log(a, 200_000, 7), squid_log(b, 200_000, 7)
+    assert a.read_bytes() == b.read_bytes() and ta.contacts == tb.contacts and ta.hits == 7
+
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
