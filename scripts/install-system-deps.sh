@@ -12,12 +12,28 @@ command -v named-checkzone >/dev/null || need+=(bind9-utils)
 command -v unbound-checkconf >/dev/null || need+=(unbound)
 command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
 command -v nft >/dev/null || need+=(nftables)
-[ ${#need[@]} -eq 0 ] && exit 0
+want_suricata=0
+command -v suricata >/dev/null || want_suricata=1
+[ ${#need[@]} -eq 0 ] && [ $want_suricata = 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   echo "install-system-deps: not root or no apt-get; missing: ${need[*]} (tests needing them will skip)" >&2
   exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null \
-  || echo "install-system-deps: apt-get failed for: ${need[*]} (tests needing them will skip)" >&2
+# Suricata 7 comes from bookworm-backports: add that suite with the same archive and key as the
+# machine's own Debian sources (nothing else is configured or downloaded).
+src=/etc/apt/sources.list.d/debian.sources
+bp=/etc/apt/sources.list.d/tracehound-backports.sources
+if [ $want_suricata = 1 ] && [ -f "$src" ] && [ ! -f "$bp" ] && grep -q '^Suites:.*bookworm' "$src"; then
+  awk 'BEGIN{RS="";ORS="\n\n"} NR==1{sub(/Suites:[^\n]*/,"Suites: bookworm-backports"); print}' "$src" > "$bp"
+fi
+apt-get update -qq >/dev/null || true
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null \
+    || echo "install-system-deps: apt-get failed for: ${need[*]} (tests needing them will skip)" >&2
+fi
+if [ $want_suricata = 1 ]; then
+  apt-get install -y -qq -t bookworm-backports suricata >/dev/null 2>&1 || apt-get install -y -qq suricata >/dev/null 2>&1 \
+    || echo "install-system-deps: suricata not installable (its tests will skip)" >&2
+fi
 exit 0

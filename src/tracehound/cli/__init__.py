@@ -27,12 +27,13 @@ def cli() -> None:
       tracehound hunt /var/log/squid/ -o hunt.jsonl          # C2 contacts in weeks of logs
       tracehound case init case/ && tracehound case add case/ *.jsonl
       tracehound report case/ -o report.html                 # verdict per host
+      tracehound export --all -o blocklists/                 # IDS, SIEM, YARA, DNS, firewall, EDR, STIX, MISP
     Without --intel, commands use the built-in 3CX pack (see 'tracehound intel list').
     """
 
 
 def _register() -> None:
-    from tracehound.cli import case, demo, hunt, intel, sweep
+    from tracehound.cli import case, demo, export, hunt, intel, sweep
 
     cli.add_command(intel.intel)
     cli.add_command(hunt.hunt)
@@ -41,6 +42,7 @@ def _register() -> None:
     cli.add_command(case.report)
     cli.add_command(case.scope)
     cli.add_command(demo.demo)
+    cli.add_command(export.export)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,83 @@
+"""`tracehound export`: a pack in the formats security tools load."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from tracehound.cli.common import err_console, intel_option, safe
+from tracehound.errors import UsageError
+from tracehound.fsutil import atomic_write_text
+from tracehound.intel.builtin import load_intel
+from tracehound.intel.model import IType
+from tracehound.outputs.exports import FORMATS
+from tracehound.outputs.exports.select import DEFAULT_MIN_CONFIDENCE, ExportOptions, Selection, select
+
+
+@click.command(epilog="Formats: " + "; ".join(f"{f.name}: {f.where}" for f in FORMATS.values()))
+@intel_option
+@click.option("-f", "--format", "fmt", type=click.Choice(sorted(FORMATS)), help="One format (see below).")
+@click.option("--all", "all_formats", is_flag=True, help="Every format into the -o folder, with a README telling which file goes where.")
+@click.option("-o", "--output", default=None, metavar="PATH", help="File (one-file formats) or folder; default stdout for one file.")
+@click.option("--types", multiple=True, type=click.Choice([t.value for t in IType]), help="Only these indicator types.")
+@click.option("--min-confidence", type=click.IntRange(0, 100), default=DEFAULT_MIN_CONFIDENCE, show_default=True)
+@click.option("--exclude-shared-hosting", is_flag=True, help="Leave out addresses that only resolved for a C2 name (hosting providers).")
+@click.option("--expire", "expire_days", type=click.IntRange(1, 3650), metavar="DAYS", help="Expiry for formats that carry one.")
+@click.option("--sid-base", type=click.IntRange(1, 2**31 - 10_000_000), default=9_300_000, show_default=True, help="Suricata sids start after this.")
+@click.option("--certificate", type=click.Path(dir_okay=False, exists=True), help="Certificate (.cer/.pem) or signed PE, for application control.")
+def export(intel: tuple[str, ...], fmt: str | None, all_formats: bool, output: str | None, types: tuple[str, ...],
+           min_confidence: int, exclude_shared_hosting: bool, expire_days: int | None, sid_base: int,
+           certificate: str | None) -> None:
+    """Export indicators to IDS rules, SIEM rules, YARA, DNS and firewall blocklists, EDR imports,
+    STIX 2.1 and MISP.
+
+    \b
+    Examples:
+      tracehound export -f suricata -o 3cx.rules
+      tracehound export --all -o blocklists/ --exclude-shared-hosting --expire 90
+      tracehound export -f appcontrol --certificate found/3CXDesktopApp.exe -o appcontrol/
+    """
+    if bool(fmt) == all_formats:
+        raise UsageError("give either --format FORMAT or --all (see 'tracehound export --help')")
+    if all_formats and not output:
+        raise UsageError("--all needs -o DIR")
+    started = time.perf_counter()
+    pack = load_intel(intel)
+    options = ExportOptions(types=types, min_confidence=min_confidence, exclude_shared_hosting=exclude_shared_hosting,
+                            expire_days=expire_days, sid_base=sid_base, certificate=certificate)
+    sel = select(pack, options)
+    names = sorted(FORMATS) if all_formats else [fmt or ""]
+    written: dict[str, dict[str, str]] = {n: FORMATS[n].exporter(sel, options) for n in names}
+    if not all_formats and output is None:
+        files = written[names[0]]
+        if len(files) != 1:
+            raise UsageError(f"{names[0]} writes {len(files)} files: give -o DIR")
+        click.echo(next(iter(files.values())), nl=False)
+        return
+    assert output is not None
+    target = Path(output)
+    single = not all_formats and len(written[names[0]]) == 1 and not target.is_dir() and target.suffix != ""
+    if single:
+        atomic_write_text(target, next(iter(written[names[0]].values())))
+    else:
+        for files in written.values():
+            for name, text in files.items():
+                atomic_write_text(target / name, text)
+        if all_formats:
+            atomic_write_text(target / "README.txt", _readme(sel, written, options))
+    n_files = sum(len(f) for f in written.values())
+    err_console.print(f"wrote {n_files} file(s) to {safe(output)}: {len(sel.indicators)} indicators, "
+                      f"{len(sel.left_out)} left out, {time.perf_counter() - started:.2f} s")
+
+
+def _readme(sel: Selection, written: dict[str, dict[str, str]], options: ExportOptions) -> str:
+    lines = [f"tracehound export of pack '{sel.pack.name}' — {sel.campaign}", f"generated {options.now.isoformat()}", "",
+             "Which file goes where:"]
+    for name, files in written.items():
+        lines.append(f"  {name}: {FORMATS[name].where}")
+        lines += [f"      {f}" for f in sorted(files)]
+    lines += ["", f"{len(sel.indicators)} indicators exported; left out:"]
+    lines += [f"  {i.type.value} {i.display()}: {why}" for i, why in sel.left_out]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,36 @@
+"""YARA rules for file hashes (`hash` module) and signing certificates (`pe` module)."""
+
+from __future__ import annotations
+
+import re
+
+from tracehound.intel.model import CERT_TYPES, FILE_HASH_TYPES, IType
+from tracehound.outputs.exports.select import ExportOptions, Selection, safe_text
+
+
+def _meta(**kw: str) -> str:
+    return "\n".join(f'      {k} = "{safe_text(v, 300)}"' for k, v in kw.items() if v)
+
+
+def export(sel: Selection, opt: ExportOptions) -> dict[str, str]:
+    prefix = "TRACEHOUND_" + re.sub(r"\W", "_", sel.slug).upper()
+    rules: list[str] = []
+    for ind in sel.of(*FILE_HASH_TYPES):
+        what = ", ".join(ind.ctx("file_name") + ind.ctx("label"))
+        rules.append(
+            f"rule {prefix}_{ind.type.value.upper()}_{ind.value[:16]} {{\n   meta:\n"
+            + _meta(description=f"{sel.campaign}: {what or 'payload'} by {ind.type.value}", hash=ind.value,
+                    author="tracehound", date=opt.now.date().isoformat())
+            + f'\n   condition:\n      hash.{ind.type.value}(0, filesize) == "{ind.value}"\n}}\n')
+    for ind in sel.of(*CERT_TYPES):
+        if ind.type is not IType.CERT_SHA1:
+            continue  # the pe module exposes the certificate SHA-1 thumbprint only
+        signer = ", ".join(ind.ctx("signer"))
+        rules.append(
+            f"rule {prefix}_CERT_{ind.value[:16]} {{\n   meta:\n"
+            + _meta(description=f"{sel.campaign}: PE signed with the compromised certificate {signer}".strip(),
+                    thumbprint=ind.value, author="tracehound", date=opt.now.date().isoformat())
+            + "\n   condition:\n      pe.is_pe and for any i in (0 .. pe.number_of_signatures - 1) : (\n"
+            f'         pe.signatures[i].thumbprint == "{ind.value}"\n      )\n}}\n')
+    text = 'import "hash"\nimport "pe"\n\n' + "\n".join(rules)
+    return {f"{sel.slug}.yar": text}
