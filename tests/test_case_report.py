@@ -141,3 +141,10 @@ def test_html_report_in_headless_chromium(demo: Path) -> None:
             expected[h.verdict] = expected.get(h.verdict, 0) + 1
     assert {k: v for k, v in counts.items() if v} == expected
     assert any(XSS in t for t in originals)  # the log line's script is shown as text
+
+
+def test_delay_between_first_sighting_and_first_contact(demo: Path) -> None:
+    with Case(demo / "case") as c:
+        alice = next(h for h in c.hosts() if h.host == "WS-ALICE")
+    assert alice.first_seen == "2023-03-15T09:00:00Z"
+    assert alice.delay_days() == 7.0  # the planted truth: first C2 contact 7 days after first appearance

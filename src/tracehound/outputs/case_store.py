@@ -38,6 +38,11 @@ MIGRATIONS: list[str] = [
     CREATE TABLE hunt_coverage (id INTEGER PRIMARY KEY, ingest_id INTEGER NOT NULL REFERENCES ingests(id),
                                 format TEXT, files INTEGER, records INTEGER, first TEXT, last TEXT, warnings TEXT);
     """,
+    # 2: first appearance of each identity in the hunted logs (for the delay before the first C2 contact)
+    """
+    CREATE TABLE sightings (identity TEXT NOT NULL, first_seen TEXT NOT NULL, ingest_id INTEGER NOT NULL REFERENCES ingests(id));
+    CREATE INDEX sightings_identity ON sightings(identity);
+    """,
 ]
 
 
@@ -54,6 +59,14 @@ class HostView:
     first_contact: str | None = None
     last_contact: str | None = None
     first_seen: str | None = None
+
+    def delay_days(self) -> float | None:
+        """Days between the host's first appearance in the logs and its first C2 contact."""
+        if not (self.first_seen and self.first_contact):
+            return None
+        a = datetime.fromisoformat(self.first_seen.replace("Z", "+00:00"))
+        b = datetime.fromisoformat(self.first_contact.replace("Z", "+00:00"))
+        return round((b - a).total_seconds() / 86400, 2)
 
     @property
     def evidence(self) -> list[dict[str, Any]]:
@@ -160,6 +173,11 @@ class Case:
                 self.db.execute("INSERT OR REPLACE INTO identities VALUES (?,?,?)", (str(ident).lower(), name, "inventory"))
 
     def _add_hunt_summary(self, ingest_id: int | None, doc: dict[str, Any]) -> None:
+        for h in doc.get("hosts") or []:
+            if isinstance(h, dict) and h.get("first_seen"):
+                for ident in {str(h.get("host", ""))} | set(h.get("source_ips") or []) | set(h.get("names") or []):
+                    if ident:
+                        self.db.execute("INSERT INTO sightings VALUES (?,?,?)", (ident.lower(), h["first_seen"], ingest_id))
         for fmt, c in (doc.get("coverage") or {}).items():
             self.db.execute("INSERT INTO hunt_coverage (ingest_id, format, files, records, first, last, warnings) "
                             "VALUES (?,?,?,?,?,?,?)", (ingest_id, fmt, c.get("files"), c.get("records"), c.get("first"),
@@ -194,7 +212,10 @@ class Case:
             if pkg.get("name"):
                 v.installed.append({"name": pkg["name"], "version": str(pkg.get("version", "")),
                                     "status": th.get("verdict", ""), "source": th.get("source", "")})
+        seen: dict[str, str] = dict(self.db.execute("SELECT identity, MIN(first_seen) FROM sightings GROUP BY identity"))
         for v in views.values():
+            firsts = [seen[i] for i in v.identities | {v.host.lower()} if i in seen]
+            v.first_seen = min(firsts) if firsts else None
             verdicts = [f["tracehound"]["verdict"] for f in v.evidence]
             if verdicts:
                 v.verdict = max(verdicts, key=lambda x: VERDICT_ORDER[x])

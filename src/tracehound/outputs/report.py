@@ -103,7 +103,8 @@ def build_model(case: Case) -> dict[str, Any]:
         host_rows.append({
             "host": _defang_text(h.host), "verdict": h.verdict, "os": h.os, "swept": h.swept,
             "sweep_complete": h.sweep_complete, "identities": sorted(_defang_text(i) for i in h.identities),
-            "first_contact": h.first_contact, "last_contact": h.last_contact,
+            "first_contact": h.first_contact, "last_contact": h.last_contact, "first_seen": h.first_seen,
+            "delay_days": h.delay_days(),
             "evidence": [evidence_row(d) for d in h.evidence], "installed": h.installed, "remediation": plan,
             "contacts": [c["@timestamp"] for c in h.contacts()],
         })
@@ -163,10 +164,13 @@ def _markdown(m: dict[str, Any]) -> str:
     lines = ["# tracehound report", "", f"Generated {m['generated']} from case `{_md(m['case'])}`.", "",
              "| status | hosts |", "|---|---|"]
     lines += [f"| {s} | {n} |" for s, n in m["counts"].items()]
-    lines += ["", "## Hosts", "", "| host | verdict | identities | swept | first C2 contact | evidence |", "|---|---|---|---|---|---|"]
+    lines += ["", "## Hosts", "", "| host | verdict | identities | swept | first seen in logs | first C2 contact | delay | evidence |",
+              "|---|---|---|---|---|---|---|---|"]
     for h in m["hosts"]:
+        delay = f"{h['delay_days']} d" if h["delay_days"] is not None else "-"
         lines.append(f"| {_md(h['host'])} | {h['verdict']} | {_md(', '.join(h['identities']))} | "
-                     f"{'yes' if h['swept'] else 'no'} | {h['first_contact'] or '-'} | {len(h['evidence'])} |")
+                     f"{'yes' if h['swept'] else 'no'} | {h['first_seen'] or '-'} | {h['first_contact'] or '-'} | {delay} | "
+                     f"{len(h['evidence'])} |")
     for h in m["hosts"]:
         if not h["evidence"] and not h["remediation"]:
             continue

@@ -28,7 +28,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "platform": ("platform", "os", "operating system", "os type", "ostype", "caption0", "operatingsystem"),
     "product": ("product", "software", "application", "application name", "app", "app name", "displayname0",
                 "display name", "displayname", "program", "name", "bundle_name", "productname0"),
-    "version": ("version", "application version", "app version", "displayversion", "displayversion0",
+    "version": ("version", "application version", "app version", "displayversion", "displayversion0", "version0",
                 "display version", "bundle_short_version", "productversion0", "bundle_version"),
     "aliases": ("aliases", "other names", "alias"),
 }
