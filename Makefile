@@ -22,7 +22,7 @@ system-deps:
 	bash scripts/install-system-deps.sh
 
 lint: setup
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench fuzz
 	$(BIN)/mypy src
 
 test: setup system-deps lint
@@ -33,3 +33,13 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) tracehound-demo build dist src/*.egg-info
+
+# Coverage-guided fuzzing (atheris): make fuzz TARGET=readers SECONDS=600, or every target: make fuzz-all SECONDS=600
+SECONDS ?= 600
+fuzz: setup
+	$(BIN)/pip install --quiet atheris==3.1.0
+	$(BIN)/python fuzz/fuzz.py $(TARGET) -max_total_time=$(SECONDS) -rss_limit_mb=2048 -timeout=20
+
+fuzz-all: setup
+	$(BIN)/pip install --quiet atheris==3.1.0
+	for t in $$($(BIN)/python fuzz/fuzz.py --list); do $(BIN)/python fuzz/fuzz.py $$t -max_total_time=$(SECONDS) -rss_limit_mb=2048 -timeout=20 || exit 1; done

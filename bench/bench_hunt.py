@@ -71,7 +71,7 @@ def hunt_vs_tools(work: Path, size_mb: int, repeat: int, big: int) -> list[tuple
                 continue
             rows.append((label, f"{n} literals", t.name, f"{t.median_s:.2f}", f"{mb / t.median_s:.0f}",
                          f"{t.median_s / th.median_s:.2f}" if t is not th else "1.00",
-                         f"{th.median_s / t.median_s:.2f}", f"{t.peak_rss_mb:.0f}", str(count)))
+                         f"{th.median_s / t.median_s:.2f}", f"{t.peak_anon_mb:.0f}", f"{t.peak_rss_mb:.0f}", str(count)))
         if found != truth.hits:
             raise SystemExit(f"{label}: tracehound found {found} findings, {truth.hits} were injected")
     return rows
@@ -107,7 +107,7 @@ def mixed(work: Path, size_mb: int) -> list[tuple[str, ...]]:
         raise SystemExit("mixed corpus: the per-host timeline does not match the injected truth")
     total = sum(p.stat().st_size for p in work.iterdir() if p.name.startswith(("proxy", "dns"))) / 1048576
     return [("mixed corpus", f"{total:.0f} MB on disk", t.name, f"{t.median_s:.2f}", f"{sum(f['bytes'] for f in s['files']) / 1048576 / t.median_s:.0f}",
-             "", "", f"{t.peak_rss_mb:.0f}", f"{s['findings']} findings, timeline {'correct' if ok else 'WRONG'}")]
+             "", "", f"{t.peak_anon_mb:.0f}", f"{t.peak_rss_mb:.0f}", f"{s['findings']} findings, timeline {'correct' if ok else 'WRONG'}")]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         if a.mixed_mb:
             rows += mixed(work, a.mixed_mb)
         print(table(rows, ("case", "patterns", "tool", "median s", "MB/s", "time vs tracehound",
-                           "tracehound/tool", "peak MB (PSS)", "count")))
+                           "tracehound/tool", "peak anon MB", "peak PSS MB", "count")))
     finally:
         if not a.workdir:
             shutil.rmtree(work, ignore_errors=True)

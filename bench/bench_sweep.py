@@ -62,11 +62,11 @@ def main(argv: list[str] | None = None) -> int:
             reference = sum(ref[x].median_s for x in algos)
             names = "+".join(f"{x}sum" for x in algos)
             rows.append((label, "tracehound", f"{th.median_s:.2f}", f"{total_mb / th.median_s:.0f}",
-                         f"{th.median_s / reference:.2f}", f"{th.peak_rss_mb:.0f}", f"{hits} payload hits"))
+                         f"{th.median_s / reference:.2f}", f"{th.peak_anon_mb:.0f}", f"{hits} payload hits"))
             rows.append((label, f"parallel {names}", f"{reference:.2f}", f"{total_mb / reference:.0f}", "1.00",
-                         f"{max(ref[x].peak_rss_mb for x in algos):.0f}", ""))
+                         f"{max(ref[x].peak_anon_mb for x in algos):.0f}", ""))
         print(f"tree: {a.files} files, {total_mb:.0f} MB, {nproc} cores")
-        print(table(rows, ("case", "tool", "median s", "MB/s", "tracehound/reference", "peak MB (PSS)", "result")))
+        print(table(rows, ("case", "tool", "median s", "MB/s", "tracehound/reference", "peak anon MB", "result")))
     finally:
         if not a.workdir:
             shutil.rmtree(work, ignore_errors=True)

@@ -17,8 +17,30 @@ class Timing:
     name: str
     median_s: float
     runs: list[float]
-    peak_rss_mb: float
+    peak_rss_mb: float  # proportional set size of the tree, file-backed mapped pages included
     output: str
+    peak_anon_mb: float = 0.0  # anonymous memory only (what the run allocates; no page cache)
+
+
+def _anon(pid: int) -> int:
+    """Pss_Anon + Pss_Shmem of one process (Linux smaps_rollup), bytes."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(("Pss_Anon:", "Pss_Shmem:")):
+                    total += int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return 0
+    return total
+
+
+def tree_anon(proc: psutil.Process) -> int:
+    try:
+        procs = [proc] + proc.children(recursive=True)
+    except psutil.Error:
+        return 0
+    return sum(_anon(p.pid) for p in procs)
 
 
 def tree_rss(proc: psutil.Process) -> int:
@@ -38,6 +60,7 @@ def tree_rss(proc: psutil.Process) -> int:
 def run(name: str, cmd: list[str] | str, repeat: int = 3, shell: bool = False) -> Timing:
     runs: list[float] = []
     peak = 0
+    peak_anon = 0
     out = ""
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -45,10 +68,11 @@ def run(name: str, cmd: list[str] | str, repeat: int = 3, shell: bool = False) -
         ps = psutil.Process(p.pid)
         while p.poll() is None:
             peak = max(peak, tree_rss(ps))
+            peak_anon = max(peak_anon, tree_anon(ps))
             time.sleep(0.02)
         out = p.stdout.read() if p.stdout else ""
         runs.append(time.perf_counter() - t0)
-    return Timing(name, statistics.median(runs), runs, peak / 1048576, out.strip())
+    return Timing(name, statistics.median(runs), runs, peak / 1048576, out.strip(), peak_anon / 1048576)
 
 
 def table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:

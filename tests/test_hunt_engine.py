@@ -178,3 +178,59 @@ def test_split_ranges_equal_whole_file(tmp_path: Path, monkeypatch, name: str) -
     assert sorted(whole, key=key) == sorted(split, key=key) and len(whole) >= 4000
     assert (s1.files[0].records, s1.files[0].first_ts, s1.files[0].last_ts) == \
         (s2.files[0].records, s2.files[0].first_ts, s2.files[0].last_ts)
+
+
+def test_corrupt_compressed_header_is_reported_not_raised(tmp_path: Path) -> None:
+    # found by hypothesis: a gzip magic followed by an invalid deflate block made isal raise IsalError
+    bad = tmp_path / "bad.gz"
+    bad.write_bytes(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00")
+    zst = tmp_path / "bad.zst"
+    zst.write_bytes(b"\x28\xb5\x2f\xfd" + b"\xff" * 32)
+    _docs, summary = hunt(make_pack(tmp_path), [str(bad), str(zst)], jobs=1)
+    assert [f.error for f in summary.files] == ["empty or unreadable file", "empty or unreadable file"]
+
+
+def test_interrupted_hunt_resumed_without_loss_or_duplicates(tmp_path: Path, capsys) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    text, _ = squid_text()
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for n in range(12):
+        (logs / f"access-{n:02d}.log").write_text(text * 6000)  # ~9 MB each, 5 findings a copy
+    out = tmp_path / "f.jsonl"
+    state = tmp_path / "f.jsonl.state.json"
+    cmd = [sys.executable, "-m", "tracehound", "hunt", "-q", "-j", "1", "--no-first-seen", "-o", str(out), str(logs)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if state.exists() and len(json.loads(state.read_text())["done"]) >= 3:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the hunt finished before it could be interrupted"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = len(json.loads(state.read_text())["done"])
+    assert 3 <= done_before < 12
+    code, _, err = run_cli(["hunt", "-j", "1", "--no-first-seen", "--resume", "-o", str(out), str(logs)], capsys)
+    assert code == 1 and f"resuming: {done_before} of 12" in err
+    assert not state.exists()  # finished: the state is removed
+    resumed = out.read_text().splitlines()
+    clean_out = tmp_path / "clean.jsonl"
+    run_cli(["hunt", "-q", "-j", "1", "--no-first-seen", "-o", str(clean_out), str(logs)], capsys)
+    clean = clean_out.read_text().splitlines()
+    assert len(resumed) == len(clean) == 12 * 6000 * 5
+    assert sorted(resumed) == sorted(clean)  # nothing lost, nothing duplicated
+
+
+def test_resume_refuses_without_state(tmp_path: Path, capsys) -> None:
+    text, _ = squid_text()
+    f = tmp_path / "s.log"
+    f.write_text(text)
+    code, _, err = run_cli(["hunt", "--resume", "-o", str(tmp_path / "o.jsonl"), str(f)], capsys)
+    assert code == 2 and "no state file" in err
+    code, _, err = run_cli(["hunt", "--resume", str(f)], capsys)
+    assert code == 2 and "needs -o FILE" in err

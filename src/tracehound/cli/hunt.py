@@ -12,8 +12,9 @@ from rich.table import Table
 
 from tracehound.cli.common import err_console, intel_option, safe
 from tracehound.defang import defang
-from tracehound.engines.hunt_summary import HuntSummary, hunt_to_writer
+from tracehound.engines.hunt_summary import HuntSummary, hunt_to_writer, report_from_dict
 from tracehound.engines.local_hunt import FileReport, HuntOptions, expand_paths
+from tracehound.engines.resume import HuntState
 from tracehound.errors import UsageError
 from tracehound.findings.writer import FindingWriter
 from tracehound.fsutil import atomic_write_text
@@ -70,10 +71,11 @@ def _formats_help() -> str:
 @click.option("--max-line", type=click.IntRange(1024), default=DEFAULT_MAX_LINE, show_default=True, help="Longest line read, bytes; longer ones are skipped and counted.")
 @click.option("--max-ratio", type=click.IntRange(2), default=DEFAULT_MAX_RATIO, show_default=True, help="Stop a compressed file that expands more than this ratio (decompression bomb).")
 @click.option("--no-first-seen", is_flag=True, help="Skip the second pass that finds each hit host's first appearance in the logs.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted hunt with the same -o FILE: files done are skipped, nothing is duplicated.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary on stderr.")
 def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_path: str | None, since: str | None,
          until: str | None, lookback: int, fmt: str | None, mapping: tuple[str, ...], weak: bool, jobs: int,
-         max_line: int, max_ratio: int, no_first_seen: bool, quiet: bool) -> None:
+         max_line: int, max_ratio: int, no_first_seen: bool, resume: bool, quiet: bool) -> None:
     """Hunt logs for contacts with the pack's C2 domains, IPs, URLs, hashes and certificates.
 
     PATHS are files, folders (searched recursively) or globs; .gz .bz2 .xz .zst are read
@@ -102,9 +104,31 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
             err_console.print(f"[yellow]partly read[/] {safe(report.path)}: {safe(report.truncated)}")
         progress.update(task, advance=1)
 
-    with FindingWriter(output) as writer, progress:
-        task = progress.add_task("hunt", total=len(expand_paths(list(paths))))
-        summary = hunt_to_writer(pack, list(paths), options, writer.write_line, on_file, first_seen=not no_first_seen)
+    state = HuntState.start(output, resume)
+    files = expand_paths(list(paths))
+    todo = state.pending(files)
+    summary = HuntSummary()
+    for line in state.previous_findings():
+        summary.add_finding(json.loads(line))
+    summary.files += [report_from_dict(rec["report"]) for f, rec in state.done.items() if f in files]
+    if resume and not quiet:
+        err_console.print(f"resuming: {len(files) - len(todo)} of {len(files)} files already hunted")
+    try:
+        with FindingWriter(output, append=resume) as writer, progress:
+            task = progress.add_task("hunt", total=len(files), completed=len(files) - len(todo))
+
+            def recorded(report: FileReport) -> None:
+                on_file(report)
+                state.record(report.path, report.to_dict(), writer.tell())
+
+            if todo:
+                summary = hunt_to_writer(pack, todo, options, writer.write_line, recorded,
+                                         first_seen=not no_first_seen, summary=summary)
+    except KeyboardInterrupt:
+        err_console.print(f"[red]interrupted[/]: {safe(output)} holds the complete findings of "
+                          f"{len(state.done)} files; continue with the same command and --resume")
+        raise SystemExit(130) from None
+    state.finish()
     summary.check_lookback(lookback, pack.c2_delay_days, options.since, options.until)
     if summary_path:
         atomic_write_text_path(summary_path, json.dumps(summary.to_dict(), indent=1, ensure_ascii=False))

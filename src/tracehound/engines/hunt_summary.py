@@ -199,9 +199,11 @@ def _seen(summary: HuntSummary, identities: dict[str, str], ip: str, name: str, 
 
 
 def hunt_to_writer(pack: Pack, paths: list[str], options: HuntOptions, write_line: Callable[[str], None],
-                   on_file: Callable[[FileReport], None] | None = None, first_seen: bool = True) -> HuntSummary:
-    """Run the local hunt, pass every finding line to write_line, and build the summary."""
-    summary = HuntSummary()
+                   on_file: Callable[[FileReport], None] | None = None, first_seen: bool = True,
+                   summary: HuntSummary | None = None) -> HuntSummary:
+    """Run the local hunt, pass every finding line to write_line, and build the summary
+    (added to `summary` when a resumed run brings the earlier files' part)."""
+    summary = summary or HuntSummary()
     for report, lines in run_hunt(pack, paths, options):
         summary.files.append(report)
         for line in lines:
@@ -212,3 +214,7 @@ def hunt_to_writer(pack: Pack, paths: list[str], options: HuntOptions, write_lin
     if summary.hosts and first_seen:
         find_first_sightings(summary, options.mapping)
     return summary
+
+
+def report_from_dict(d: dict[str, Any]) -> FileReport:
+    return FileReport(**{k: v for k, v in d.items() if k in FileReport.__dataclass_fields__})

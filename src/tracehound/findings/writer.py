@@ -35,6 +35,11 @@ class FindingWriter:
         self._fh.write(line if line.endswith("\n") else line + "\n")
         self.count += 1
 
+    def tell(self) -> int:
+        """Bytes written so far (after a flush): where a resumed run restarts."""
+        self._fh.flush()
+        return self._fh.tell() if self.path else 0
+
     def close(self) -> None:
         if self.path:
             self._fh.flush()

@@ -92,7 +92,7 @@ def read_head(path: str, n: int = 65536) -> bytes:
         return b""
     try:
         return fh.read(n)
-    except (OSError, EOFError, lzma.LZMAError, ValueError):
+    except Exception:  # noqa: BLE001 - isal, zstd, bz2, lzma each raise their own error types
         return b""
     finally:
         fh.close()
@@ -150,7 +150,22 @@ def _mapped_blocks(fh: BinaryIO, size: int, stats: ReadStats, max_line: int, blo
             stats.bytes_read += len(data)
             yield Block(data, pos, skipped)
             skipped = 0
+            _release(mm, pos, stop)
             pos = stop
+
+
+def _release(mm: mmap.mmap, start: int, stop: int) -> None:
+    """Drop the pages of a processed window from this process (they stay in the page cache):
+    resident memory stays about one block whatever the size of the file."""
+    if not hasattr(mm, "madvise") or not hasattr(mmap, "MADV_DONTNEED"):
+        return
+    lo = start - start % mmap.PAGESIZE
+    hi = stop - stop % mmap.PAGESIZE
+    if hi > lo:
+        try:
+            mm.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
+        except OSError:
+            pass
 
 
 def _stream_blocks(fh: BinaryIO, kind: str, size: int, stats: ReadStats, max_line: int, max_ratio: int,

@@ -1,0 +1,81 @@
+"""Seed inputs for the fuzz targets, generated from the project's own fixtures (no third-party data)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@cache
+def seeds_for(target: str) -> list[bytes]:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from logfixtures import FORMATS
+    from tracehound.fuzzing import PACK_FORMATS, READER_NAMES
+    from tracehound.intel.builtin import load_intel
+    from tracehound.intel.formats import write_pack
+    from tracehound.samples import make_asar
+
+    pack = load_intel(None)
+    logs = {name: fn()[0].encode() for name, fn in FORMATS.items()}
+    advisory = ("Alerte – Exemple\n\nDomaine\nIP\nbad[.]example.com\n198.51[.]100.7\n\n"
+                "Hash (sha-256)\nFilename\n5d99efa36f34aa6b43cd81e77544961 c5c8d692c96059fef92c2df2624550734\nx.dll\n"
+                "Windows App version 1.2.3 est affectée. hxxps://evil[.]example/a\n").encode()
+    if target in ("advisory", "split_hashes"):
+        return [advisory]
+    if target == "advisory_html":
+        return [b"<html><table><tr><th>Domain</th><th>IP</th></tr><tr><td>a[.]example.com</td><td>192.0.2[.]1</td></tr></table></html>"]
+    if target == "readers":
+        return [bytes([READER_NAMES.index(r)]) + logs[f] for f, r in
+                (("squid", "squid"), ("ncsa", "ncsa"), ("w3c-iis", "w3c"), ("zscaler", "zscaler"), ("panos", "panos"),
+                 ("windns", "windns"), ("bind", "bind"), ("dnsmasq", "dnsmasq"), ("zeek-dns", "zeek"),
+                 ("zeek-json", "zeek-json"), ("suricata", "suricata"), ("jsonl", "jsonl"), ("csv", "csv"), ("cef", "cef"))]
+    if target == "log_stream":
+        import gzip
+
+        return [logs["squid"], logs["zeek-dns"], gzip.compress(logs["suricata"])]
+    if target == "evtx_record":
+        return [json.dumps({"Event": {"System": {"Provider": {"#attributes": {"Name": "Microsoft-Windows-Sysmon"}},
+                                                 "EventID": 3, "Computer": "PC"},
+                                      "EventData": {"UtcTime": "2023-03-28 10:00:00.000", "DestinationIp": "1.2.3.4",
+                                                    "Hashes": "SHA256=AB,MD5=CD"}}}).encode()]
+    if target == "evtx_file":
+        return [b"\x00" * 120 + b"ElfChnk\x00" + b"\x00" * 64]
+    if target == "packs":
+        out = []
+        for fmt in PACK_FORMATS:
+            text = write_pack(pack, fmt, None) or ""
+            out.append(bytes([PACK_FORMATS.index(fmt)]) + text.encode()[:20000])
+        return out
+    if target == "plist":
+        import plistlib
+
+        return [plistlib.dumps({"CFBundleName": "3CX Desktop App", "CFBundleShortVersionString": "18.12.407"}),
+                plistlib.dumps({"CFBundleName": "x"}, fmt=plistlib.FMT_BINARY)]
+    if target == "asar":
+        return [make_asar({"productName": "3CX Desktop App", "version": "18.12.416"})]
+    if target == "package_json":
+        return [b'{"productName": "3CX Desktop App", "version": "18.12.416"}']
+    if target == "pe_signature":
+        import setuptools
+
+        return [(Path(setuptools.__file__).parent / "cli-64.exe").read_bytes()[2:]]
+    if target == "browser_history":
+        import tempfile
+
+        from tracehound.samples import make_chrome_history
+
+        d = Path(tempfile.mkdtemp())
+        from datetime import UTC, datetime
+
+        make_chrome_history(d / "H", [("https://akamaicontainer.com/x", datetime(2023, 3, 28, tzinfo=UTC))])
+        return [(d / "H").read_bytes()]
+    if target == "yara_rules":
+        return [b'rule a { strings: $a = "x" condition: $a and filename != "" }', b"import \"pe\"\nrule b { condition: pe.is_pe }"]
+    if target == "inventory":
+        return [b"hostname,ip,platform,product,version\nA,10.0.0.1,Windows,3CX Desktop App,18.12.416\n",
+                b'[{"hostIdentifier": "M", "columns": {"name": "3CX Desktop App", "bundle_short_version": "18.12.402"}}]']
+    return []
