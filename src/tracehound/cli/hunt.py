@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import click
@@ -19,6 +20,7 @@ from tracehound.errors import UsageError
 from tracehound.findings.writer import FindingWriter
 from tracehound.fsutil import atomic_write_text
 from tracehound.intel.builtin import load_intel
+from tracehound.intel.model import Pack
 from tracehound.sources.logs.readers import BY_NAME, TEXT_FORMATS
 from tracehound.sources.logs.stream import DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO
 
@@ -71,11 +73,20 @@ def _formats_help() -> str:
 @click.option("--max-line", type=click.IntRange(1024), default=DEFAULT_MAX_LINE, show_default=True, help="Longest line read, bytes; longer ones are skipped and counted.")
 @click.option("--max-ratio", type=click.IntRange(2), default=DEFAULT_MAX_RATIO, show_default=True, help="Stop a compressed file that expands more than this ratio (decompression bomb).")
 @click.option("--no-first-seen", is_flag=True, help="Skip the second pass that finds each hit host's first appearance in the logs.")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+              help="spark: run on Apache Spark (pip install 'tracehound[spark]'); text logs on shared storage, or tables.")
+@click.option("--spark-master", default="local[*]", show_default=True, metavar="URL", help="Spark master (local[N], spark://..., yarn).")
+@click.option("--spark-conf", multiple=True, metavar="K=V", help="Spark configuration, repeatable.")
+@click.option("--input-format", type=click.Choice(["text", "parquet", "json"]), default="text", show_default=True,
+              help="Spark engine: text logs (any supported format), or Parquet/JSON tables read with --map.")
+@click.option("--output-format", type=click.Choice(["jsonl", "parquet"]), default="jsonl", show_default=True,
+              help="parquet (Spark engine): findings written as a Parquet folder at -o.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted hunt with the same -o FILE: files done are skipped, nothing is duplicated.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary on stderr.")
 def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_path: str | None, since: str | None,
          until: str | None, lookback: int, fmt: str | None, mapping: tuple[str, ...], weak: bool, jobs: int,
-         max_line: int, max_ratio: int, no_first_seen: bool, resume: bool, quiet: bool) -> None:
+         max_line: int, max_ratio: int, no_first_seen: bool, engine: str, spark_master: str, spark_conf: tuple[str, ...],
+         input_format: str, output_format: str, resume: bool, quiet: bool) -> None:
     """Hunt logs for contacts with the pack's C2 domains, IPs, URLs, hashes and certificates.
 
     PATHS are files, folders (searched recursively) or globs; .gz .bz2 .xz .zst are read
@@ -104,8 +115,28 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
             err_console.print(f"[yellow]partly read[/] {safe(report.path)}: {safe(report.truncated)}")
         progress.update(task, advance=1)
 
-    state = HuntState.start(output, resume)
-    files = expand_paths(list(paths))
+    run_engine = None
+    if engine == "spark":
+        from tracehound.engines.spark_hunt import SparkOptions, run_spark_hunt
+
+        conf = dict(kv.split("=", 1) for kv in spark_conf if "=" in kv)
+        if len(conf) != len(spark_conf):
+            raise UsageError("--spark-conf takes KEY=VALUE")
+        sopt = SparkOptions(master=spark_master, conf=conf, input_format=input_format)
+
+        def run_engine(p: Pack, f: list[str], o: HuntOptions) -> Iterator[tuple[FileReport, Iterator[str]]]:
+            return run_spark_hunt(p, f, o, sopt)
+    elif input_format != "text" or output_format != "jsonl":
+        raise UsageError("--input-format parquet/json and --output-format parquet need --engine spark")
+    if engine == "spark" and resume:
+        raise UsageError("--resume works with the local engine (Spark retries failed tasks itself)")
+    jsonl_out = output
+    if output_format == "parquet":
+        if output in ("", "-"):
+            raise UsageError("--output-format parquet needs -o FOLDER")
+        jsonl_out = output.rstrip("/") + ".jsonl"
+    state = HuntState.start(jsonl_out, resume)
+    files = expand_paths(list(paths)) if input_format == "text" else list(paths)
     todo = state.pending(files)
     summary = HuntSummary()
     for line in state.previous_findings():
@@ -114,7 +145,7 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
     if resume and not quiet:
         err_console.print(f"resuming: {len(files) - len(todo)} of {len(files)} files already hunted")
     try:
-        with FindingWriter(output, append=resume) as writer, progress:
+        with FindingWriter(jsonl_out, append=resume) as writer, progress:
             task = progress.add_task("hunt", total=len(files), completed=len(files) - len(todo))
 
             def recorded(report: FileReport) -> None:
@@ -123,12 +154,18 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
 
             if todo:
                 summary = hunt_to_writer(pack, todo, options, writer.write_line, recorded,
-                                         first_seen=not no_first_seen, summary=summary)
+                                         first_seen=not no_first_seen, summary=summary, engine=run_engine)
     except KeyboardInterrupt:
         err_console.print(f"[red]interrupted[/]: {safe(output)} holds the complete findings of "
                           f"{len(state.done)} files; continue with the same command and --resume")
         raise SystemExit(130) from None
     state.finish()
+    if output_format == "parquet":
+        from tracehound.engines.spark_hunt import SparkOptions as _SO
+        from tracehound.engines.spark_hunt import session
+
+        spark = session(_SO(master=spark_master))
+        spark.read.json(jsonl_out).write.mode("overwrite").parquet(output)
     summary.check_lookback(lookback, pack.c2_delay_days, options.since, options.until)
     if summary_path:
         atomic_write_text_path(summary_path, json.dumps(summary.to_dict(), indent=1, ensure_ascii=False))

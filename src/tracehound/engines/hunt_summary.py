@@ -9,7 +9,7 @@ hosts that had hits (their IPs and names), so its cost is proportional to those 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -198,20 +198,23 @@ def _seen(summary: HuntSummary, identities: dict[str, str], ip: str, name: str, 
                 h.first_seen = ts
 
 
+Engine = Callable[[Pack, list[str], HuntOptions], Iterator[tuple[FileReport, Iterator[str]]]]
+
+
 def hunt_to_writer(pack: Pack, paths: list[str], options: HuntOptions, write_line: Callable[[str], None],
                    on_file: Callable[[FileReport], None] | None = None, first_seen: bool = True,
-                   summary: HuntSummary | None = None) -> HuntSummary:
-    """Run the local hunt, pass every finding line to write_line, and build the summary
-    (added to `summary` when a resumed run brings the earlier files' part)."""
+                   summary: HuntSummary | None = None, engine: Engine | None = None) -> HuntSummary:
+    """Run a hunt engine (local by default), pass every finding line to write_line, and build
+    the summary (added to `summary` when a resumed run brings the earlier files' part)."""
     summary = summary or HuntSummary()
-    for report, lines in run_hunt(pack, paths, options):
+    for report, lines in (engine or run_hunt)(pack, paths, options):
         summary.files.append(report)
         for line in lines:
             write_line(line)
             summary.add_finding(json.loads(line))
         if on_file is not None:
             on_file(report)
-    if summary.hosts and first_seen:
+    if summary.hosts and first_seen and all(f.format != "table" for f in summary.files):
         find_first_sightings(summary, options.mapping)
     return summary
 
