@@ -44,10 +44,14 @@ def main() -> int:
         return 2
     from seeds import seeds_for
 
-    corpus = Path(tempfile.mkdtemp(prefix=f"th-corpus-{target}-"))
-    for n, seed in enumerate(seeds_for(target)):
-        (corpus / f"seed{n}").write_bytes(seed)
-    args = [sys.argv[0], *sys.argv[2:], str(corpus)]
+    extra = sys.argv[2:]
+    if any(not a.startswith("-") for a in extra):
+        args = [sys.argv[0], *extra]  # replaying given inputs (e.g. a crash file): no seed corpus
+    else:
+        corpus = Path(tempfile.mkdtemp(prefix=f"th-corpus-{target}-"))
+        for n, seed in enumerate(seeds_for(target)):
+            (corpus / f"seed{n}").write_bytes(seed)
+        args = [sys.argv[0], *extra, str(corpus)]
     atheris.Setup(args, lambda data: check(target, data))
     atheris.Fuzz()
     return 0

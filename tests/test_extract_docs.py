@@ -144,3 +144,11 @@ def test_huge_file_refused_without_reading(tmp_path: Path) -> None:
         fh.truncate(500 * 1024 * 1024)  # sparse: 500 MB, costs no disk
     with pytest.raises(InputError, match="too large"):
         extract_files([str(f)], ExtractOptions())
+
+
+def test_malformed_html_found_by_fuzzing(tmp_path: Path) -> None:
+    # atheris: '<!<![' made CPython's html.parser raise AssertionError at close()
+    f = tmp_path / "bad.html"
+    f.write_bytes(b"<html><body><p>C2: evil-cdn[.]com</p><!<![\xff\xff\x92\x01m and more: other-c2[.]net</body></html>")
+    p = extract_files([str(f)], ExtractOptions()).pack
+    assert {i.value for i in p.of_type(IType.DOMAIN)} == {"evil-cdn.com", "other-c2.net"}

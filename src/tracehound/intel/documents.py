@@ -82,10 +82,26 @@ class _TextExtractor(HTMLParser):
 
 def html_to_lines(html: str) -> list[str]:
     parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
+    # A '<!' that opens neither a comment, a CDATA section nor a declaration makes html.parser
+    # swallow the rest of the document as a marked section (found by fuzzing): make it text.
+    html = re.sub(r"<!(?!--|\[CDATA\[|[A-Za-z])", "&lt;!", html)
+    try:
+        parser.feed(html)
+        parser.close()
+    except (AssertionError, ValueError, IndexError):
+        # CPython's html.parser asserts on some malformed markup ('<!<![' found by fuzzing):
+        # fall back to stripping tags, so no text after the bad markup is lost.
+        return _strip_tags(html)
     parser._flush(paragraph=True)
     return parser.lines
+
+
+def _strip_tags(html: str) -> list[str]:
+    import html as html_mod
+
+    text = re.sub(r"(?is)<(script|style|template|noscript)\b.*?</\1\s*>", " ", html)
+    text = re.sub(r"<[^>]*>", "\n", text)
+    return [ln for ln in (re.sub(r"[ \t\u00a0]+", " ", html_mod.unescape(x)).strip() for x in text.split("\n"))]
 
 
 def _decode(data: bytes, warnings: list[str]) -> str:
