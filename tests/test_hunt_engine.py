@@ -234,3 +234,17 @@ def test_resume_refuses_without_state(tmp_path: Path, capsys) -> None:
     assert code == 2 and "no state file" in err
     code, _, err = run_cli(["hunt", "--resume", str(f)], capsys)
     assert code == 2 and "needs -o FILE" in err
+
+
+def test_100mb_line_skipped_and_counted(tmp_path: Path) -> None:
+    text, expected = squid_text()
+    lines = text.splitlines()
+    f = tmp_path / "huge-line.log"
+    with f.open("w") as fh:
+        fh.write(lines[0] + "\n")
+        fh.write("y" * (100 * 1024 * 1024) + " akamaicontainer.com\n")  # 100 MB, with an indicator in it
+        fh.write("\n".join(lines[1:]) + "\n")
+    docs, summary = hunt(make_pack(tmp_path), [str(f)], jobs=1)
+    rep = summary.files[0]
+    assert rep.skipped == {"line longer than 1048576 bytes": 1} and rep.records == len(lines) + 1
+    assert set(hits(docs)) == {n + 1 for n in expected}  # every other line hunted, numbers intact

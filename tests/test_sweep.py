@@ -163,3 +163,32 @@ def test_large_asar_version_read_without_loading_it(tmp_path: Path, pack3cx) -> 
     docs, _ = sweep(pack3cx, tmp_path / "r", jobs=1)
     sw = [d for d in docs if d["tracehound"].get("check") == "software"]
     assert [(d["package"]["version"], d["tracehound"]["verdict"]) for d in sw] == [("18.12.407", "exposed")]
+
+
+def test_ctrl_c_leaves_a_valid_partial_output(tmp_path: Path) -> None:
+    """Ctrl-C arrives while findings are being written: the output ends with a host summary
+    marked incomplete (the CLI then exits 130)."""
+    import hashlib
+
+    from hosttree import PAYLOAD
+
+    root = tmp_path / "many"
+    for d in range(5):
+        (root / f"d{d}").mkdir(parents=True)
+        for n in range(20):
+            (root / f"d{d}" / f"f{n}.bin").write_bytes(PAYLOAD)
+    extra = tmp_path / "p.csv"
+    extra.write_text(f"type,value\nsha256,{hashlib.sha256(PAYLOAD).hexdigest()}\n")
+    docs: list[dict] = []
+    pressed: list[bool] = []
+
+    def emit(doc: dict) -> None:
+        if len(docs) == 3 and not pressed:
+            pressed.append(True)
+            raise KeyboardInterrupt  # the user presses Ctrl-C here, once
+        docs.append(doc)
+
+    result = run_sweep(load_intel([str(extra)]), SweepOptions(root=str(root), jobs=2), emit)
+    assert result.complete is False
+    assert [d["tracehound"].get("record") for d in docs] == [None, None, None, "host-summary"]
+    assert docs[-1]["tracehound"]["complete"] is False and docs[-1]["tracehound"]["verdict"] == "compromised"

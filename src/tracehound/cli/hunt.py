@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import click
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 
 from tracehound.cli.common import err_console, intel_option, safe
@@ -105,15 +114,21 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
     options = HuntOptions(since=parse_when(since, "--since"), until=parse_when(until, "--until"), fmt=fmt,
                           mapping=parse_map(mapping), include_weak=weak, max_line=max_line, max_ratio=max_ratio, jobs=jobs)
     show_progress = not quiet and sys.stderr.isatty()
-    progress = Progress(TextColumn("[bold]hunt"), BarColumn(), TextColumn("{task.completed}/{task.total} files"),
+    progress = Progress(TextColumn("[bold]hunt"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                        TextColumn("{task.fields[files]} files, {task.fields[records]:,} records ({task.fields[rate]:,.0f}/s)"),
                         TimeElapsedColumn(), console=err_console, disable=not show_progress)
+    started = time.monotonic()
+    seen = {"records": 0, "files": 0}
 
     def on_file(report: FileReport) -> None:
         if report.error and not quiet:
             err_console.print(f"[yellow]skipped[/] {safe(report.path)}: {safe(report.error)}")
         if report.truncated and not quiet:
             err_console.print(f"[yellow]partly read[/] {safe(report.path)}: {safe(report.truncated)}")
-        progress.update(task, advance=1)
+        seen["records"] += report.records
+        seen["files"] += 1
+        rate = seen["records"] / max(time.monotonic() - started, 1e-6)
+        progress.update(task, advance=_size(report.path), files=seen["files"], records=seen["records"], rate=rate)
 
     run_engine = None
     if engine == "spark":
@@ -146,7 +161,8 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
         err_console.print(f"resuming: {len(files) - len(todo)} of {len(files)} files already hunted")
     try:
         with FindingWriter(jsonl_out, append=resume) as writer, progress:
-            task = progress.add_task("hunt", total=len(files), completed=len(files) - len(todo))
+            task = progress.add_task("hunt", total=sum(_size(f) for f in files),
+                                     completed=sum(_size(f) for f in files if f not in todo), files=0, records=0, rate=0.0)
 
             def recorded(report: FileReport) -> None:
                 on_file(report)
@@ -175,6 +191,13 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
     if not readable:
         raise SystemExit(EXIT_NOTHING_READ)
     raise SystemExit(EXIT_FINDINGS if summary.findings else 0)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def atomic_write_text_path(path: str, text: str) -> None:

@@ -1,4 +1,4 @@
-"""Suricata 7 rules (Snort 3 reads the same sticky-buffer syntax for these rules).
+"""Suricata 7 rules (validated with `suricata -T`; Snort 3 is not validated and may need edits).
 
 Domains match the name and its subdomains on a label boundary: `dotprefix; content:".d";
 endswith;` matches d and x.d, not notd. URL indicators: exact host (bsize) and path prefix.
