@@ -129,3 +129,23 @@ def test_real_loki_files(samples: Path) -> None:
     assert len(names.indicators) > 3700
     merged = read_pack(str(d))  # the folder: all three files
     assert len(merged.indicators) == len(hashes.indicators) + len(c2.indicators) + len(names.indicators)
+
+
+def test_deeply_nested_json_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    from conftest import run_cli
+
+    from tracehound.sources.logs.observation import RecordError
+    from tracehound.sources.logs.readers.generic import JsonLinesReader
+
+    deep = "[" * 100_000 + "]" * 100_000
+    f = tmp_path / "deep.json"
+    f.write_text('{"type": "bundle", "objects": ' + deep + "}")
+    with pytest.raises(PackError, match="too deeply nested"):
+        read_pack(str(f), "stix")
+    with pytest.raises(RecordError, match="too deeply nested"):
+        JsonLinesReader().parse('{"a": ' + deep + "}")
+    findings = tmp_path / "f.jsonl"
+    findings.write_text('{"a": ' + deep + "}\n")
+    run_cli(["case", "init", str(tmp_path / "c")], capsys)
+    code, _, err = run_cli(["case", "add", str(tmp_path / "c"), str(findings)], capsys)
+    assert code == 0 and "1 unreadable lines skipped" in err

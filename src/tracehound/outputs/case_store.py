@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tracehound import safejson
 from tracehound.errors import InputError, UsageError
 from tracehound.findings.ecs import VERDICT_ORDER
 
@@ -268,7 +269,7 @@ def _read_docs(path: Path) -> Iterator[tuple[int, dict[str, Any], str]]:
         fh.seek(0)
         if first == "{" and path.suffix == ".json":
             try:
-                doc = json.load(fh)
+                doc = safejson.loads(fh.read())
             except ValueError as exc:
                 raise InputError(f"invalid JSON: {exc}", path=str(path)) from exc
             yield 1, doc, ""
@@ -280,7 +281,7 @@ def _read_docs(path: Path) -> Iterator[tuple[int, dict[str, Any], str]]:
                 yield n, {}, "line too long"
                 continue
             try:
-                doc = json.loads(line)
+                doc = safejson.loads(line)
             except ValueError:
                 yield n, {}, "not JSON"
                 continue

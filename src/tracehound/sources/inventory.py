@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tracehound import safejson
 from tracehound.errors import InputError
 
 MAX_INVENTORY = 2 * 1024 * 1024 * 1024
@@ -120,7 +120,7 @@ def _osquery(text: str, path: str) -> Iterator[InventoryRow]:
     stripped = text.lstrip()
     if stripped.startswith("["):
         try:
-            data = json.loads(text)
+            data = safejson.loads(text)
         except ValueError as exc:
             raise InputError(f"invalid JSON: {exc}", path=path) from exc
         for n, r in enumerate(data if isinstance(data, list) else [], 1):
@@ -131,7 +131,7 @@ def _osquery(text: str, path: str) -> Iterator[InventoryRow]:
             if not line.strip():
                 continue
             try:
-                r = json.loads(line)
+                r = safejson.loads(line)
             except ValueError as exc:
                 raise InputError(f"invalid JSON: {exc}", path=path, line=n) from exc
             if isinstance(r, dict):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tracehound import safejson
 from tracehound.errors import PackError
 from tracehound.fsutil import atomic_write_text
 from tracehound.intel.formats import csvpack, loki, misp, native, stix
@@ -21,7 +22,7 @@ def detect(text: str, path: str) -> str:
     head = text.lstrip()[:4096]
     if head.startswith("{") or head.startswith("["):
         try:
-            data = json.loads(text)
+            data = safejson.loads(text)
         except json.JSONDecodeError as exc:
             raise PackError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno) from exc
         if isinstance(data, dict):

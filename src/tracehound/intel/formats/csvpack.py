@@ -10,6 +10,7 @@ import csv
 import io
 import json
 
+from tracehound import safejson
 from tracehound.errors import PackError
 from tracehound.intel.model import Indicator, IType, Pack, canonical_value
 
@@ -73,7 +74,7 @@ def loads(text: str, path: str = "<csv>") -> Pack:
             ctx: dict[str, str | list[str]] = {}
             if get("context"):
                 try:
-                    raw = json.loads(get("context"))
+                    raw = safejson.loads(get("context"))
                 except json.JSONDecodeError as exc:
                     raise PackError(f"context is not JSON: {exc.msg}", path=path, line=line) from exc
                 if isinstance(raw, dict):

@@ -6,6 +6,7 @@ import json
 import uuid
 from typing import Any
 
+from tracehound import safejson
 from tracehound.errors import PackError
 from tracehound.intel.model import Indicator, IType, Pack, canonical_value
 
@@ -74,7 +75,7 @@ def dumps(pack: Pack) -> str:
 
 def loads(text: str, path: str = "<misp>") -> Pack:
     try:
-        data = json.loads(text)
+        data = safejson.loads(text)
     except json.JSONDecodeError as exc:
         raise PackError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno) from exc
     events: list[Any] = []

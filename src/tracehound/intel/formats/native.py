@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tracehound import safejson
 from tracehound.errors import PackError
 from tracehound.intel.model import Exclusion, Indicator, Pack, Remediation
 
@@ -34,7 +35,7 @@ def dumps(pack: Pack) -> str:
 
 def loads(text: str, path: str = "<pack>") -> Pack:
     try:
-        data = json.loads(text)
+        data = safejson.loads(text)
     except json.JSONDecodeError as exc:
         raise PackError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno) from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:

@@ -9,6 +9,7 @@ import re
 import uuid
 from typing import Any
 
+from tracehound import safejson
 from tracehound.errors import PackError
 from tracehound.intel.model import Indicator, IType, Pack, canonical_value
 
@@ -152,7 +153,7 @@ def parse_pattern(pattern: str) -> tuple[IType, str, dict[str, str | list[str]]]
 
 def loads(text: str, path: str = "<stix>") -> Pack:
     try:
-        data = json.loads(text)
+        data = safejson.loads(text)
     except json.JSONDecodeError as exc:
         raise PackError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno) from exc
     if not isinstance(data, dict) or data.get("type") != "bundle":

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tracehound import safejson
 from tracehound.errors import InputError
 from tracehound.sources.logs.observation import Observation, RecordError, iso
 from tracehound.sources.logs.stream import ReadStats
@@ -135,7 +136,7 @@ def iter_evtx(path: str, stats: ReadStats, prefilter_any: Any = None, max_record
         if prefilter_any is not None and not prefilter_any(raw.lower()):
             continue
         try:
-            event = json.loads(raw)
+            event = safejson.loads(raw)
         except json.JSONDecodeError:
             stats.skip("EVTX record is not valid JSON")
             continue

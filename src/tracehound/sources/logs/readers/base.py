@@ -2,7 +2,34 @@
 
 from __future__ import annotations
 
-from tracehound.sources.logs.observation import Observation
+import json
+import re
+from typing import Any
+
+from tracehound import safejson
+from tracehound.sources.logs.observation import Observation, RecordError
+
+
+def mostly_match(lines: list[str], pattern: re.Pattern[str], sample: int = 20, share: float = 0.8) -> bool:
+    """True when most of the first non-empty lines match (tolerates a stray header or junk line)."""
+    data = [ln for ln in lines if ln.strip()][:sample]
+    return bool(data) and sum(1 for ln in data if pattern.search(ln)) >= max(1, len(data) * share)
+
+
+def json_lines(lines: list[str], sample: int = 10) -> list[str]:
+    """The first non-empty lines if they all look like JSON objects, else []."""
+    data = [ln for ln in lines if ln.strip()][:sample]
+    return data if data and all(ln.lstrip().startswith("{") for ln in data) else []
+
+
+def json_object(line: str) -> dict[str, Any]:
+    try:
+        r = safejson.loads(line)
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"invalid JSON: {exc.msg}") from exc
+    if not isinstance(r, dict):
+        raise RecordError("JSON record is not an object")
+    return r
 
 
 class Reader:

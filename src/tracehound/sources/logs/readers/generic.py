@@ -7,11 +7,10 @@ Without a mapping, ECS field names and a few common aliases are recognised.
 from __future__ import annotations
 
 import csv
-import json
 from typing import Any
 
 from tracehound.sources.logs.observation import Observation, RecordError, clean, epoch, host_of, iso
-from tracehound.sources.logs.readers.base import Reader
+from tracehound.sources.logs.readers.base import Reader, json_lines, json_object
 
 # observation target -> candidate source fields (first present wins)
 DEFAULT_MAP: dict[str, tuple[str, ...]] = {
@@ -73,17 +72,10 @@ class JsonLinesReader(Reader):
 
     @classmethod
     def sniff(cls, lines: list[str]) -> bool:
-        data = [ln for ln in lines if ln.strip()][:10]
-        return bool(data) and all(ln.lstrip().startswith("{") for ln in data)
+        return bool(json_lines(lines))
 
     def parse(self, line: str) -> list[Observation]:
-        try:
-            r = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise RecordError(f"invalid JSON: {exc.msg}") from exc
-        if not isinstance(r, dict):
-            raise RecordError("JSON record is not an object")
-        return [record_to_obs(r, self.mapping)]
+        return [record_to_obs(json_object(line), self.mapping)]
 
 
 class CsvReader(Reader):

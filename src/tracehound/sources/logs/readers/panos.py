@@ -11,7 +11,7 @@ import re
 from datetime import UTC, datetime
 
 from tracehound.sources.logs.observation import Observation, RecordError, clean
-from tracehound.sources.logs.readers.base import Reader
+from tracehound.sources.logs.readers.base import Reader, mostly_match
 from tracehound.sources.logs.readers.squid import split_url
 
 _PAN = re.compile(r",(TRAFFIC|THREAT),")
@@ -26,8 +26,7 @@ class PanosReader(Reader):
 
     @classmethod
     def sniff(cls, lines: list[str]) -> bool:
-        data = [ln for ln in lines if ln.strip()][:20]
-        return bool(data) and sum(1 for ln in data if _PAN.search(ln)) >= max(1, len(data) * 0.8)
+        return mostly_match(lines, _PAN)
 
     def parse(self, line: str) -> list[Observation]:
         try:

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 
 from tracehound.sources.logs.observation import Observation, RecordError, clean, epoch, host_of
-from tracehound.sources.logs.readers.base import Reader
+from tracehound.sources.logs.readers.base import Reader, mostly_match
 
 _SQUID = re.compile(
     r"^(\d{9,11}(?:\.\d+)?)\s+(-?\d+)\s+(\S+)\s+(\S+)/(\d{1,3})\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)/(\S+)(?:\s+(\S+))?")
@@ -30,8 +30,7 @@ class SquidReader(Reader):
 
     @classmethod
     def sniff(cls, lines: list[str]) -> bool:
-        data = [ln for ln in lines if ln.strip()][:20]
-        return bool(data) and sum(1 for ln in data if _SQUID.match(ln)) >= max(1, len(data) * 0.8)
+        return mostly_match(lines, _SQUID)
 
     def parse(self, line: str) -> list[Observation]:
         m = _SQUID.match(line)
@@ -63,8 +62,7 @@ class NcsaReader(Reader):
 
     @classmethod
     def sniff(cls, lines: list[str]) -> bool:
-        data = [ln for ln in lines if ln.strip()][:20]
-        return bool(data) and sum(1 for ln in data if _NCSA.match(ln)) >= max(1, len(data) * 0.8)
+        return mostly_match(lines, _NCSA)
 
     def parse(self, line: str) -> list[Observation]:
         m = _NCSA.match(line)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from tracehound.sources.logs.observation import Observation, RecordError, iso
-from tracehound.sources.logs.readers.base import Reader
+from tracehound.sources.logs.readers.base import Reader, json_lines, json_object
 
 
 class SuricataEveReader(Reader):
@@ -15,15 +14,11 @@ class SuricataEveReader(Reader):
 
     @classmethod
     def sniff(cls, lines: list[str]) -> bool:
-        data = [ln for ln in lines if ln.strip()][:10]
-        return bool(data) and all(ln.lstrip().startswith("{") for ln in data) and any('"event_type"' in ln for ln in data)
+        return any('"event_type"' in ln for ln in json_lines(lines))
 
     def parse(self, line: str) -> list[Observation]:
-        try:
-            e = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise RecordError(f"invalid JSON: {exc.msg}") from exc
-        if not isinstance(e, dict) or "event_type" not in e:
+        e = json_object(line)
+        if "event_type" not in e:
             raise RecordError("not an EVE event")
         et = e["event_type"]
         ts = iso(e["timestamp"]) if isinstance(e.get("timestamp"), str) else None

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from tracehound.sources.logs.observation import Observation, RecordError, clean, epoch, iso
-from tracehound.sources.logs.readers.base import Reader
+from tracehound.sources.logs.readers.base import Reader, json_lines, json_object
 
 
 def _path_from_fields(fields: set[str]) -> str:
@@ -109,17 +108,10 @@ class ZeekJsonReader(Reader):
 
     @classmethod
     def sniff(cls, lines: list[str]) -> bool:
-        data = [ln for ln in lines if ln.strip()][:10]
-        return bool(data) and all(ln.lstrip().startswith("{") for ln in data) and any(
-            '"id.orig_h"' in ln or '"_path"' in ln for ln in data)
+        return any('"id.orig_h"' in ln or '"_path"' in ln for ln in json_lines(lines))
 
     def parse(self, line: str) -> list[Observation]:
-        try:
-            r = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise RecordError(f"invalid JSON: {exc.msg}") from exc
-        if not isinstance(r, dict):
-            raise RecordError("JSON record is not an object")
+        r = json_object(line)
         if "id.orig_h" not in r and "_path" not in r and "ts" not in r:
             raise RecordError("not a Zeek record")
         path = str(r.get("_path") or self.path or _path_from_fields(set(r)))
