@@ -210,7 +210,7 @@ class _DocumentExtractor:
         kinds = table.kinds()
         stage = self.stage_at(table.header_line - 1)
         for row in table.rows:
-            cells = {kinds[i]: row[i] for i in range(len(kinds)) if kinds[i] not in ()}
+            cells = dict(zip(kinds, row, strict=True))
             if "domain" in kinds:
                 self._domain_row(cells, stage)
             elif "hash" in kinds or "thumbprint" in kinds:

@@ -331,8 +331,6 @@ def _check_signature(data: bytes, name: str, fields: dict[str, Any]) -> list[dic
         out.append(_doc("signing", "exposed", f"{name} is signed with a compromised certificate ({subject})", hit,
                         fields=sig_fields))
     if info.anomalies:
-        if info.verified == "" and info.signed:
-            info = signing.inspect_pe(data, verify=True) if not info.verified else info
         out.append(_doc("signing", "suspicious", f"{name}: signature anomaly: {'; '.join(info.anomalies)}", [],
                         fields={**sig_fields, "file.code_signature.status": info.verified or None}))
     elif signers and subject and any(s in subject.lower() for s in signers):
