@@ -192,3 +192,28 @@ def test_ctrl_c_leaves_a_valid_partial_output(tmp_path: Path) -> None:
     assert result.complete is False
     assert [d["tracehound"].get("record") for d in docs] == [None, None, None, "host-summary"]
     assert docs[-1]["tracehound"]["complete"] is False and docs[-1]["tracehound"]["verdict"] == "compromised"
+
+
+def test_walk_survives_unreadable_and_vanishing_directories(tmp_path: Path, monkeypatch) -> None:
+    # As root every directory is readable, so the permission path is exercised by making scandir refuse.
+    from tracehound.sources.hosts import walk as walk_mod
+
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "a.txt").write_text("a")
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "secret.txt").write_text("s")
+    (tmp_path / "gone").mkdir()
+    real = os.scandir
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied")
+        if str(path).endswith("gone"):
+            raise FileNotFoundError(2, "No such file or directory")
+        return real(path)
+
+    monkeypatch.setattr(walk_mod.os, "scandir", scandir)
+    stats = walk_mod.WalkStats()
+    names = sorted(e.rel for e in walk_mod.walk(str(tmp_path), stats))
+    assert names == ["ok/a.txt"]
+    assert stats.skipped == {"directory not readable (permission)": 1, "vanished during the walk": 1}
