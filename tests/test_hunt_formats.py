@@ -63,3 +63,12 @@ def test_ecs_fields(tmp_path: Path) -> None:
     assert e["162.0.229.159"]["matched"]["field"] == "destination.ip"
     assert d["log"]["offset"] == len(text.splitlines()[0]) + 1
     assert d["tracehound"]["line"] == 2 and d["tracehound"]["verdict"] == "compromised"
+
+
+def test_inbound_from_c2_names_our_server_as_host(tmp_path: Path) -> None:
+    text, _ = FORMATS["w3c-iis"]()
+    f = tmp_path / "iis.log"
+    f.write_text(text)
+    docs, summary = hunt(make_pack(tmp_path), [str(f)], jobs=1)
+    assert [d["tracehound"]["host"] for d in docs] == ["10.1.1.1"]  # the web server, not the C2 address
+    assert "162.0.229.159" not in summary.hosts

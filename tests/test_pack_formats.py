@@ -133,7 +133,6 @@ def test_real_loki_files(samples: Path) -> None:
 
 def test_deeply_nested_json_is_a_clear_error(tmp_path: Path, capsys) -> None:
     from conftest import run_cli
-
     from tracehound.sources.logs.observation import RecordError
     from tracehound.sources.logs.readers.generic import JsonLinesReader
 

@@ -1,10 +1,13 @@
-"""Local hunt engine: logs on this machine, one process per file across all cores.
+"""Local hunt engine: logs on this machine, across all cores.
 
-Per file: detect the format, stream line-aligned blocks, run the literal prefilter on the
-lowercased block, and parse only candidate lines (plus header lines, and the first and last
-line for time coverage). Candidates go through the exact matcher. Each worker writes its
-findings to a temporary JSON Lines file; the parent concatenates them in input order, so the
-output is deterministic whatever the scheduling.
+Work units are files, and newline-aligned byte ranges of large plain files. Per unit: detect
+the format, stream line-aligned blocks (memory-mapped for plain files, decoded incrementally
+for compressed ones), run the case-insensitive literal prefilter on the raw block, and parse
+only candidate lines (plus header lines, and the first and last line for time coverage).
+Candidates go through the exact matcher. Workers are forked with the matcher and prefilter
+already built; each writes its findings to a temporary JSON Lines file and the parent
+concatenates them in input order (line numbers of ranges made file-relative), so the output
+is deterministic whatever the scheduling.
 """
 
 from __future__ import annotations
@@ -225,8 +228,12 @@ def finding_doc(obs: Observation, matches: list[Match], raw: str, path: str, lin
     doc["threat"] = {"enrichments": [enrichment(m.indicator, m.field, m.observed, pack_name) for m in matches]}
     doc["log"] = {"file": {"path": path}}
     put(doc, "log.offset", offset)
+    # The host is our end of the record: the source, unless the indicator *is* the source
+    # (an inbound connection from a C2 address), in which case it is the destination.
+    inbound = all(m.field == "source.ip" for m in matches)
+    host = (obs.dst_ip or obs.src_host) if inbound else (obs.src_host or obs.src_ip or obs.user)
     th: dict[str, Any] = {"source": "hunt", "line": line, "format": fmt, "verdict": verdict,
-                          "host": obs.src_host or obs.src_ip or obs.user or "unknown", "kind": obs.kind}
+                          "host": host or "unknown", "kind": obs.kind}
     if any(m.weak for m in matches):
         th["weak"] = True
     if parse_error:

@@ -57,7 +57,9 @@ class W3cReader(Reader):
         return [Observation(
             ts=ts, kind="connect" if method.upper() == "CONNECT" else "http", src_ip=r.get("c-ip", ""),
             user=r.get("cs-username", ""), domain=host_of(host) if host else "",
-            dst_ip=r.get("r-ip", "") or r.get("s-supplier-ip", ""), dst_port=port, url=url, method=method.upper(),
+            # proxy logs name the upstream server (r-ip); a web server's own log names itself (s-ip)
+            dst_ip=r.get("r-ip", "") or r.get("s-supplier-ip", "") or (r.get("s-ip", "") if not host else ""),
+            dst_port=port, url=url, method=method.upper(),
             action=r.get("s-action", ""),
         )]
 
