@@ -5,15 +5,21 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup system-deps lint bench clean
+.PHONY: demo test setup dev system-deps lint bench clean
 
-$(BIN)/tracehound: pyproject.toml
+# The tool alone (what `make demo` needs), then the test, validation and Spark extras.
+$(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.base
 	$(BIN)/pip install --quiet -e '.[dev,spark]'
 	touch $@
 
-setup: $(BIN)/tracehound
+setup: $(VENV)/.base
+dev: $(VENV)/.dev
 
 demo: setup
 	$(BIN)/tracehound demo --out tracehound-demo
@@ -21,14 +27,14 @@ demo: setup
 system-deps:
 	bash scripts/install-system-deps.sh
 
-lint: setup
+lint: dev
 	$(BIN)/ruff check src tests bench fuzz
 	$(BIN)/mypy src
 
-test: setup system-deps lint
+test: dev system-deps lint
 	$(BIN)/python -m pytest
 
-bench: setup
+bench: dev
 	$(BIN)/python bench/run_all.py
 
 clean:
@@ -36,10 +42,10 @@ clean:
 
 # Coverage-guided fuzzing (atheris): make fuzz TARGET=readers SECONDS=600, or every target: make fuzz-all SECONDS=600
 SECONDS ?= 600
-fuzz: setup
+fuzz: dev
 	$(BIN)/pip install --quiet atheris==3.1.0
 	$(BIN)/python fuzz/fuzz.py $(TARGET) -max_total_time=$(SECONDS) -rss_limit_mb=2048 -timeout=20
 
-fuzz-all: setup
+fuzz-all: dev
 	$(BIN)/pip install --quiet atheris==3.1.0
 	for t in $$($(BIN)/python fuzz/fuzz.py --list); do $(BIN)/python fuzz/fuzz.py $$t -max_total_time=$(SECONDS) -rss_limit_mb=2048 -timeout=20 || exit 1; done
