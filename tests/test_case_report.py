@@ -148,3 +148,13 @@ def test_delay_between_first_sighting_and_first_contact(demo: Path) -> None:
         alice = next(h for h in c.hosts() if h.host == "WS-ALICE")
     assert alice.first_seen == "2023-03-15T09:00:00Z"
     assert alice.delay_days() == 7.0  # the planted truth: first C2 contact 7 days after first appearance
+
+
+def test_quoted_log_records_are_defanged(demo: Path) -> None:
+    with Case(demo / "case") as c:
+        from tracehound.outputs.report import build_model
+
+        model = build_model(c)
+    originals = [e["original"] for h in model["hosts"] for e in h["evidence"] if e["original"]]
+    assert originals and not any("akamaicontainer.com" in o or "https://" in o for o in originals)
+    assert any("akamaicontainer[.]com" in o for o in originals)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,8 +67,21 @@ def evidence_row(doc: dict[str, Any]) -> dict[str, Any]:
     return {
         "time": doc.get("@timestamp") or "", "source": th.get("source", ""), "check": th.get("check") or th.get("format") or "",
         "verdict": th.get("verdict", ""), "indicators": indicators, "message": _defang_text(message), "where": _defang_text(where),
-        "original": _defang_text((doc.get("event") or {}).get("original", ""))[:2000],
+        "original": defang_record(_defang_text((doc.get("event") or {}).get("original", ""))[:2000],
+                                  [str(e["matched"]["indicator"]) for e in enrich] + [str(e["matched"].get("atomic", ""))
+                                                                                       for e in enrich]),
     }
+
+
+_SCHEME = re.compile(r"\b(h)(tt)(ps?)(://)", re.I)
+
+
+def defang_record(text: str, values: list[str]) -> str:
+    """A log record quoted in a report, with its indicators and URL schemes defanged."""
+    text = _SCHEME.sub(lambda m: f"{m.group(1)}xx{m.group(3)}{m.group(4)}", text)
+    for v in sorted({v for v in values if "." in v and len(v) > 3}, key=len, reverse=True):
+        text = re.sub(re.escape(v), lambda m: defang(m.group(0)), text, flags=re.I)
+    return text
 
 
 def _pack_remediation(case: Case) -> tuple[dict[str, list[str]], int | None, list[dict[str, Any]]]:
