@@ -69,3 +69,14 @@ def test_corrupt_chunk_does_not_stop_the_file(samples: Path, tmp_path: Path) -> 
     rep = summary.files[0]
     assert rep.error == "" and rep.skipped  # unreadable records counted, the rest read
     assert rep.records > 100
+
+
+def test_crafted_record_structure_does_not_crash() -> None:
+    # atheris: a record whose elements are text where the schema has objects raised AttributeError
+    from tracehound.sources.logs.evtx_source import record_observations
+
+    for event in ({"Event": {"System": {"Provider": "x"}}}, {"Event": "x"}, {"Event": {"System": [], "EventData": "y"}},
+                  {"Event": {"System": {"EventID": {"#text": "3"}, "Provider": {"#attributes": "z"},
+                                        "TimeCreated": "t"}, "EventData": {"UtcTime": "not a time"}}}):
+        obs, _computer, _eid, _rid, _image = record_observations(event)
+        assert obs == []

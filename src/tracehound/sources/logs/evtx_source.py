@@ -40,13 +40,16 @@ def _utc(value: str) -> datetime:
     return datetime.strptime(value[:23], "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC)
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    """A nested EVTX element as a dict: crafted records can put text where elements belong."""
+    return value if isinstance(value, dict) else {}
+
+
 def record_observations(event: dict[str, Any]) -> tuple[list[Observation], str, int, int | None, str]:
-    ev = event.get("Event") or {}
-    system = ev.get("System") or {}
-    data = ev.get("EventData") or {}
-    if not isinstance(data, dict):
-        data = {}
-    provider = ((system.get("Provider") or {}).get("#attributes") or {}).get("Name", "")
+    ev = _obj(event.get("Event"))
+    system = _obj(ev.get("System"))
+    data = _obj(ev.get("EventData"))
+    provider = str(_obj(_obj(system.get("Provider")).get("#attributes")).get("Name", ""))
     eid = system.get("EventID")
     if isinstance(eid, dict):
         eid = eid.get("#text")
@@ -63,7 +66,7 @@ def record_observations(event: dict[str, Any]) -> tuple[list[Observation], str, 
         except ValueError:
             ts = None
     if ts is None:
-        created = ((system.get("TimeCreated") or {}).get("#attributes") or {}).get("SystemTime")
+        created = _obj(_obj(system.get("TimeCreated")).get("#attributes")).get("SystemTime")
         if created:
             try:
                 ts = iso(str(created))
