@@ -158,3 +158,14 @@ def test_quoted_log_records_are_defanged(demo: Path) -> None:
     originals = [e["original"] for h in model["hosts"] for e in h["evidence"] if e["original"]]
     assert originals and not any("akamaicontainer.com" in o or "https://" in o for o in originals)
     assert any("akamaicontainer[.]com" in o for o in originals)
+
+
+def test_delay_from_installation_to_first_contact(demo: Path) -> None:
+    from tracehound.samples import INSTALLED
+
+    with Case(demo / "case") as c:
+        hosts = {h.host: h for h in c.hosts()}
+    alice = hosts["WS-ALICE"]
+    assert alice.installed_at == INSTALLED["WS-ALICE"].isoformat().replace("+00:00", "Z")
+    assert alice.delay_days(alice.installed_at) == 7.02  # installed 08:30, first C2 contact 7 days later at 08:59:59
+    assert hosts["MAC-BOB"].installed_at == INSTALLED["MAC-BOB"].isoformat().replace("+00:00", "Z")

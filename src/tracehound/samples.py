@@ -14,6 +14,7 @@ Truth for the built-in 3CX pack:
 from __future__ import annotations
 
 import json
+import os
 import plistlib
 import random
 import sqlite3
@@ -67,11 +68,16 @@ def make_firefox_places(path: Path, urls: list[tuple[str, datetime]]) -> None:
     con.close()
 
 
-def _electron_app(root: Path, user: str, version: str) -> None:
+INSTALLED = {"WS-ALICE": START + timedelta(minutes=30), "MAC-BOB": START - timedelta(days=5),
+             "WS-CAROL": START + timedelta(days=20)}
+
+
+def _electron_app(root: Path, user: str, version: str, installed: datetime) -> None:
     app = root / "Users" / user / "AppData" / "Local" / "Programs" / "3CXDesktopApp"
     (app / "resources").mkdir(parents=True, exist_ok=True)
-    (app / "resources" / "app.asar").write_bytes(make_asar({"name": "3cx-desktop-app", "productName": "3CX Desktop App",
-                                                            "version": version}))
+    asar = app / "resources" / "app.asar"
+    asar.write_bytes(make_asar({"name": "3cx-desktop-app", "productName": "3CX Desktop App", "version": version}))
+    os.utime(asar, (installed.timestamp(), installed.timestamp()))  # the installation time the sweep reads
     (app / "LICENSE.electron.txt").write_text("Copyright (c) Electron contributors\n")
 
 
@@ -79,7 +85,7 @@ def build_hosts(base: Path) -> dict[str, Path]:
     roots = {}
     # WS-ALICE: affected Electron app, Chrome visit to a Stage 1 URL.
     alice = base / "WS-ALICE"
-    _electron_app(alice, "alice", "18.12.416")
+    _electron_app(alice, "alice", "18.12.416", INSTALLED["WS-ALICE"])
     chrome = alice / "Users" / "alice" / "AppData" / "Local" / "Google" / "Chrome" / "User Data" / "Default"
     chrome.mkdir(parents=True, exist_ok=True)
     make_chrome_history(chrome / "History", [("https://www.example.com/", START),
@@ -96,6 +102,7 @@ def build_hosts(base: Path) -> dict[str, Path]:
     contents.mkdir(parents=True, exist_ok=True)
     (contents / "Info.plist").write_bytes(plistlib.dumps({"CFBundleName": "3CX Desktop App", "CFBundleShortVersionString":
                                                          "18.12.407", "CFBundleIdentifier": "com.electron.3cx-desktop-app"}))
+    os.utime(contents / "Info.plist", (INSTALLED["MAC-BOB"].timestamp(),) * 2)
     dl = bob / "Users" / "bob" / "Downloads"
     dl.mkdir(parents=True, exist_ok=True)
     (dl / "3CXDesktopApp-18.11.1213.dmg").write_bytes(b"sample installer placeholder (not the real file)\n")
@@ -105,7 +112,7 @@ def build_hosts(base: Path) -> dict[str, Path]:
     roots["MAC-BOB"] = bob
     # WS-CAROL: fixed version.
     carol = base / "WS-CAROL"
-    _electron_app(carol, "carol", "18.12.422")
+    _electron_app(carol, "carol", "18.12.422", INSTALLED["WS-CAROL"])
     roots["WS-CAROL"] = carol
     return roots
 

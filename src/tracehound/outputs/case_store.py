@@ -60,12 +60,14 @@ class HostView:
     first_contact: str | None = None
     last_contact: str | None = None
     first_seen: str | None = None
+    installed_at: str | None = None  # earliest installation time of an affected version (sweep)
 
-    def delay_days(self) -> float | None:
-        """Days between the host's first appearance in the logs and its first C2 contact."""
-        if not (self.first_seen and self.first_contact):
+    def delay_days(self, since: str | None = None) -> float | None:
+        """Days from the host's first appearance in the logs (or `since`) to its first C2 contact."""
+        start = since or self.first_seen
+        if not (start and self.first_contact):
             return None
-        a = datetime.fromisoformat(self.first_seen.replace("Z", "+00:00"))
+        a = datetime.fromisoformat(start.replace("Z", "+00:00"))
         b = datetime.fromisoformat(self.first_contact.replace("Z", "+00:00"))
         return round((b - a).total_seconds() / 86400, 2)
 
@@ -210,6 +212,8 @@ class Case:
                 continue
             v.findings.append(doc)
             pkg = doc.get("package") or {}
+            if pkg.get("installed") and th.get("verdict") == "exposed":
+                v.installed_at = min(filter(None, [v.installed_at, str(pkg["installed"])]))
             if pkg.get("name"):
                 v.installed.append({"name": pkg["name"], "version": str(pkg.get("version", "")),
                                     "status": th.get("verdict", ""), "source": th.get("source", "")})

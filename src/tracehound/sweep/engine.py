@@ -15,6 +15,7 @@ import socket
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +164,7 @@ def name_findings(e: Entry) -> list[dict[str, Any]]:
     index: files.FileIndex = _W["files"]
     out: list[dict[str, Any]] = []
     name = os.path.basename(e.rel)
-    file_fields = {"file.path": shown(e.path), "file.name": shown(name), "file.size": e.size}
+    file_fields = {"file.path": shown(e.path), "file.name": shown(name), "file.size": e.size, "file.mtime": _iso_mtime(e)}
     name_ind = index.name_hit(name)
     if name_ind is not None and files.name_alerts(name_ind):
         verdict = "exposed" if files.is_installer(name, name_ind) else "suspicious"
@@ -186,7 +187,7 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
     out = name_findings(e)
     installed: list[dict[str, str]] = []
     name = os.path.basename(e.rel)
-    file_fields = {"file.path": shown(e.path), "file.name": shown(name), "file.size": e.size}
+    file_fields = {"file.path": shown(e.path), "file.name": shown(name), "file.size": e.size, "file.mtime": _iso_mtime(e)}
     need_hash = bool(index.hashes)
     if e.size > opt.max_file_size:
         return out, installed, 0, f"larger than --max-file-size ({opt.max_file_size} bytes): not read"
@@ -250,7 +251,7 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
         if products and any(k in software.normalize_product(name) for k in products.names() if len(k) >= 5):
             inst = software.from_pe_version(data, e.path)
             if inst:
-                installed.append(inst.__dict__)
+                installed.append({**inst.__dict__, "installed": _iso_mtime(e)})
 
     def metadata_check() -> None:
         lname = name.lower()
@@ -261,9 +262,9 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
             elif lname == "package.json" and "/resources/app/package.json" in ("/" + e.rel.lower()):
                 inst = software.from_package_json(data, shown(e.path), _platform_of_path(e.rel))
             if inst:
-                installed.append(inst.__dict__)
+                installed.append({**inst.__dict__, "installed": _iso_mtime(e)})
         if lname == "app.asar" and products:
-            installed.extend(i.__dict__ for i in [_asar_version(e, data)] if i)
+            installed.extend({**i.__dict__, "installed": _iso_mtime(e)} for i in [_asar_version(e, data)] if i)
         if lname in ("ntuser.dat", "software") and products:
             found, _err = software.from_registry_hive(e.path)
             installed.extend(i.__dict__ for i in found)
@@ -289,6 +290,10 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
         # Counted, not silent: certificate indicators are checked on PE files only for now.
         return out, installed, fd.size, "Mach-O code signature not checked (PE only)"
     return out, installed, fd.size, ""
+
+
+def _iso_mtime(e: Entry) -> str:
+    return datetime.fromtimestamp(e.mtime, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _asar_version(e: Entry, data: bytes | None) -> software.Installed | None:
@@ -475,7 +480,7 @@ def take_installed(inst: dict[str, str], take: Callable[[dict[str, Any]], None])
     if status == "unrelated":
         return
     fields = {"package.name": i.product, "package.version": i.version, "package.path": i.path,
-              "package.type": i.source, "tracehound.platform": i.platform}
+              "package.type": i.source, "package.installed": i.installed or None, "tracehound.platform": i.platform}
     if status == "affected" and ind is not None:
         take(_doc("software", "exposed", f"{i.product} {i.version} ({i.platform}) is an affected version",
                   [(ind, "package.version", i.version)], category="package", fields=fields))

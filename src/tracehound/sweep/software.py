@@ -34,6 +34,7 @@ class Installed:
     platform: str
     path: str
     source: str  # info.plist, asar, package.json, pe-version, registry
+    installed: str = ""  # ISO time the metadata file was last written: the installation (or update) time
 
 
 @dataclass
