@@ -63,6 +63,14 @@ def seeds_for(target: str) -> list[bytes]:
         import setuptools
 
         return [(Path(setuptools.__file__).parent / "cli-64.exe").read_bytes()[2:]]
+    if target == "macho_signature":
+        import struct
+
+        cms = bytes.fromhex("3003020100") * 4
+        blob = struct.pack(">II", 0xFADE0B01, 8 + len(cms)) + cms
+        sb = struct.pack(">III", 0xFADE0CC0, 20 + len(blob), 1) + struct.pack(">II", 0x10000, 20) + blob
+        thin = struct.pack("<IiiIIIII", 0xFEEDFACF, 0x01000007, 3, 2, 1, 16, 0, 0) + struct.pack("<IIII", 0x1D, 16, 48, len(sb)) + sb
+        return [thin, struct.pack(">IIIIIII", 0xCAFEBABE, 1, 0x01000007, 3, 28, len(thin), 0) + thin]
     if target == "browser_history":
         import tempfile
 

@@ -148,3 +148,21 @@ def snapshot(root: Path) -> dict[bytes, tuple[int, int, int, str]]:
                     digest = hashlib.sha256(fh.read()).hexdigest()
             out[p] = (st.st_mode, st.st_size, st.st_mtime_ns, digest)
     return out
+
+
+def signed_macho(workdir: Path, fat: bool = False) -> tuple[bytes, str]:
+    """A minimal x86_64 Mach-O whose LC_CODE_SIGNATURE holds a CMS signature made with a fresh
+    certificate (the layout codesign writes: SuperBlob -> CMS blob wrapper). Returns (bytes, cert SHA-1)."""
+    key, crt, content = workdir / "mkey.pem", workdir / "mcert.pem", workdir / "cd.bin"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-keyout", str(key), "-out", str(crt), "-days", "2",
+                    "-nodes", "-subj", "/CN=Developer ID Application: Test Ltd"], check=True, capture_output=True)
+    content.write_bytes(b"code directory hash placeholder")
+    cms = subprocess.run(["openssl", "cms", "-sign", "-binary", "-in", str(content), "-signer", str(crt), "-inkey", str(key),
+                          "-outform", "DER"], check=True, capture_output=True).stdout
+    blob = struct.pack(">II", 0xFADE0B01, 8 + len(cms)) + cms
+    superblob = struct.pack(">III", 0xFADE0CC0, 20 + len(blob), 1) + struct.pack(">II", 0x10000, 20) + blob
+    header = struct.pack("<IiiIIIII", 0xFEEDFACF, 0x01000007, 3, 2, 1, 16, 0, 0)
+    thin = header + struct.pack("<IIII", 0x1D, 16, 48, len(superblob)) + superblob
+    if fat:
+        thin = struct.pack(">IIIIIII", 0xCAFEBABE, 1, 0x01000007, 3, 4096, len(thin), 12) + b"\0" * (4096 - 28) + thin
+    return thin, hashlib.sha1(ssl.PEM_cert_to_DER_cert(crt.read_text())).hexdigest()

@@ -217,3 +217,23 @@ def test_walk_survives_unreadable_and_vanishing_directories(tmp_path: Path, monk
     names = sorted(e.rel for e in walk_mod.walk(str(tmp_path), stats))
     assert names == ["ok/a.txt"]
     assert stats.skipped == {"directory not readable (permission)": 1, "vanished during the walk": 1}
+
+
+@pytest.mark.parametrize("fat", [False, True])
+def test_macho_signed_with_compromised_certificate(tmp_path: Path, fat: bool) -> None:
+    from hosttree import signed_macho
+
+    data, thumb = signed_macho(tmp_path, fat=fat)
+    app = tmp_path / "root" / "Applications" / "3CX Desktop App.app" / "Contents" / "MacOS"
+    app.mkdir(parents=True)
+    (app / "3CX Desktop App").write_bytes(data)
+    (app / "unsigned-helper").write_bytes(data[: data.find(b"\x1d\x00\x00\x00")] + b"\0" * 64)  # no signature
+    (app / "Helper.class").write_bytes(b"\xca\xfe\xba\xbe\x00\x00\x00\x3d" + b"\0" * 64)  # Java class, same magic
+    f = tmp_path / "p.csv"
+    f.write_text(f"type,value\ncert-sha1,{thumb}\n")
+    docs, result = sweep(load_intel([str(f)]), tmp_path / "root", jobs=1)
+    sig = [d for d in docs if d["tracehound"].get("check") == "signing"]
+    assert [(d["file"]["name"], d["tracehound"]["verdict"]) for d in sig] == [("3CX Desktop App", "exposed")]
+    assert sig[0]["file"]["code_signature"]["thumbprint_sha1"] == thumb
+    assert sig[0]["file"]["code_signature"]["subject_name"] == "Developer ID Application: Test Ltd"
+    assert not any("check failed" in d.get("message", "") for d in docs)

@@ -161,6 +161,13 @@ def pe_signature(data: bytes) -> None:
     inspect_pe(b"MZ" + data, verify=True)
 
 
+def macho_signature(data: bytes) -> None:
+    from tracehound.sweep.signing_macho import is_macho, macho_certificates
+
+    if is_macho(data[:8]):
+        macho_certificates(data)
+
+
 def browser_history(data: bytes) -> None:
     import sqlite3
 
@@ -219,7 +226,7 @@ def packs(data: bytes) -> None:
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "advisory": advisory, "advisory_html": advisory_html, "split_hashes": split_hashes, "readers": readers,
     "log_stream": log_stream, "evtx_record": evtx_record, "evtx_file": evtx_file, "packs": packs, "plist": plist,
-    "asar": asar, "package_json": package_json, "pe_signature": pe_signature, "browser_history": browser_history,
+    "asar": asar, "package_json": package_json, "pe_signature": pe_signature, "macho_signature": macho_signature, "browser_history": browser_history,
     "yara_rules": yara_rules, "inventory": inventory,
 }
 

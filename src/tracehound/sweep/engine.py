@@ -26,14 +26,13 @@ from tracehound.intel.model import CERT_TYPES, Indicator, IType, Pack
 from tracehound.matching.matcher import Matcher
 from tracehound.sources.hosts.reading import FileData, NotRegular, open_evidence, read_and_hash
 from tracehound.sources.hosts.walk import Entry, WalkStats, walk
-from tracehound.sweep import browsers, files, resolution, signing, software
+from tracehound.sweep import browsers, files, resolution, signing, signing_macho, software
 from tracehound.sweep.docs import now_iso, sweep_doc
 
 DEFAULT_MAX_FILE = 1024 * 1024 * 1024
 DEFAULT_YARA_MAX = 64 * 1024 * 1024
 PE_MAX = 256 * 1024 * 1024
 BATCH = 64
-MACHO_MAGICS = {b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"\xfe\xed\xfa\xcf"}
 METADATA_NAMES = {"info.plist", "package.json", "app.asar", "hosts"}
 
 
@@ -199,7 +198,8 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
     def keep_for(head: bytes) -> int:
         # Content is kept in memory only for the checks that need it: YARA candidates, PE files
         # (signatures, version resources) and the small metadata files.
-        return max(meta, yara_keep, pe_keep if head[:2] == b"MZ" else 0)
+        binary = head[:2] == b"MZ" or signing_macho.is_macho(head)
+        return max(meta, yara_keep, pe_keep if binary else 0)
 
     try:
         fd: FileData = read_and_hash(e.path, index.algos if need_hash else (), keep_for)
@@ -286,9 +286,10 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
     for check, fn in (("yara", yara_check), ("signing", pe_check), ("software", metadata_check),
                       ("browser", browser_check), ("resolution", resolution_check)):
         guarded(check, fn)
-    if (_W["certs"] or _W["signers"]) and fd.head[:4] in MACHO_MAGICS:
-        # Counted, not silent: certificate indicators are checked on PE files only for now.
-        return out, installed, fd.size, "Mach-O code signature not checked (PE only)"
+    if (_W["certs"] or _W["signers"]) and signing_macho.is_macho(fd.head):
+        if data is None:
+            return out, installed, fd.size, "Mach-O larger than the in-memory limit: signature not checked"
+        guarded("signing", lambda: out.extend(_check_macho(data, shown(name), fields)))
     return out, installed, fd.size, ""
 
 
@@ -344,6 +345,20 @@ def _check_signature(data: bytes, name: str, fields: dict[str, Any]) -> list[dic
             out.append(_doc("signing", "suspicious", f"{name}: signed digest does not match the file", [],
                             fields={**sig_fields, "file.code_signature.status": checked.verified}))
     return out
+
+
+def _check_macho(data: bytes, name: str, fields: dict[str, Any]) -> list[dict[str, Any]]:
+    certs: dict[str, Indicator] = _W["certs"]
+    found = signing_macho.macho_certificates(data)
+    hit = [(certs[c.sha1], "file.code_signature.thumbprint_sha1", c.sha1) for c in found if c.sha1 in certs]
+    hit += [(certs[c.sha256], "file.code_signature.thumbprint_sha256", c.sha256) for c in found if c.sha256 in certs]
+    if not hit:
+        return []
+    leaf = found[0]
+    return [_doc("signing", "exposed", f"{name} (Mach-O) is signed with a compromised certificate ({leaf.subject})", hit,
+                 fields={**fields, "file.code_signature.exists": True, "file.code_signature.subject_name": leaf.subject,
+                         "file.code_signature.thumbprint_sha1": leaf.sha1,
+                         "file.code_signature.thumbprint_sha256": leaf.sha256})]
 
 
 def _check_history(e: Entry, browser: str) -> list[dict[str, Any]]:

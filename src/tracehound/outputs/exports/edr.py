@@ -19,6 +19,7 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
+from tracehound.der import tbs_and_algorithm
 from tracehound.errors import InputError
 from tracehound.intel.formats.csvpack import neutralise
 from tracehound.intel.model import Indicator, IType
@@ -81,34 +82,14 @@ class CertDigests:
     tbs_hash: str
 
 
-def _der_item(der: bytes, pos: int) -> tuple[int, int]:
-    """(start of content, end) of the DER element at pos."""
-    if pos + 2 > len(der):
-        raise ValueError("truncated DER")
-    first = der[pos + 1]
-    if first < 0x80:
-        return pos + 2, pos + 2 + first
-    n = first & 0x7F
-    if not 0 < n <= 4:
-        raise ValueError("unsupported DER length")
-    length = int.from_bytes(der[pos + 2 : pos + 2 + n], "big")
-    return pos + 2 + n, pos + 2 + n + length
-
-
 _SHA1_SIG_OIDS = {b"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x05", b"\x2a\x86\x48\xce\x3d\x04\x01"}
 
 
 def digests(der: bytes, subject: str = "") -> CertDigests:
     """Leaf certificate digests: SHA-1/SHA-256 of the DER, and the TBS hash WDAC signer rules
     use (SHA-256 of TBSCertificate, SHA-1 for SHA-1-signed certificates)."""
-    _start, end = _der_item(der, 0)  # Certificate ::= SEQUENCE
-    tbs_start = _der_item(der, 0)[0]
-    _c, tbs_end = _der_item(der, tbs_start)
-    tbs = der[tbs_start:tbs_end]
-    alg_start, alg_end = _der_item(der, tbs_end)
-    algo = "sha1" if any(oid in der[alg_start:alg_end] for oid in _SHA1_SIG_OIDS) else "sha256"
-    if end > len(der):
-        raise ValueError("truncated certificate")
+    tbs, algorithm = tbs_and_algorithm(der)
+    algo = "sha1" if any(oid in algorithm for oid in _SHA1_SIG_OIDS) else "sha256"
     return CertDigests(subject, hashlib.sha1(der).hexdigest(), hashlib.sha256(der).hexdigest(), algo,
                        hashlib.new(algo, tbs).hexdigest())
 
