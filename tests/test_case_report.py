@@ -169,3 +169,32 @@ def test_delay_from_installation_to_first_contact(demo: Path) -> None:
     assert alice.installed_at == INSTALLED["WS-ALICE"].isoformat().replace("+00:00", "Z")
     assert alice.delay_days(alice.installed_at) == 7.02  # installed 08:30, first C2 contact 7 days later at 08:59:59
     assert hosts["MAC-BOB"].installed_at == INSTALLED["MAC-BOB"].isoformat().replace("+00:00", "Z")
+
+
+def test_dhcp_leases_attribute_an_address_to_the_host_holding_it(tmp_path: Path, capsys) -> None:
+    from huntutil import hunt
+
+    log = tmp_path / "proxy.log"
+    log.write_text(
+        "1679990400.000    100 10.9.9.9 TCP_MISS/200 100 GET http://akamaicontainer.com/a u DIRECT/1.2.3.4 -\n"  # 2023-03-28 08:00Z
+        "1680082200.000    100 10.9.9.9 TCP_MISS/200 100 GET http://pbxsources.com/b u DIRECT/1.2.3.4 -\n")   # 2023-03-29 09:30Z
+    from tracehound.intel.builtin import load_intel
+
+    docs, _ = hunt(load_intel(None), [str(log)], jobs=1)
+    findings = tmp_path / "hunt.jsonl"
+    findings.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    leases = tmp_path / "leases.csv"
+    leases.write_text("ip,hostname,lease start,lease end\n"
+                      "10.9.9.9,PC-DAY1,2023-03-28T00:00:00Z,2023-03-28T23:59:59Z\n"
+                      "10.9.9.9,PC-DAY2,2023-03-29T00:00:00Z,2023-03-29T23:59:59Z\n")
+    case = tmp_path / "case"
+    run_cli(["case", "init", str(case)], capsys)
+    code, _, err = run_cli(["case", "add", str(case), str(findings), str(leases)], capsys)
+    assert code == 0 and "added leases (2 records)" in err
+    with Case(case) as c:
+        hosts = {h.host: h for h in c.hosts()}
+    assert set(hosts) == {"PC-DAY1", "PC-DAY2"}
+    assert [e["matched"]["indicator"] for f in hosts["PC-DAY1"].evidence for e in f["threat"]["enrichments"]
+            if e["indicator"]["type"] == "domain-name"] == ["akamaicontainer.com"]
+    assert [e["matched"]["indicator"] for f in hosts["PC-DAY2"].evidence for e in f["threat"]["enrichments"]
+            if e["indicator"]["type"] == "domain-name"] == ["pbxsources.com"]

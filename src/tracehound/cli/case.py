@@ -36,7 +36,8 @@ def init(directory: str) -> None:
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def add(directory: str, files: tuple[str, ...]) -> None:
-    """Add findings (JSON Lines from sweep, hunt, scope) and hunt summaries (JSON).
+    """Add findings (JSON Lines from sweep, hunt, scope), hunt summaries (JSON) and address
+    leases (CSV with ip, hostname, lease start, lease end: DHCP-like records).
 
     Idempotent: a file already added (same content) is skipped. Each file is added in one
     transaction, so an interrupted add leaves the case as it was before that file.

@@ -44,7 +44,19 @@ MIGRATIONS: list[str] = [
     CREATE TABLE sightings (identity TEXT NOT NULL, first_seen TEXT NOT NULL, ingest_id INTEGER NOT NULL REFERENCES ingests(id));
     CREATE INDEX sightings_identity ON sightings(identity);
     """,
+    # 3: address leases (DHCP-like records): which host held an IP address when
+    """
+    CREATE TABLE leases (ip TEXT NOT NULL, host TEXT NOT NULL, start TEXT NOT NULL, end TEXT NOT NULL,
+                         ingest_id INTEGER NOT NULL REFERENCES ingests(id));
+    CREATE INDEX leases_ip ON leases(ip);
+    """,
 ]
+LEASE_COLUMNS = {
+    "ip": ("ip", "ip address", "ipaddress", "address", "client ip"),
+    "host": ("host", "hostname", "host name", "client name", "name", "computer"),
+    "start": ("start", "starts", "lease start", "from", "begin", "assigned"),
+    "end": ("end", "ends", "lease end", "expires", "expiry", "to", "until"),
+}
 
 
 @dataclass
@@ -145,6 +157,11 @@ class Case:
             cur = self.db.execute("INSERT INTO ingests (sha256, path, added_at, records, skipped) VALUES (?,?,?,0,0)",
                                   (sha, str(p), datetime.now(UTC).isoformat(timespec="seconds")))
             ingest_id = cur.lastrowid
+            if _is_lease_file(p):
+                records, skipped = self._add_leases(ingest_id, p)
+                self.db.execute("UPDATE ingests SET records=?, skipped=? WHERE id=?", (records, skipped, ingest_id))
+                self.db.execute("COMMIT")
+                return "added leases", records, skipped
             for line_no, doc, err in _read_docs(p):
                 if err:
                     skipped += 1
@@ -161,6 +178,36 @@ class Case:
             self.db.execute("ROLLBACK")
             raise
         return "added", records, skipped
+
+    def _add_leases(self, ingest_id: int | None, path: Path) -> tuple[int, int]:
+        import csv
+
+        records = skipped = 0
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+            reader = csv.reader(fh)
+            header = [h.strip().lower() for h in next(reader)]
+            col = {k: next(i for i, h in enumerate(header) if h in names) for k, names in LEASE_COLUMNS.items()}
+            for row in reader:
+                try:
+                    ip, host = row[col["ip"]].strip(), row[col["host"]].strip()
+                    start, end = _utc_iso(row[col["start"]]), _utc_iso(row[col["end"]])
+                except (IndexError, ValueError):
+                    skipped += 1
+                    continue
+                if not ip or not host:
+                    skipped += 1
+                    continue
+                self.db.execute("INSERT INTO leases VALUES (?,?,?,?,?)", (ip.lower(), host, start, end, ingest_id))
+                records += 1
+        return records, skipped
+
+    def lease_holder(self, ip: str, ts: str | None) -> str | None:
+        """The host that held ip at time ts, from the lease records."""
+        if not ts:
+            return None
+        row = self.db.execute("SELECT host FROM leases WHERE ip=? AND start<=? AND end>=? ORDER BY start DESC LIMIT 1",
+                              (ip.lower(), _utc_iso(ts), _utc_iso(ts))).fetchone()
+        return row[0] if row else None
 
     def _add_doc(self, ingest_id: int | None, line_no: int, doc: dict[str, Any]) -> None:
         th = doc.get("tracehound") or {}
@@ -195,9 +242,11 @@ class Case:
         views: dict[str, HostView] = {}
         for ident, host in self.db.execute("SELECT identity, host FROM identities"):
             views.setdefault(host, HostView(host)).identities.add(ident)
-        for raw_host, doc_text in self.db.execute("SELECT host, doc FROM findings ORDER BY id"):
+        has_leases = self.db.execute("SELECT 1 FROM leases LIMIT 1").fetchone() is not None
+        for raw_host, doc_text in self.db.execute("SELECT host, doc FROM findings ORDER BY id").fetchall():
             doc = json.loads(doc_text)
-            host = self.canonical(raw_host)
+            holder = self.lease_holder(raw_host, doc.get("@timestamp")) if has_leases else None
+            host = self.canonical(holder or raw_host)
             v = views.setdefault(host, HostView(host))
             v.identities.add(raw_host.lower())
             th = doc.get("tracehound") or {}
@@ -293,3 +342,22 @@ def _read_docs(path: Path) -> Iterator[tuple[int, dict[str, Any], str]]:
                 yield n, {}, "not an object"
                 continue
             yield n, doc, ""
+
+
+def _utc_iso(value: str) -> str:
+    """Timestamps compared as text must share one form: UTC, seconds, 'Z'."""
+    v = value.strip().replace("Z", "+00:00")
+    dt = datetime.fromisoformat(v)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _is_lease_file(path: Path) -> bool:
+    """A CSV whose header names an IP, a host and a start and end time."""
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace") as fh:
+            header = [h.strip().lower() for h in fh.readline().split(",")]
+    except OSError:
+        return False
+    return all(any(h in names for h in header) for names in LEASE_COLUMNS.values())
