@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import click
 from rich.progress import Progress, TextColumn, TimeElapsedColumn
@@ -83,12 +84,18 @@ def sweep(intel: tuple[str, ...], root: str | None, live: bool | None, yara: tup
         if not quiet:
             err_console.print(f"YARA: {rs.count} rules from {len(rs.files)} files")
     show = not quiet and sys.stderr.isatty()
-    progress = Progress(TextColumn("[bold]sweep[/] {task.fields[files]} files, {task.fields[mb]:.0f} MB"),
+    progress = Progress(TextColumn("[bold]sweep[/] {task.fields[files]:,} files ({task.fields[fps]:,.0f}/s), "
+                                   "{task.fields[mb]:,.0f} MB ({task.fields[mbps]:,.0f} MB/s)"),
                         TimeElapsedColumn(), console=err_console, disable=not show)
+    started = time.monotonic()
+
+    def on_progress(files: int, nbytes: int) -> None:
+        secs = max(time.monotonic() - started, 1e-6)
+        progress.update(task, files=files, mb=nbytes / 1048576, fps=files / secs, mbps=nbytes / 1048576 / secs)
+
     with FindingWriter(output) as writer, progress:
-        task = progress.add_task("sweep", total=None, files=0, mb=0.0)
-        result = run_sweep(pack, options, writer.write,
-                           lambda n, b: progress.update(task, files=n, mb=b / 1048576))
+        task = progress.add_task("sweep", total=None, files=0, mb=0.0, fps=0.0, mbps=0.0)
+        result = run_sweep(pack, options, writer.write, on_progress)
     if not quiet:
         color = {"clean": "green", "exposed": "yellow", "suspicious": "yellow", "compromised": "red"}[result.verdict]
         err_console.print(f"[bold]{safe(result.host)}[/]: [{color}]{result.verdict}[/] — {result.findings} findings, "
