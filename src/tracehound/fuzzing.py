@@ -108,8 +108,10 @@ def log_stream(data: bytes) -> None:
             return
         from datetime import UTC, datetime
 
-        _init_state(load_intel(None), HuntOptions())
         from tracehound.engines.local_hunt import _STATE
+
+        if "prefilter" not in _STATE:  # build the matcher and prefilter once, not per input
+            _init_state(load_intel(None), HuntOptions())
 
         r = _make_reader(fmt, {}, datetime.now(UTC))
         for cand in iter_candidate_lines(path, r, _STATE["prefilter"], ReadStats(), 4096, 20):
