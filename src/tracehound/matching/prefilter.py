@@ -1,8 +1,8 @@
 """Multi-literal prefilter over raw log bytes (Hyperscan, or Aho-Corasick as a fallback).
 
 Every line that could possibly match some indicator contains at least one of these literals
-(lowercase): the registered domain or indicator domain, the IP text (also in expanded IPv6
-and Windows DNS wire form), the URL host, the hash. Lines without any literal are never
+(compared case-insensitively): the indicator domain, the IP text (also in expanded IPv6 forms,
+and domains in Windows DNS wire form for that format), the URL host, the hash. Lines without any literal are never
 parsed; candidates go through the exact matcher, so the prefilter may over-approximate but
 never under-approximate.
 """
