@@ -237,3 +237,19 @@ def test_macho_signed_with_compromised_certificate(tmp_path: Path, fat: bool) ->
     assert sig[0]["file"]["code_signature"]["thumbprint_sha1"] == thumb
     assert sig[0]["file"]["code_signature"]["subject_name"] == "Developer ID Application: Test Ltd"
     assert not any("check failed" in d.get("message", "") for d in docs)
+
+
+def test_history_row_with_invalid_utf8_does_not_hide_the_others(tmp_path: Path) -> None:
+    import sqlite3
+
+    from tracehound.sweep.browsers import history_urls
+
+    db = tmp_path / "History"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE urls (id INTEGER PRIMARY KEY, url LONGVARCHAR, last_visit_time INTEGER, visit_count INTEGER)")
+    con.execute("INSERT INTO urls VALUES (1, CAST(X'687474703a2f2fd12f' AS TEXT), 0, 1)")  # http://\xd1/ : invalid UTF-8
+    con.execute("INSERT INTO urls VALUES (2, 'https://akamaicontainer.com/x', 0, 2)")
+    con.commit()
+    con.close()
+    urls = [u for u, _t, _n in history_urls(str(db), "chrome")]
+    assert urls[1] == "https://akamaicontainer.com/x" and urls[0].startswith("http://")

@@ -55,6 +55,8 @@ def history_urls(path: str, browser: str) -> Iterator[tuple[str, datetime | None
     try:
         copy_evidence(path, tmp, MAX_HISTORY)
         con = sqlite3.connect(f"file:{tmp}?mode=ro&immutable=1", uri=True)
+        # One URL with invalid UTF-8 (found by fuzzing) must not stop the read of the other rows.
+        con.text_factory = lambda raw: raw.decode("utf-8", errors="replace")
         try:
             if browser == "firefox":
                 rows = con.execute("SELECT url, last_visit_date, visit_count FROM moz_places")
