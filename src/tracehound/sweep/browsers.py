@@ -35,7 +35,7 @@ def _chrome_time(v: int | None) -> datetime | None:
         return None
     try:
         return datetime(1601, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(v))
-    except (OverflowError, ValueError):
+    except (OverflowError, ValueError, TypeError):
         return None
 
 
@@ -44,8 +44,15 @@ def _firefox_time(v: int | None) -> datetime | None:
         return None
     try:
         return datetime.fromtimestamp(int(v) / 1_000_000, tz=UTC)
-    except (OverflowError, ValueError, OSError):
+    except (OverflowError, ValueError, TypeError, OSError):
         return None
+
+
+def _int(value: object) -> int:
+    try:
+        return int(value or 0)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return 0
 
 
 def history_urls(path: str, browser: str) -> Iterator[tuple[str, datetime | None, int]]:
@@ -58,14 +65,15 @@ def history_urls(path: str, browser: str) -> Iterator[tuple[str, datetime | None
         # One URL with invalid UTF-8 (found by fuzzing) must not stop the read of the other rows.
         con.text_factory = lambda raw: raw.decode("utf-8", errors="replace")
         try:
-            if browser == "firefox":
-                rows = con.execute("SELECT url, last_visit_date, visit_count FROM moz_places")
-                for url, last, count in rows:
-                    yield str(url), _firefox_time(last), int(count or 0)
-            else:
-                rows = con.execute("SELECT url, last_visit_time, visit_count FROM urls")
-                for url, last, count in rows:
-                    yield str(url), _chrome_time(last), int(count or 0)
+            query = ("SELECT url, last_visit_date, visit_count FROM moz_places" if browser == "firefox"
+                     else "SELECT url, last_visit_time, visit_count FROM urls")
+            when = _firefox_time if browser == "firefox" else _chrome_time
+            try:
+                rows = con.execute(query)
+            except UnicodeDecodeError as exc:  # column names from a corrupted schema (found by fuzzing)
+                raise sqlite3.DatabaseError(f"corrupted schema: {exc}") from exc
+            for url, last, count in rows:
+                yield str(url), when(last), _int(count)
         finally:
             con.close()
     finally:
