@@ -115,7 +115,8 @@ def from_asar(read_at, size: int, path: str, platform: str) -> Installed | None:
         if json_len <= 0 or json_len > MAX_META or 16 + json_len > size:
             return None
         directory = json.loads(read_at(16, json_len).decode("utf-8", errors="replace"))
-        entry = (directory.get("files") or {}).get("package.json")
+        files = directory.get("files") if isinstance(directory, dict) else None  # hostile headers: check each level
+        entry = files.get("package.json") if isinstance(files, dict) else None
         if not isinstance(entry, dict) or "offset" not in entry:
             return None
         base = 8 + struct.unpack("<I", head[4:8])[0]
