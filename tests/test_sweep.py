@@ -253,3 +253,17 @@ def test_history_row_with_invalid_utf8_does_not_hide_the_others(tmp_path: Path) 
     con.close()
     urls = [u for u, _t, _n in history_urls(str(db), "chrome")]
     assert urls[1] == "https://akamaicontainer.com/x" and urls[0].startswith("http://")
+
+
+def test_host_name_from_hostile_preferences_plist(tmp_path: Path) -> None:
+    import plistlib
+
+    from tracehound.sweep.engine import guess_host_name
+
+    prefs = tmp_path / "Library" / "Preferences" / "SystemConfiguration"
+    prefs.mkdir(parents=True)
+    for payload in (plistlib.dumps({"System": 5}), plistlib.dumps({"System": {"System": []}}), b"bplist00\xff\xff"):
+        (prefs / "preferences.plist").write_bytes(payload)
+        assert guess_host_name(str(tmp_path), False, "macos") == tmp_path.name
+    (prefs / "preferences.plist").write_bytes(plistlib.dumps({"System": {"System": {"ComputerName": "MAC-77"}}}))
+    assert guess_host_name(str(tmp_path), False, "macos") == "MAC-77"

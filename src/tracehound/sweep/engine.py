@@ -108,14 +108,15 @@ def guess_host_name(root: str, live: bool, os_type: str) -> str:
             if name:
                 return name
         prefs = r / "Library" / "Preferences" / "SystemConfiguration" / "preferences.plist"
-        if prefs.is_file() and not prefs.is_symlink():
+        if prefs.is_file() and not prefs.is_symlink() and prefs.stat().st_size < 1 << 20:
             import plistlib
 
             data = plistlib.loads(prefs.read_bytes())
-            name = (((data.get("System") or {}).get("System") or {}).get("ComputerName")) or ""
-            if name:
-                return str(name)
-    except (OSError, ValueError):
+            for key in ("System", "System", "ComputerName"):  # each level may be anything in a hostile file
+                data = data.get(key) if isinstance(data, dict) else None
+            if isinstance(data, str) and data:
+                return data
+    except Exception:  # noqa: BLE001 - best effort: plistlib raises many types; fall back to the folder name
         pass
     return os.path.basename(os.path.abspath(root).rstrip("/")) or "host"
 
