@@ -13,12 +13,11 @@ import argparse
 import json
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import domain_list, squid_log, zeek_dns_log  # noqa: E402
-from measure import run, table  # noqa: E402
+from measure import run, table, workdir  # noqa: E402
 
 TRACEHOUND = [sys.executable, "-m", "tracehound"]
 
@@ -118,17 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workdir", default=None)
     a = ap.parse_args(argv)
-    work = Path(a.workdir or tempfile.mkdtemp(prefix="th-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
-    try:
+    with workdir(a.workdir, "th-bench-") as work:
         rows = hunt_vs_tools(work, a.size_mb, a.repeat, a.big_pack) if a.size_mb else []
         if a.mixed_mb:
             rows += mixed(work, a.mixed_mb)
         print(table(rows, ("case", "patterns", "tool", "median s", "MB/s", "time vs tracehound",
                            "tracehound/tool", "peak anon MB", "peak PSS MB", "count")))
-    finally:
-        if not a.workdir:
-            shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

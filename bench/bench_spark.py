@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import squid_log  # noqa: E402
-from measure import table  # noqa: E402
+from measure import table, workdir  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,9 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     from tracehound.engines.spark_hunt import SparkOptions, run_spark_hunt, session
     from tracehound.intel.builtin import load_intel
 
-    work = Path(a.workdir or tempfile.mkdtemp(prefix="th-bench-spark-"))
-    work.mkdir(parents=True, exist_ok=True)
-    try:
+    with workdir(a.workdir, "th-bench-spark-") as work:
         hits = 0
         paths = []
         for n in range(a.files):
@@ -67,9 +63,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"corpus: {a.files} Squid logs, {mb:.0f} MB, {hits} injected contacts")
         print(table(rows, ("engine", "seconds", "MB/s", "speed-up vs local[1]", "findings")))
         print(json.dumps({"scaling_local2_vs_local1": round(base / results["spark local[2]"][0], 2)}))
-    finally:
-        if not a.workdir:
-            shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

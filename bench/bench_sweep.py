@@ -12,14 +12,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import file_tree  # noqa: E402
-from measure import run, table  # noqa: E402
+from measure import run, table, workdir  # noqa: E402
 
 TRACEHOUND = [sys.executable, "-m", "tracehound"]
 
@@ -40,12 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workdir", default=None)
     a = ap.parse_args(argv)
-    work = Path(a.workdir or tempfile.mkdtemp(prefix="th-bench-sweep-"))
-    root = work / "tree"
-    try:
+    with workdir(a.workdir, "th-bench-sweep-") as work:
+        root = work / "tree"
         if not root.exists():
             file_tree(root, a.size_mb * 1048576, a.files)
-        planted = sorted(root.rglob("*.bin"))[len(a.files.__str__())]
+        planted = sorted(root.rglob("*.bin"))[0]  # its hashes go in the pack: one payload hit expected
         nproc = os.cpu_count() or 1
         run("warm", f"cat $(find {root} -type f) > /dev/null", 1, shell=True)
         total_mb = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) / 1048576
@@ -67,9 +64,6 @@ def main(argv: list[str] | None = None) -> int:
                          f"{max(ref[x].peak_anon_mb for x in algos):.0f}", ""))
         print(f"tree: {a.files} files, {total_mb:.0f} MB, {nproc} cores")
         print(table(rows, ("case", "tool", "median s", "MB/s", "tracehound/reference", "peak anon MB", "result")))
-    finally:
-        if not a.workdir:
-            shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

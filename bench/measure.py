@@ -4,10 +4,15 @@ fork-started workers share the parent's pages, and summing RSS would count them 
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 
@@ -81,3 +86,15 @@ def table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
     sep = "-+-".join("-" * w for w in widths)
     body = "\n".join(" | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
     return f"{line}\n{sep}\n{body}"
+
+
+@contextmanager
+def workdir(path: str | None, prefix: str) -> Iterator[Path]:
+    """The given folder (kept, corpora reused) or a temporary one (removed afterwards)."""
+    work = Path(path or tempfile.mkdtemp(prefix=prefix))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        yield work
+    finally:
+        if not path:
+            shutil.rmtree(work, ignore_errors=True)

@@ -212,21 +212,12 @@ def _stream_blocks(fh: BinaryIO, kind: str, size: int, stats: ReadStats, max_lin
             skipping_long = False
             skipped += 1
         cut = data.rfind(b"\n")
-        if cut == -1:
-            if len(data) > max_line:
-                stats.long_lines += 1
-                stats.skip(f"line longer than {max_line} bytes")
-                skipping_long = True
-                offset += len(data)
-                rest = b""
-            else:
-                rest = data
-            continue
-        whole, rest = data[: cut + 1], data[cut + 1 :]
-        yield Block(whole, offset, skipped)
-        skipped = 0
-        offset += len(whole)
-        if len(rest) > max_line:
+        whole, rest = data[: cut + 1], data[cut + 1 :]  # no newline: nothing whole, all rest
+        if whole:
+            yield Block(whole, offset, skipped)
+            skipped = 0
+            offset += len(whole)
+        if len(rest) > max_line:  # an unfinished line already over the limit: skip to its end
             stats.long_lines += 1
             stats.skip(f"line longer than {max_line} bytes")
             skipping_long = True
