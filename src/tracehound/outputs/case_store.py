@@ -234,19 +234,18 @@ class Case:
                                                      c.get("last"), json.dumps(doc.get("warnings") or [])))
 
     # ---- views -------------------------------------------------------------------------
-    def canonical(self, identity: str) -> str:
-        row = self.db.execute("SELECT host FROM identities WHERE identity=?", (identity.lower(),)).fetchone()
-        return row[0] if row else identity
-
     def hosts(self) -> list[HostView]:
         views: dict[str, HostView] = {}
+        canonical: dict[str, str] = {}  # identity -> host, loaded once (not one query per finding)
         for ident, host in self.db.execute("SELECT identity, host FROM identities"):
+            canonical[ident] = host
             views.setdefault(host, HostView(host)).identities.add(ident)
         has_leases = self.db.execute("SELECT 1 FROM leases LIMIT 1").fetchone() is not None
         for raw_host, doc_text in self.db.execute("SELECT host, doc FROM findings ORDER BY id").fetchall():
             doc = json.loads(doc_text)
             holder = self.lease_holder(raw_host, doc.get("@timestamp")) if has_leases else None
-            host = self.canonical(holder or raw_host)
+            identity = holder or raw_host
+            host = canonical.get(identity.lower(), identity)
             v = views.setdefault(host, HostView(host))
             v.identities.add(raw_host.lower())
             th = doc.get("tracehound") or {}
