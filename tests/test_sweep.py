@@ -195,7 +195,7 @@ def test_ctrl_c_leaves_a_valid_partial_output(tmp_path: Path) -> None:
 
 
 def test_walk_survives_unreadable_and_vanishing_directories(tmp_path: Path, monkeypatch) -> None:
-    # As root every directory is readable, so the permission path is exercised by making scandir refuse.
+    # As root every directory is readable, so the permission path is exercised by making the open refuse.
     from tracehound.sources.hosts import walk as walk_mod
 
     (tmp_path / "ok").mkdir()
@@ -203,16 +203,16 @@ def test_walk_survives_unreadable_and_vanishing_directories(tmp_path: Path, monk
     (tmp_path / "locked").mkdir()
     (tmp_path / "locked" / "secret.txt").write_text("s")
     (tmp_path / "gone").mkdir()
-    real = os.scandir
+    real = walk_mod.open_at
 
-    def scandir(path):  # type: ignore[no-untyped-def]
-        if str(path).endswith("locked"):
+    def open_at(name, dir_fd, **kw):  # type: ignore[no-untyped-def]
+        if name == "locked":
             raise PermissionError(13, "Permission denied")
-        if str(path).endswith("gone"):
+        if name == "gone":
             raise FileNotFoundError(2, "No such file or directory")
-        return real(path)
+        return real(name, dir_fd, **kw)
 
-    monkeypatch.setattr(walk_mod.os, "scandir", scandir)
+    monkeypatch.setattr(walk_mod, "open_at", open_at)
     stats = walk_mod.WalkStats()
     names = sorted(e.rel for e in walk_mod.walk(str(tmp_path), stats))
     assert names == ["ok/a.txt"]

@@ -1,8 +1,10 @@
-"""Small file-system helpers shared by every writer."""
+"""Small file-system helpers: atomic writes, and the one safe opener every reader of evidence uses."""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path
 
 
@@ -15,3 +17,151 @@ def atomic_write_text(path: Path, text: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     tmp.replace(path)
+
+
+# ---- safe opening of evidence ------------------------------------------------------------------
+# Every opener of the sweep goes through open_beneath(): each folder below the root is opened
+# relative to the previous one (openat) with O_NOFOLLOW|O_DIRECTORY, the last component with
+# O_NOFOLLOW|O_NONBLOCK, and the object opened is checked with fstat (type, and device/inode when
+# the caller listed it earlier). A folder swapped for a symlink, a file swapped for a FIFO or for
+# another file between the listing and the open is refused, never followed, never waited on.
+# O_NOATIME is asked for every open; when the kernel refuses it (EPERM: not the owner and not
+# root) the open is retried without it and counted (noatime_misses).
+
+class Replaced(OSError):
+    """The object on disk is not the one listed (symlink, special file, other inode)."""
+
+
+_O = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+DIR_FLAGS = _O | getattr(os, "O_DIRECTORY", 0)
+FILE_FLAGS = _O
+NOATIME = getattr(os, "O_NOATIME", 0)
+AT_SUPPORTED = os.open in os.supports_dir_fd and hasattr(os, "O_NOFOLLOW")
+_misses = [0]
+
+
+def noatime_misses(reset: bool = False) -> int:
+    """How many opens of this process could not use O_NOATIME (and so may have changed an access time)."""
+    n = _misses[0]
+    if reset:
+        _misses[0] = 0
+    return n
+
+
+def _open(name: str, flags: int, dir_fd: int | None) -> int:
+    if NOATIME:
+        try:
+            return os.open(name, flags | NOATIME, dir_fd=dir_fd)
+        except PermissionError:
+            fd = os.open(name, flags, dir_fd=dir_fd)  # EACCES raises again here; EPERM was O_NOATIME
+            _misses[0] += 1
+            return fd
+    return os.open(name, flags, dir_fd=dir_fd)
+
+
+def _checked(fd: int, want_dir: bool, expect: tuple[int, int] | None, what: str) -> int:
+    try:
+        st = os.fstat(fd)
+        if (stat.S_ISDIR(st.st_mode) if want_dir else stat.S_ISREG(st.st_mode)) is False:
+            raise Replaced(f"not a {'folder' if want_dir else 'regular file'}: {what}")
+        if expect is not None and (st.st_dev, st.st_ino) != expect:
+            raise Replaced(f"replaced by another file after it was listed: {what}")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def open_at(name: str, dir_fd: int | None, *, directory: bool = False, expect: tuple[int, int] | None = None) -> int:
+    """Open one name inside an open folder without following it. A symlink or special file in its
+    place raises Replaced (ELOOP, ENOTDIR and ENXIO are translated)."""
+    if not name or name in (".", "..") or "/" in name:
+        raise Replaced(f"not a plain name: {name!r}")
+    try:
+        fd = _open(name, DIR_FLAGS if directory else FILE_FLAGS, dir_fd)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.ENXIO):
+            raise Replaced(exc.errno, f"{'folder' if directory else 'file'} replaced by a symlink or special file",
+                           name) from None
+        raise
+    return _checked(fd, directory, expect, name)
+
+
+def open_root(root: str, follow: bool = False) -> int:
+    """The root folder itself: its ancestors are the analyst's choice; the root must not be a symlink
+    unless follow (a folder named by the analyst or the system, not found in the evidence)."""
+    flags = DIR_FLAGS & ~getattr(os, "O_NOFOLLOW", 0) if follow else DIR_FLAGS
+    return _checked(_open(root, flags, None), True, None, root)
+
+
+def open_beneath(root: str, rel: str, *, directory: bool = False, expect: tuple[int, int] | None = None,
+                 follow_root: bool = False) -> int:
+    """Open root/rel (rel '/'-separated, relative) one component at a time, following nothing below root."""
+    parts = [p for p in rel.split("/") if p]
+    if not AT_SUPPORTED:  # Windows: no openat; plain open with the type check
+        path = os.path.join(root, *parts)
+        return _checked(os.open(path, DIR_FLAGS if directory else FILE_FLAGS | getattr(os, "O_BINARY", 0)),
+                        directory, expect, path)
+    fd = open_root(root, follow_root)
+    if not parts:
+        if directory:
+            return fd
+        os.close(fd)
+        raise Replaced(f"not a regular file: {root}")
+    try:
+        for part in parts[:-1]:
+            nfd = open_at(part, fd, directory=True)
+            os.close(fd)
+            fd = nfd
+        return open_at(parts[-1], fd, directory=directory, expect=expect)
+    finally:
+        os.close(fd)
+
+
+def read_beneath(root: str, rel: str, max_bytes: int) -> bytes | None:
+    """A small file of the tree (host name, preferences): None when absent, unsafe or larger than max_bytes."""
+    try:
+        fd = open_beneath(root, rel)
+    except OSError:
+        return None
+    try:
+        if os.fstat(fd).st_size > max_bytes:
+            return None
+        return os.read(fd, max_bytes + 1)[:max_bytes]
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def ci_exists(root: str, parts: tuple[str, ...]) -> bool:
+    """Does root/parts exist as folders, names matched case-insensitively, nothing followed?"""
+    if not AT_SUPPORTED:  # Windows
+        cur = root
+        for part in parts:
+            try:
+                names = {n.lower(): n for n in os.listdir(cur)}
+            except OSError:
+                return False
+            if part.lower() not in names:
+                return False
+            cur = os.path.join(cur, names[part.lower()])
+        return True
+    try:
+        fd = open_root(root)
+    except OSError:
+        return False
+    try:
+        for part in parts:
+            with os.scandir(fd) as it:
+                names = {de.name.lower(): de.name for de in it}
+            if part.lower() not in names:
+                return False
+            nfd = open_at(names[part.lower()], fd, directory=True)
+            os.close(fd)
+            fd = nfd
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)

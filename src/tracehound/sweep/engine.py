@@ -16,9 +16,9 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
+from tracehound import fsutil
 from tracehound.findings.ecs import VERDICT_ORDER, strongest
 from tracehound.intel.formats.native import loads as load_native
 from tracehound.intel.formats.native import to_dict as pack_to_dict
@@ -65,6 +65,7 @@ class SweepResult:
     yara_errors: list[str] = field(default_factory=list)
     complete: bool = True
     installed: list[dict[str, str]] = field(default_factory=list)
+    opened_without_noatime: int = 0  # folders and files whose access time the sweep may have changed
 
     def skip(self, reason: str, n: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + n
@@ -74,9 +75,9 @@ class SweepResult:
 def guess_os(root: str, live: bool) -> str:
     if live:
         return {"Windows": "windows", "Darwin": "macos"}.get(platform.system(), "linux")
-    r = Path(root)
-    def has(*parts: str) -> bool:
-        return _ci_exists(r, parts)
+
+    def has(*parts: str) -> bool:  # listed through the safe opener: no symlink followed, atimes kept
+        return fsutil.ci_exists(root, parts)
     if has("Windows", "System32") or has("Users") and not has("Applications"):
         return "windows"
     if has("Applications") or has("System", "Library") or has("Library", "Preferences"):
@@ -84,40 +85,27 @@ def guess_os(root: str, live: bool) -> str:
     return "linux"
 
 
-def _ci_exists(root: Path, parts: tuple[str, ...]) -> bool:
-    cur = root
-    for part in parts:
-        try:
-            names = {n.lower(): n for n in os.listdir(cur)}
-        except OSError:
-            return False
-        if part.lower() not in names:
-            return False
-        cur = cur / names[part.lower()]
-    return True
-
-
 def guess_host_name(root: str, live: bool, os_type: str) -> str:
+    """The tree's own name for itself. Read through the safe opener: an `etc -> /etc` symlink in
+    the tree is not followed (it would name the analyst's machine) and atimes are kept."""
     if live:
         return socket.gethostname()
-    r = Path(root)
-    try:
-        hn = r / "etc" / "hostname"
-        if hn.is_file() and not hn.is_symlink() and hn.stat().st_size < 256:
-            name = hn.read_text(encoding="utf-8", errors="replace").strip()
-            if name:
-                return name
-        prefs = r / "Library" / "Preferences" / "SystemConfiguration" / "preferences.plist"
-        if prefs.is_file() and not prefs.is_symlink() and prefs.stat().st_size < 1 << 20:
+    raw = fsutil.read_beneath(root, "etc/hostname", 255)
+    name = raw.decode("utf-8", errors="replace").strip() if raw else ""
+    if name:
+        return name
+    prefs = fsutil.read_beneath(root, "Library/Preferences/SystemConfiguration/preferences.plist", (1 << 20) - 1)
+    if prefs:
+        try:
             import plistlib
 
-            data = plistlib.loads(prefs.read_bytes())
+            data: Any = plistlib.loads(prefs)
             for key in ("System", "System", "ComputerName"):  # each level may be anything in a hostile file
                 data = data.get(key) if isinstance(data, dict) else None
             if isinstance(data, str) and data:
                 return data
-    except Exception:  # noqa: BLE001 - best effort: plistlib raises many types; fall back to the folder name
-        pass
+        except Exception:  # noqa: BLE001 - best effort: plistlib raises many types; fall back to the folder name
+            pass
     return os.path.basename(os.path.abspath(root).rstrip("/")) or "host"
 
 
@@ -203,9 +191,9 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
         return max(meta, yara_keep, pe_keep if binary else 0)
 
     try:
-        fd: FileData = read_and_hash(e.path, index.algos if need_hash else (), keep_for)
+        fd: FileData = read_and_hash(e, index.algos if need_hash else (), keep_for)
     except NotRegular:
-        return out, installed, 0, "replaced by a special file during the sweep"
+        return out, installed, 0, "replaced during the sweep (symlink, special file or other file): not read"
     except FileNotFoundError:
         return out, installed, 0, "vanished during the sweep"
     except PermissionError:
@@ -267,13 +255,15 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
         if lname == "app.asar" and products:
             installed.extend({**i.__dict__, "installed": _iso_mtime(e)} for i in [_asar_version(e, data)] if i)
         if lname in ("ntuser.dat", "software") and products:
-            found, _err = software.from_registry_hive(e.path)
+            found, _err = software.from_registry_hive(e)
             installed.extend(i.__dict__ for i in found)
+
+    note: list[str] = []
 
     def browser_check() -> None:
         b = browsers.browser_of(e.rel)
         if b:
-            out.extend(_check_history(e, b))
+            out.extend(_check_history(e, b, note))
 
     def resolution_check() -> None:
         if not resolution.is_hosts_file(e.rel) or data is None:
@@ -291,7 +281,7 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
         if data is None:
             return out, installed, fd.size, "Mach-O larger than the in-memory limit: signature not checked"
         guarded("signing", lambda: out.extend(_check_macho(data, shown(name), fields)))
-    return out, installed, fd.size, ""
+    return out, installed, fd.size, note[0] if note else ""
 
 
 def _iso_mtime(e: Entry) -> str:
@@ -302,7 +292,7 @@ def _asar_version(e: Entry, data: bytes | None) -> software.Installed | None:
     """Electron archives are large (about 100 MB): read only the header and package.json."""
     if data is not None:
         return software.from_asar(lambda off, n: data[off : off + n], len(data), shown(e.path), _platform_of_path(e.rel))
-    fd = open_evidence(e.path)
+    fd = open_evidence(e)
     try:
         return software.from_asar(lambda off, n: os.pread(fd, n, off), e.size, shown(e.path), _platform_of_path(e.rel))
     finally:
@@ -362,11 +352,11 @@ def _check_macho(data: bytes, name: str, fields: dict[str, Any]) -> list[dict[st
                          "file.code_signature.thumbprint_sha256": leaf.sha256})]
 
 
-def _check_history(e: Entry, browser: str) -> list[dict[str, Any]]:
+def _check_history(e: Entry, browser: str, note: list[str]) -> list[dict[str, Any]]:
     matcher: Matcher = _W["matcher"]
     out = []
     try:
-        for url, last, count in browsers.history_urls(e.path, browser):
+        for url, last, count in browsers.history_urls(e, browser):
             ind = matcher.url(url)
             fld = "url.full"
             if ind is None:
@@ -381,13 +371,18 @@ def _check_history(e: Entry, browser: str) -> list[dict[str, Any]]:
                             [(ind, fld, url)], category="web",
                             fields={"url.full": url, "file.path": shown(e.path), "tracehound.last_visit":
                                     last.isoformat() if last else None, "tracehound.browser": browser}))
+    except browsers.HistoryLimit as exc:  # hostile database: refused or stopped, counted in the summary
+        note.append(f"browser history {exc.kind}")
+        out.append(_doc("browser", "info", f"{browser} history {exc.kind}: {exc}", [], fields={"file.path": shown(e.path)}))
     except Exception as exc:  # noqa: BLE001 - corrupt or locked databases must not stop the sweep
+        note.append("browser history unreadable")
         out.append(_doc("browser", "info", f"{browser} history unreadable: {type(exc).__name__}: {exc}", [],
                         fields={"file.path": shown(e.path)}))
     return out
 
 
-def _check_batch(batch: list[Entry]) -> list[tuple[Entry, list[dict[str, Any]], list[dict[str, str]], int, str]]:
+def _check_batch(batch: list[Entry]) -> tuple[list[tuple[Entry, list[dict[str, Any]], list[dict[str, str]], int, str]], int]:
+    """The checks of a batch, and how many opens of it could not use O_NOATIME."""
     res = []
     for e in batch:
         try:
@@ -395,13 +390,14 @@ def _check_batch(batch: list[Entry]) -> list[tuple[Entry, list[dict[str, Any]], 
         except Exception as exc:  # noqa: BLE001 - one hostile file must not stop the sweep
             docs, inst, n, skip = [], [], 0, f"check failed ({type(exc).__name__})"
         res.append((e, docs, inst, n, skip))
-    return res
+    return res, fsutil.noatime_misses(reset=True)
 
 
 # ---- parent side ---------------------------------------------------------------------------
 def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]], None],
               progress: Callable[[int, int], None] | None = None) -> SweepResult:
     root = os.path.abspath(options.root)
+    fsutil.noatime_misses(reset=True)
     os_type = guess_os(root, options.live)
     host = options.host_name or guess_host_name(root, options.live, os_type)
     result = SweepResult(host=host, os_type=os_type)
@@ -429,7 +425,9 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
         if jobs > 1 else None
     inflight: set[Future[Any]] = set()
 
-    def collect(items: list[tuple[Entry, list[dict[str, Any]], list[dict[str, str]], int, str]]) -> None:
+    def collect(batch_result: tuple[list[tuple[Entry, list[dict[str, Any]], list[dict[str, str]], int, str]], int]) -> None:
+        items, result_misses = batch_result
+        result.opened_without_noatime += result_misses
         for _e, docs, inst, n, skip in items:
             for d in docs:
                 take(d)
@@ -479,6 +477,7 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
     finally:
         if pool is not None:
             pool.shutdown()
+    result.opened_without_noatime += fsutil.noatime_misses(reset=True)  # walk, host guess, in-process checks
     for k, v in stats.skipped.items():
         result.skip(k, v)
     result.errors = stats.errors
@@ -557,7 +556,8 @@ def summary_doc(result: SweepResult, pack_name: str, root: str, live: bool) -> d
             "source": "sweep", "record": "host-summary", "verdict": result.verdict, "host": result.host,
             "root": root, "mode": "live" if live else "offline", "complete": result.complete, "pack": pack_name,
             "counts": {"files_seen": result.files_seen, "files_read": result.files_read,
-                       "bytes_read": result.bytes_read, "findings": result.findings},
+                       "bytes_read": result.bytes_read, "findings": result.findings,
+                       "opened_without_noatime": result.opened_without_noatime},
             "skipped": result.skipped, "yara": {"rules": result.yara_rules, "errors": result.yara_errors},
         },
     }

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 
 from tracehound.sources.hosts.reading import CHUNK, open_evidence
+from tracehound.sources.hosts.walk import Entry
 
 
-def copy_evidence(src: str, dst: str, max_bytes: int) -> None:
+def copy_evidence(src: str | Entry, dst: str, max_bytes: int) -> None:
     fd = open_evidence(src)
     total = 0
     try:

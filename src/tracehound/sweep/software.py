@@ -165,15 +165,34 @@ UNINSTALL_KEYS = (
 )
 
 
-def from_registry_hive(path: str) -> tuple[list[Installed], str]:
-    """Uninstall entries of an offline hive (NTUSER.DAT or SOFTWARE); (entries, error)."""
+MAX_HIVE = 1024 * 1024 * 1024  # SOFTWARE hives of large servers reach a few hundred MB
+
+
+def from_registry_hive(src: Any) -> tuple[list[Installed], str]:
+    """Uninstall entries of an offline hive (NTUSER.DAT or SOFTWARE); (entries, error).
+
+    src is a walk Entry (or a path). regipy opens by path, so the hive is first copied through the
+    safe reader to a private temporary file: a hive swapped for a FIFO never blocks, one swapped for
+    a symlink or another file is refused, and the evidence keeps its access time."""
+    import os
+    import tempfile
+
+    from tracehound.sweep.reading_glue import copy_evidence
+
     try:
         from regipy.registry import RegistryHive
     except ImportError:
         return [], "registry hives need the 'regipy' package"
+    path = str(getattr(src, "path", src))
     out: list[Installed] = []
+    fd, tmp = tempfile.mkstemp(prefix="th-hive-", suffix=".dat")
+    os.close(fd)
     try:
-        hive = RegistryHive(path)
+        try:
+            copy_evidence(src, tmp, MAX_HIVE)
+        except OSError as exc:
+            return [], f"registry hive not read: {exc.strerror or exc}"
+        hive = RegistryHive(tmp)
         for key_path in UNINSTALL_KEYS:
             try:
                 key = hive.get_key(key_path)
@@ -186,6 +205,8 @@ def from_registry_hive(path: str) -> tuple[list[Installed], str]:
                     out.append(Installed(str(name), str(version), "windows", f"{path}:{key_path}\\{sub.name}", "registry"))
     except Exception as exc:  # noqa: BLE001 - malformed hives
         return out, f"unreadable registry hive: {type(exc).__name__}"
+    finally:
+        os.unlink(tmp)
     return out, ""
 
 

@@ -1,42 +1,35 @@
 """Open evidence files read-only and safely, and hash them in a single read.
 
-O_NOFOLLOW refuses a symlink swapped in after the walk; O_NONBLOCK keeps a FIFO swapped in
-from blocking; fstat after open confirms a regular file; O_NOATIME (when allowed) leaves
-access times untouched.
+Every open goes through tracehound.fsutil.open_beneath: no component of the path is followed
+(a folder swapped for a symlink after the walk is refused), O_NONBLOCK keeps a FIFO swapped in
+from blocking, fstat after open confirms a regular file and the inode the walk listed, and
+O_NOATIME (when allowed; counted when not) leaves access times untouched.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from tracehound.fsutil import Replaced, open_beneath
+from tracehound.sources.hosts.walk import Entry
 
 CHUNK = 4 * 1024 * 1024
 
 
-class NotRegular(OSError):
-    pass
+NotRegular = Replaced  # a symlink, special file or other inode where the walk listed a regular file
 
 
-def open_evidence(path: str) -> int:
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    noatime = getattr(os, "O_NOATIME", 0)
-    try:
-        fd = os.open(path, flags | noatime)
-    except PermissionError:
-        fd = os.open(path, flags)  # O_NOATIME needs ownership; retry without it
-    except OSError as exc:
-        if noatime and exc.errno == 1:  # EPERM
-            fd = os.open(path, flags)
-        else:
-            raise
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode):
-        os.close(fd)
-        raise NotRegular(f"not a regular file: {path}")
-    return fd
+def open_evidence(src: str | Entry) -> int:
+    """A read-only descriptor of one evidence file. An Entry from the walk is opened from the sweep
+    root one component at a time (nothing followed) and must still be the inode the walk listed; a
+    bare path (a running process's executable) trusts its folder and refuses a symlinked last part."""
+    if isinstance(src, Entry):
+        return open_beneath(src.base(), src.rel, expect=(src.dev, src.ino) if src.ino else None)
+    path = os.path.abspath(src)
+    return open_beneath(os.path.dirname(path), os.path.basename(path), follow_root=True)
 
 
 @dataclass
@@ -47,7 +40,7 @@ class FileData:
     size: int
 
 
-def read_and_hash(path: str, algos: tuple[str, ...], keep_max: int | Callable[[bytes], int],
+def read_and_hash(path: str | Entry, algos: tuple[str, ...], keep_max: int | Callable[[bytes], int],
                   head_size: int = 4096) -> FileData:
     """One pass over the file: every requested hash, the head, and the whole content when it is
     at most keep_max bytes (keep_max may decide from the head, e.g. keep PE files only)."""
