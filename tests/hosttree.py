@@ -4,13 +4,18 @@ a PE signed at test time with osslsigncode and a throw-away certificate, and a t
 from __future__ import annotations
 
 import hashlib
+import lzma
 import os
 import shutil
+import sqlite3
 import ssl
 import struct
 import subprocess
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import setuptools
 
@@ -22,6 +27,7 @@ VEILEDSIGNAL_STRINGS = (b"\\\\.\\pipe\\gecko.nativeMessaging\x00Mozilla/5.0 (Win
                         b"application/json, text/javascript, */*; q=0.01\x00")
 # signature-base writes "\\.\\pipe\\..." in a YARA string: that is the text \.\pipe\gecko...
 VEILEDSIGNAL_STRINGS = VEILEDSIGNAL_STRINGS.replace(b"\\\\.\\pipe", b"\\.\\pipe")
+T = TypeVar("T")
 
 
 @dataclass
@@ -166,3 +172,47 @@ def signed_macho(workdir: Path, fat: bool = False) -> tuple[bytes, str]:
     if fat:
         thin = struct.pack(">IIIIIII", 0xCAFEBABE, 1, 0x01000007, 3, 4096, len(thin), 12) + b"\0" * (4096 - 28) + thin
     return thin, hashlib.sha1(ssl.PEM_cert_to_DER_cert(crt.read_text())).hexdigest()
+
+
+def recursive_history(path: Path, browser: str = "chrome") -> None:
+    """The 4 KB History of issue 18: `urls` (or `moz_places`) is a view over a WITH RECURSIVE
+    query that never ends and never yields a row. Querying it hangs for ever."""
+    table, last = ("moz_places", "last_visit_date") if browser == "firefox" else ("urls", "last_visit_time")
+    con = sqlite3.connect(path)
+    con.execute(f"CREATE VIEW {table} AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+                f"SELECT 'https://a.example/' || x AS url, 0 AS {last}, 1 AS visit_count FROM c WHERE x < 0")
+    con.commit()
+    con.close()
+
+
+def real_hive(dst: Path) -> Path | None:
+    """regipy's real NTUSER.DAT with per-user Uninstall keys (GitHubDesktop), decompressed; None when absent."""
+    from conftest import SAMPLES
+
+    src = SAMPLES / "registry" / "NTUSER_with_winscp.DAT.xz"
+    if not src.is_file():
+        return None
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_bytes(lzma.decompress(src.read_bytes()))
+    return dst
+
+
+def bounded(fn: Callable[[], T], seconds: float) -> T:
+    """Run fn in a daemon thread; fail (instead of hanging the suite) if it has not returned in time."""
+    box: list[Any] = []
+
+    def run() -> None:
+        try:
+            box.append((True, fn()))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+            box.append((False, exc))
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(seconds)
+    if t.is_alive():
+        raise AssertionError(f"blocked: still running after {seconds} s")
+    ok, value = box[0]
+    if not ok:
+        raise value
+    return value  # type: ignore[no-any-return]

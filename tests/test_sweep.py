@@ -267,3 +267,248 @@ def test_host_name_from_hostile_preferences_plist(tmp_path: Path) -> None:
         assert guess_host_name(str(tmp_path), False, "macos") == tmp_path.name
     (prefs / "preferences.plist").write_bytes(plistlib.dumps({"System": {"System": {"ComputerName": "MAC-77"}}}))
     assert guess_host_name(str(tmp_path), False, "macos") == "MAC-77"
+
+
+# ---- issue 18: nothing may stall or steer a sweep -----------------------------------------------
+HISTORY_AT = {"chrome": "Users/u/AppData/Local/Google/Chrome/User Data/Default/History",
+              "edge": "Users/u/AppData/Local/Microsoft/Edge/User Data/Default/History",
+              "firefox": "Users/u/AppData/Roaming/Mozilla/Firefox/Profiles/x.default/places.sqlite"}
+
+
+@pytest.mark.parametrize("browser", ["chrome", "edge", "firefox"])
+def test_recursive_view_history_is_refused_and_counted(tmp_path: Path, pack3cx, browser: str) -> None:
+    from hosttree import bounded, recursive_history
+
+    db = tmp_path / "r" / HISTORY_AT[browser]
+    db.parent.mkdir(parents=True)
+    recursive_history(db, "firefox" if browser == "firefox" else "chrome")
+    assert db.stat().st_size <= 8192  # the 4 KB file of the issue: it hung the sweep for ever
+    docs, result = bounded(lambda: sweep(pack3cx, tmp_path / "r", jobs=1), 20)
+    info = [d for d in docs if d["tracehound"].get("check") == "browser"]
+    assert len(info) == 1 and info[0]["tracehound"]["verdict"] == "info"
+    assert "is not a table" in info[0]["message"] and "view" in info[0]["message"]
+    table = "moz_places" if browser == "firefox" else "urls"
+    assert result.skipped == {f"browser history refused ({table} is not a table)": 1}  # counted in the summary
+    assert docs[-1]["tracehound"]["skipped"] == result.skipped
+
+
+@pytest.mark.parametrize("schema", [
+    "CREATE VIRTUAL TABLE urls USING fts5(url, last_visit_time, visit_count)",
+    "CREATE TABLE urls (id INTEGER PRIMARY KEY, n INT, url TEXT AS (printf('%.*c', n, 'x')), "
+    "last_visit_time INT, visit_count INT)",
+])
+def test_history_running_its_own_sql_is_refused(tmp_path: Path, schema: str) -> None:
+    import sqlite3
+
+    from tracehound.sweep.browsers import HistoryLimit, history_urls
+
+    db = tmp_path / "History"
+    con = sqlite3.connect(db)
+    con.execute(schema)
+    con.commit()
+    con.close()
+    with pytest.raises(HistoryLimit, match="virtual table|generated columns") as info:
+        list(history_urls(str(db), "chrome"))
+    assert info.value.kind == "refused (urls is not a table)"
+
+
+def test_history_row_cap_and_time_limit(tmp_path: Path, monkeypatch) -> None:
+    from datetime import UTC, datetime
+
+    from tracehound.samples import make_chrome_history
+    from tracehound.sweep import browsers
+
+    db = tmp_path / "History"
+    make_chrome_history(db, [(f"https://h{i}.example/", datetime(2023, 3, 29, tzinfo=UTC)) for i in range(3000)])
+    monkeypatch.setattr(browsers, "MAX_ROWS", 1000)
+    got: list[str] = []
+    with pytest.raises(browsers.HistoryLimit, match="more than 1000 rows") as info:
+        for url, _t, _n in browsers.history_urls(str(db), "chrome"):
+            got.append(url)
+    assert info.value.kind == "stopped at the row cap" and len(got) == 1000  # the rows before the cap are kept
+    monkeypatch.setattr(browsers, "MAX_ROWS", 10_000)
+    monkeypatch.setattr(browsers, "TIME_LIMIT", -1.0)  # already past the deadline: the progress handler stops it
+    with pytest.raises(browsers.HistoryLimit, match="time limit") as info:
+        list(browsers.history_urls(str(db), "chrome"))
+    assert info.value.kind == "stopped at the time limit"
+
+
+def _outside_etc(tmp_path: Path) -> Path:
+    etc = tmp_path / "analyst" / "etc"
+    etc.mkdir(parents=True)
+    (etc / "hostname").write_text("ANALYSTBOX\n")
+    return etc
+
+
+@pytest.mark.parametrize("target", ["outside", "/etc"])
+def test_host_name_not_read_through_a_symlinked_etc(tmp_path: Path, target: str) -> None:
+    from tracehound.sweep.engine import guess_host_name, guess_os
+
+    root = tmp_path / "evidence"
+    root.mkdir()
+    os.symlink(_outside_etc(tmp_path) if target == "outside" else "/etc", root / "etc")
+    assert guess_host_name(str(root), False, "linux") == "evidence"  # the folder name, not the analyst's machine
+    (root / "Users").mkdir()
+    os.symlink("/", root / "Applications")  # a symlinked marker folder is not a macOS hint either
+    assert guess_os(str(root), False) == "windows"
+
+
+def _entry(root: Path, rel: str):  # type: ignore[no-untyped-def]
+    from tracehound.sources.hosts.walk import Entry
+
+    st = os.lstat(root / rel)
+    return Entry(str(root / rel), rel, st.st_size, st.st_mtime, st.st_dev, st.st_ino, str(root))
+
+
+def test_reader_refuses_what_was_swapped_after_the_listing(tmp_path: Path) -> None:
+    from tracehound.fsutil import Replaced
+    from tracehound.sources.hosts.reading import read_and_hash
+
+    outside = tmp_path / "outside" / "d"
+    outside.mkdir(parents=True)
+    (outside / "f.bin").write_bytes(b"secret outside the tree")
+    root = tmp_path / "root"
+    (root / "d").mkdir(parents=True)
+    (root / "d" / "f.bin").write_bytes(b"evidence")
+    e = _entry(root, "d/f.bin")
+    assert read_and_hash(e, ("sha256",), 1 << 20).data == b"evidence"
+    # 1. the folder swapped for a symlink to a folder outside holding the same name (O_NOFOLLOW on the
+    #    last component alone would follow it): refused
+    os.rename(root / "d", root / "d.real")
+    os.symlink(outside, root / "d")
+    with pytest.raises(Replaced):
+        read_and_hash(e, ("sha256",), 1 << 20)
+    os.unlink(root / "d")
+    os.rename(root / "d.real", root / "d")
+    # 2. the file swapped for a FIFO: refused at once, never waited on
+    os.rename(root / "d" / "f.bin", root / "d" / "f.real")
+    os.mkfifo(root / "d" / "f.bin")
+    with pytest.raises(Replaced):
+        read_and_hash(e, ("sha256",), 1 << 20)
+    os.unlink(root / "d" / "f.bin")
+    # 3. the file swapped for another regular file (another inode): refused
+    (root / "d" / "f.bin").write_bytes(b"evidence")
+    with pytest.raises(Replaced, match="replaced by another file"):
+        read_and_hash(e, ("sha256",), 1 << 20)
+
+
+def test_walk_refuses_a_folder_swapped_after_the_listing(tmp_path: Path) -> None:
+    from tracehound.sources.hosts.walk import WalkStats, walk
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "passwd").write_text("root:x:0:0\n")
+    root = tmp_path / "root"
+    for d in ("a", "b", "c"):
+        (root / d).mkdir(parents=True)
+        (root / d / "f.txt").write_text(d)
+    stats = WalkStats()
+    seen = []
+    for e in walk(str(root), stats):
+        seen.append(e.rel)
+        if e.rel == "a/f.txt":  # root listed (b and c with it), neither entered yet: swap both
+            os.rename(root / "b", tmp_path / "b.moved")
+            os.symlink(outside, root / "b")
+            os.rename(root / "c", tmp_path / "c.moved")
+            (root / "c").mkdir()  # same name, another folder
+            (root / "c" / "planted.txt").write_text("x")
+    assert seen == ["a/f.txt"]
+    reason = "folder replaced during the walk (symlink, special file or other folder): not entered"
+    assert stats.skipped == {reason: 2}
+
+
+def test_hive_read_through_the_safe_reader(tmp_path: Path) -> None:
+    from hosttree import bounded, real_hive
+    from tracehound.sweep.software import from_registry_hive
+
+    root = tmp_path / "root"
+    hive = real_hive(root / "Users" / "alice" / "NTUSER.DAT")
+    if hive is None:
+        pytest.skip("regipy's sample hives not present (../shared/samples/registry)")
+    e = _entry(root, "Users/alice/NTUSER.DAT")
+    found, err = from_registry_hive(e)
+    assert err == "" and "GitHub Desktop" in {i.product for i in found}  # real Uninstall keys, read via the copy
+    os.rename(hive, tmp_path / "hive.real")
+    os.mkfifo(hive)  # swapped for a FIFO: regipy's open() would block for ever
+    found, err = bounded(lambda: from_registry_hive(e), 10)
+    assert found == [] and err.startswith("registry hive not read")
+    os.unlink(hive)
+    os.symlink(tmp_path / "hive.real", hive)  # swapped for a symlink: not followed
+    found, err = bounded(lambda: from_registry_hive(e), 10)
+    assert found == [] and err.startswith("registry hive not read")
+
+
+def test_sweep_keeps_access_times(tmp_path: Path, pack3cx) -> None:
+    from hosttree import PAYLOAD, real_hive
+
+    root = tmp_path / "host"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "hostname").write_text("ATIMEBOX\n")
+    (root / "Users" / "alice" / "Downloads").mkdir(parents=True)
+    (root / "Users" / "alice" / "Downloads" / "update.bin").write_bytes(PAYLOAD)
+    if real_hive(root / "Users" / "alice" / "NTUSER.DAT") is None:
+        (root / "Users" / "alice" / "NTUSER.DAT").write_bytes(b"regf" + b"\0" * 4092)
+    chrome = root / HISTORY_AT["chrome"]
+    chrome.parent.mkdir(parents=True)
+    from datetime import UTC, datetime
+
+    from tracehound.samples import make_chrome_history
+
+    make_chrome_history(chrome, [("https://akamaicontainer.com/x", datetime(2023, 3, 29, tzinfo=UTC))])
+    old = 1_000_000_000_000_000_000  # 2001: older than mtime, so relatime would update it on any read
+    paths = [root] + [Path(d) / n for d, dirs, files in os.walk(root) for n in dirs + files]
+    for p in paths:
+        os.utime(p, ns=(old, p.stat().st_mtime_ns))
+    extra = tmp_path / "p.csv"
+    import hashlib
+
+    extra.write_text(f"type,value\nsha256,{hashlib.sha256(PAYLOAD).hexdigest()}\n")
+    from tracehound.intel.builtin import load_intel
+
+    docs, result = sweep(load_intel(["3cx", str(extra)]), root, jobs=1)
+    assert result.host == "ATIMEBOX"
+    assert any(d["tracehound"].get("check") == "browser" for d in docs)  # the history was read
+    assert result.files_read == 4
+    changed = [str(p) for p in paths if p.stat().st_atime_ns != old]
+    assert changed == []  # folders listed, etc/hostname, the hive and the history all keep their atime
+    assert docs[-1]["tracehound"]["counts"]["opened_without_noatime"] == 0  # root (or owner): always allowed
+
+
+def test_opens_without_noatime_are_counted(tmp_path: Path) -> None:
+    """Not the owner and not root: the kernel refuses O_NOATIME (EPERM); the sweep opens without it and
+    says how many times in the summary. Run as 'nobody' in a child process."""
+    import pwd
+    import subprocess
+    import sys
+    import tempfile
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to switch to another user")
+    try:
+        nobody = pwd.getpwnam("nobody").pw_uid
+    except KeyError:
+        pytest.skip("no 'nobody' user")
+    base = Path(tempfile.mkdtemp(prefix="th-noatime-"))
+    try:
+        os.chmod(base, 0o755)
+        (base / "d").mkdir()
+        for n in range(3):
+            (base / "d" / f"f{n}.txt").write_text("x")
+        (base / "mine.txt").write_text("y")
+        os.chown(base / "mine.txt", nobody, -1)  # owned by the sweeping user: O_NOATIME allowed
+        code = ("import json, os, sys; from tracehound.intel.builtin import load_intel; "
+                "from tracehound.sweep.engine import SweepOptions, run_sweep; docs = []; pack = load_intel(['3cx']); "
+                f"os.setuid({nobody}); "
+                "run_sweep(pack, SweepOptions(root=sys.argv[1], jobs=1, host_name='x'), docs.append); "
+                "print(json.dumps(docs[-1]))")
+        src = str(Path(__file__).resolve().parents[1] / "src")
+        out = subprocess.run([sys.executable, "-c", code, str(base)], capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "PYTHONPATH": src})
+        assert out.returncode == 0, out.stderr
+        counts = json.loads(out.stdout)["tracehound"]["counts"]
+        # 2 folders (root, d) + 3 files not owned by nobody; mine.txt opened with O_NOATIME
+        assert counts["opened_without_noatime"] == 5 and counts["files_read"] == 4
+    finally:
+        import shutil
+
+        shutil.rmtree(base)

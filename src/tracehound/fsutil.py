@@ -36,25 +36,42 @@ _O = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0) | 
 DIR_FLAGS = _O | getattr(os, "O_DIRECTORY", 0)
 FILE_FLAGS = _O
 NOATIME = getattr(os, "O_NOATIME", 0)
+O_PATH = getattr(os, "O_PATH", 0)
 AT_SUPPORTED = os.open in os.supports_dir_fd and hasattr(os, "O_NOFOLLOW")
 _misses = [0]
+_missed: set[tuple[int, int]] = set()  # objects already counted (a file hashed then copied counts once)
 
 
 def noatime_misses(reset: bool = False) -> int:
-    """How many opens of this process could not use O_NOATIME (and so may have changed an access time)."""
+    """How many folders and files this process listed or read without O_NOATIME (and so may have
+    changed their access time). Folders only passed through on the way down are not counted: a
+    lookup does not change an access time, only a read or a listing does."""
     n = _misses[0]
     if reset:
         _misses[0] = 0
+        _missed.clear()
     return n
 
 
-def _open(name: str, flags: int, dir_fd: int | None) -> int:
+def _open(name: str, flags: int, dir_fd: int | None, reads: bool = True) -> int:
+    if not reads:  # a folder only passed through (dir_fd of the next open): O_PATH needs search permission only
+        return os.open(name, flags & ~(os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)) | O_PATH if O_PATH else flags,
+                       dir_fd=dir_fd)
     if NOATIME:
         try:
             return os.open(name, flags | NOATIME, dir_fd=dir_fd)
         except PermissionError:
             fd = os.open(name, flags, dir_fd=dir_fd)  # EACCES raises again here; EPERM was O_NOATIME
-            _misses[0] += 1
+            try:
+                st = os.fstat(fd)
+                key = (st.st_dev, st.st_ino)
+            except OSError:
+                key = (-1, _misses[0])
+            if key not in _missed:
+                if len(_missed) > 65536:
+                    _missed.clear()
+                _missed.add(key)
+                _misses[0] += 1
             return fd
     return os.open(name, flags, dir_fd=dir_fd)
 
@@ -72,13 +89,14 @@ def _checked(fd: int, want_dir: bool, expect: tuple[int, int] | None, what: str)
     return fd
 
 
-def open_at(name: str, dir_fd: int | None, *, directory: bool = False, expect: tuple[int, int] | None = None) -> int:
+def open_at(name: str, dir_fd: int | None, *, directory: bool = False, expect: tuple[int, int] | None = None,
+            reads: bool = True) -> int:
     """Open one name inside an open folder without following it. A symlink or special file in its
     place raises Replaced (ELOOP, ENOTDIR and ENXIO are translated)."""
     if not name or name in (".", "..") or "/" in name:
         raise Replaced(f"not a plain name: {name!r}")
     try:
-        fd = _open(name, DIR_FLAGS if directory else FILE_FLAGS, dir_fd)
+        fd = _open(name, DIR_FLAGS if directory else FILE_FLAGS, dir_fd, reads)
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.ENXIO):
             raise Replaced(exc.errno, f"{'folder' if directory else 'file'} replaced by a symlink or special file",
@@ -87,11 +105,11 @@ def open_at(name: str, dir_fd: int | None, *, directory: bool = False, expect: t
     return _checked(fd, directory, expect, name)
 
 
-def open_root(root: str, follow: bool = False) -> int:
+def open_root(root: str, follow: bool = False, reads: bool = True) -> int:
     """The root folder itself: its ancestors are the analyst's choice; the root must not be a symlink
     unless follow (a folder named by the analyst or the system, not found in the evidence)."""
     flags = DIR_FLAGS & ~getattr(os, "O_NOFOLLOW", 0) if follow else DIR_FLAGS
-    return _checked(_open(root, flags, None), True, None, root)
+    return _checked(_open(root, flags, None, reads), True, None, root)
 
 
 def open_beneath(root: str, rel: str, *, directory: bool = False, expect: tuple[int, int] | None = None,
@@ -102,7 +120,7 @@ def open_beneath(root: str, rel: str, *, directory: bool = False, expect: tuple[
         path = os.path.join(root, *parts)
         return _checked(os.open(path, DIR_FLAGS if directory else FILE_FLAGS | getattr(os, "O_BINARY", 0)),
                         directory, expect, path)
-    fd = open_root(root, follow_root)
+    fd = open_root(root, follow_root, reads=directory and not parts)
     if not parts:
         if directory:
             return fd
@@ -110,7 +128,7 @@ def open_beneath(root: str, rel: str, *, directory: bool = False, expect: tuple[
         raise Replaced(f"not a regular file: {root}")
     try:
         for part in parts[:-1]:
-            nfd = open_at(part, fd, directory=True)
+            nfd = open_at(part, fd, directory=True, reads=False)
             os.close(fd)
             fd = nfd
         return open_at(parts[-1], fd, directory=directory, expect=expect)
@@ -153,7 +171,7 @@ def ci_exists(root: str, parts: tuple[str, ...]) -> bool:
         return False
     try:
         for part in parts:
-            with os.scandir(fd) as it:
+            with os.scandir(fd) as it:  # a listing: fd was opened with O_NOATIME (or counted)
                 names = {de.name.lower(): de.name for de in it}
             if part.lower() not in names:
                 return False

@@ -73,15 +73,19 @@ class HistoryLimit(sqlite3.DatabaseError):
 
 
 def _table_ok(con: sqlite3.Connection, table: str) -> None:
-    """Only a real table is queried: a view (WITH RECURSIVE: runs for ever) or a virtual table
-    (any module) would run the evidence's own SQL."""
-    row = con.execute("SELECT type, sql FROM sqlite_master WHERE name = ? COLLATE NOCASE", (table,)).fetchone()
-    if row is None:
+    """Only a plain real table is queried: a view (WITH RECURSIVE: runs for ever), a virtual table
+    (any module) or generated columns would run the evidence's own SQL at read time."""
+    rows = con.execute("SELECT type, sql FROM sqlite_master WHERE name = ? COLLATE NOCASE", (table,)).fetchall()
+    if not rows:
         raise sqlite3.DatabaseError(f"no {table} table")
-    kind, sql = row
-    if kind != "table" or str(sql or "").lstrip()[:14].upper().startswith("CREATE VIRTUAL"):
+    kinds = sorted({str(k) for k, _sql in rows})
+    if len(rows) > 1 or kinds != ["table"]:
         raise HistoryLimit(f"refused ({table} is not a table)",
-                           f"{table} is a {'virtual table' if kind == 'table' else kind}, not a table: not queried")
+                           f"{table} is {' and '.join(kinds)} ({len(rows)} schema entries), not one table: not queried")
+    if str(rows[0][1] or "").lstrip().upper().startswith("CREATE VIRTUAL"):
+        raise HistoryLimit(f"refused ({table} is not a table)", f"{table} is a virtual table: not queried")
+    if any(int(col[6] or 0) in (2, 3) for col in con.execute(f"PRAGMA table_xinfo({table})")):
+        raise HistoryLimit(f"refused ({table} is not a table)", f"{table} has generated columns: not queried")
 
 
 def history_urls(path: str | Entry, browser: str) -> Iterator[tuple[str, datetime | None, int]]:
@@ -111,6 +115,8 @@ def history_urls(path: str | Entry, browser: str) -> Iterator[tuple[str, datetim
                     n += 1
                     if n > MAX_ROWS:
                         raise HistoryLimit("stopped at the row cap", f"more than {MAX_ROWS} rows: the rest not read")
+                    if n % 1024 == 0 and time.monotonic() > deadline:  # the progress handler runs inside one step only
+                        raise sqlite3.OperationalError("interrupted")
                     yield str(url), when(last), _int(count)
             except UnicodeDecodeError as exc:  # column names from a corrupted schema (found by fuzzing)
                 raise sqlite3.DatabaseError(f"corrupted schema: {exc}") from exc
