@@ -520,7 +520,8 @@ def _live_checks(take: Callable[[dict[str, Any]], None], result: SweepResult) ->
         if p.exe and index.hashes:
             try:
                 fd = read_and_hash(p.exe, index.algos, 0)
-            except OSError:
+            except OSError as exc:
+                result.skip(f"process executable not hashed ({exc.strerror or type(exc).__name__})")
                 continue
             for algo, h in fd.hashes.items():
                 hi = index.hashes.get(h)
