@@ -512,3 +512,26 @@ def test_opens_without_noatime_are_counted(tmp_path: Path) -> None:
         import shutil
 
         shutil.rmtree(base)
+
+
+def test_root_file_through_a_symlinked_folder_and_depth_bound(tmp_path: Path, monkeypatch) -> None:
+    from tracehound.sources.hosts import walk as walk_mod
+    from tracehound.sources.hosts.reading import read_and_hash
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "one.bin").write_bytes(b"single file")
+    os.symlink(tmp_path / "real", tmp_path / "via")  # the analyst's own path to the evidence: allowed
+    stats = walk_mod.WalkStats()
+    [e] = list(walk_mod.walk(str(tmp_path / "via" / "one.bin"), stats))
+    assert e.path == str(tmp_path / "via" / "one.bin") and read_and_hash(e, (), 100).data == b"single file"
+    deep = tmp_path / "deep"
+    cur = deep
+    for i in range(6):
+        cur = cur / f"l{i}"
+    cur.mkdir(parents=True)
+    (cur / "bottom.txt").write_text("x")
+    (deep / "l0" / "top.txt").write_text("x")
+    monkeypatch.setattr(walk_mod, "MAX_DEPTH", 3)  # one descriptor per level: bounded, and said
+    stats = walk_mod.WalkStats()
+    assert [e.rel for e in walk_mod.walk(str(deep), stats)] == ["l0/top.txt"]
+    assert stats.skipped == {"deeper than 3 levels (not walked)": 1}

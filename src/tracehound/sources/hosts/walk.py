@@ -84,8 +84,9 @@ def walk(root: str, stats: WalkStats, excludes: tuple[str, ...] = (), one_file_s
         stats.skip("root is a symlink (not followed)", root)
         return
     if stat.S_ISREG(root_st.st_mode):
+        # The folder holding a root file is the analyst's choice (it may be reached through a symlink).
         yield Entry(root, os.path.basename(root), root_st.st_size, root_st.st_mtime, root_st.st_dev, root_st.st_ino,
-                    os.path.dirname(root))
+                    os.path.realpath(os.path.dirname(root)))
         stats.files += 1
         return
     if not AT_SUPPORTED:  # pragma: no cover - Windows: no openat
