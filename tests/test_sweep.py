@@ -496,17 +496,21 @@ def test_opens_without_noatime_are_counted(tmp_path: Path) -> None:
             (base / "d" / f"f{n}.txt").write_text("x")
         (base / "mine.txt").write_text("y")
         os.chown(base / "mine.txt", nobody, -1)  # owned by the sweeping user: O_NOATIME allowed
-        code = ("import json, os, sys; from tracehound.intel.builtin import load_intel; "
-                "from tracehound.sweep.engine import SweepOptions, run_sweep; docs = []; pack = load_intel(['3cx']); "
-                f"os.setuid({nobody}); "
-                "run_sweep(pack, SweepOptions(root=sys.argv[1], jobs=1, host_name='x'), docs.append); "
+        # the interpreter lives under /root: everything is imported (a first sweep) before setuid
+        code = ("import json, os, sys, tempfile, multiprocessing.popen_fork, multiprocessing.synchronize; "
+                "from tracehound.intel.builtin import load_intel; "
+                "from tracehound.sweep.engine import SweepOptions, run_sweep; pack = load_intel(['3cx']); "
+                "run_sweep(pack, SweepOptions(root=tempfile.mkdtemp(), jobs=2, host_name='x'), lambda d: None); "
+                f"os.setuid({nobody}); docs = []; "
+                "run_sweep(pack, SweepOptions(root=sys.argv[1], jobs=2, host_name='x'), docs.append); "
                 "print(json.dumps(docs[-1]))")
         src = str(Path(__file__).resolve().parents[1] / "src")
         out = subprocess.run([sys.executable, "-c", code, str(base)], capture_output=True, text=True, timeout=60,
                              env={**os.environ, "PYTHONPATH": src})
         assert out.returncode == 0, out.stderr
         counts = json.loads(out.stdout)["tracehound"]["counts"]
-        # 2 folders (root, d) + 3 files not owned by nobody; mine.txt opened with O_NOATIME
+        # 2 folders (root, d) listed + 3 files read (in worker processes) not owned by nobody; mine.txt
+        # opened with O_NOATIME; counted once each
         assert counts["opened_without_noatime"] == 5 and counts["files_read"] == 4
     finally:
         import shutil

@@ -133,6 +133,11 @@ def _init(pack_json: str, options: SweepOptions, host: str, os_type: str) -> Non
             _W["scanner"] = YaraScanner(rs, options.yara_timeout)
 
 
+def _worker_init(pack_json: str, options: SweepOptions, host: str, os_type: str) -> None:
+    fsutil.noatime_misses(reset=True)  # a forked worker must not report the parent's count again
+    _init(pack_json, options, host, os_type)
+
+
 def _doc(check: str, verdict: str, message: str, matches: list[tuple[Indicator, str, str]],
          category: str = "file", fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return sweep_doc(_W["host"], _W["os_type"], check, verdict, message, matches, _W["pack"].name, category, fields)
@@ -421,7 +426,7 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
     certs = bool(_W["certs"] or _W["signers"])
     stats = WalkStats()
     jobs = max(1, options.jobs or os.cpu_count() or 1)
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init, initargs=(pack_json, options, host, os_type)) \
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(pack_json, options, host, os_type)) \
         if jobs > 1 else None
     inflight: set[Future[Any]] = set()
 
