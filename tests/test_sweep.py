@@ -362,7 +362,7 @@ def _entry(root: Path, rel: str):  # type: ignore[no-untyped-def]
 
 def test_reader_refuses_what_was_swapped_after_the_listing(tmp_path: Path) -> None:
     from tracehound.fsutil import Replaced
-    from tracehound.sources.hosts.reading import read_and_hash
+    from tracehound.sources.hosts.reading import read_and_hash, release_folder
 
     outside = tmp_path / "outside" / "d"
     outside.mkdir(parents=True)
@@ -371,25 +371,38 @@ def test_reader_refuses_what_was_swapped_after_the_listing(tmp_path: Path) -> No
     (root / "d").mkdir(parents=True)
     (root / "d" / "f.bin").write_bytes(b"evidence")
     e = _entry(root, "d/f.bin")
-    assert read_and_hash(e, ("sha256",), 1 << 20).data == b"evidence"
+
+    def read(warm: bool) -> bytes | None:
+        """warm: the reader still holds the folder of the previous file (opened before the swap)."""
+        if not warm:
+            release_folder()
+        try:
+            return read_and_hash(e, ("sha256",), 1 << 20).data
+        except Replaced:
+            return None
+
+    assert read(False) == b"evidence"
     # 1. the folder swapped for a symlink to a folder outside holding the same name (O_NOFOLLOW on the
-    #    last component alone would follow it): refused
+    #    last component alone would follow it): refused; or, through the folder already held, the
+    #    very inode the walk listed (the evidence, moved aside), never the file outside
+    assert read(False) == b"evidence"  # warms the folder
     os.rename(root / "d", root / "d.real")
     os.symlink(outside, root / "d")
-    with pytest.raises(Replaced):
-        read_and_hash(e, ("sha256",), 1 << 20)
+    assert read(True) == b"evidence"
+    assert read(False) is None
     os.unlink(root / "d")
     os.rename(root / "d.real", root / "d")
     # 2. the file swapped for a FIFO: refused at once, never waited on
     os.rename(root / "d" / "f.bin", root / "d" / "f.real")
     os.mkfifo(root / "d" / "f.bin")
-    with pytest.raises(Replaced):
-        read_and_hash(e, ("sha256",), 1 << 20)
+    assert read(True) is None and read(False) is None
     os.unlink(root / "d" / "f.bin")
     # 3. the file swapped for another regular file (another inode): refused
     (root / "d" / "f.bin").write_bytes(b"evidence")
     with pytest.raises(Replaced, match="replaced by another file"):
         read_and_hash(e, ("sha256",), 1 << 20)
+    assert read(False) is None
+    release_folder()
 
 
 def test_walk_refuses_a_folder_swapped_after_the_listing(tmp_path: Path) -> None:

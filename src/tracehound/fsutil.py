@@ -113,14 +113,15 @@ def open_root(root: str, follow: bool = False, reads: bool = True) -> int:
 
 
 def open_beneath(root: str, rel: str, *, directory: bool = False, expect: tuple[int, int] | None = None,
-                 follow_root: bool = False) -> int:
-    """Open root/rel (rel '/'-separated, relative) one component at a time, following nothing below root."""
+                 follow_root: bool = False, lookup_only: bool = False) -> int:
+    """Open root/rel (rel '/'-separated, relative) one component at a time, following nothing below root.
+    lookup_only: a folder descriptor only used as dir_fd for further opens (O_PATH where available)."""
     parts = [p for p in rel.split("/") if p]
     if not AT_SUPPORTED:  # Windows: no openat; plain open with the type check
         path = os.path.join(root, *parts)
         return _checked(os.open(path, DIR_FLAGS if directory else FILE_FLAGS | getattr(os, "O_BINARY", 0)),
                         directory, expect, path)
-    fd = open_root(root, follow_root, reads=directory and not parts)
+    fd = open_root(root, follow_root, reads=directory and not parts and not lookup_only)
     if not parts:
         if directory:
             return fd
@@ -131,7 +132,7 @@ def open_beneath(root: str, rel: str, *, directory: bool = False, expect: tuple[
             nfd = open_at(part, fd, directory=True, reads=False)
             os.close(fd)
             fd = nfd
-        return open_at(parts[-1], fd, directory=directory, expect=expect)
+        return open_at(parts[-1], fd, directory=directory, expect=expect, reads=not (directory and lookup_only))
     finally:
         os.close(fd)
 

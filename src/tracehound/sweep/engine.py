@@ -24,7 +24,13 @@ from tracehound.intel.formats.native import loads as load_native
 from tracehound.intel.formats.native import to_dict as pack_to_dict
 from tracehound.intel.model import CERT_TYPES, Indicator, IType, Pack
 from tracehound.matching.matcher import Matcher
-from tracehound.sources.hosts.reading import FileData, NotRegular, open_evidence, read_and_hash
+from tracehound.sources.hosts.reading import (
+    FileData,
+    NotRegular,
+    open_evidence,
+    read_and_hash,
+    release_folder,
+)
 from tracehound.sources.hosts.walk import Entry, WalkStats, walk
 from tracehound.sweep import browsers, files, resolution, signing, signing_macho, software
 from tracehound.sweep.docs import now_iso, sweep_doc
@@ -482,6 +488,7 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
     finally:
         if pool is not None:
             pool.shutdown()
+        release_folder()
     result.opened_without_noatime += fsutil.noatime_misses(reset=True)  # walk, host guess, in-process checks
     for k, v in stats.skipped.items():
         result.skip(k, v)

@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tracehound.fsutil import Replaced, open_beneath
+from tracehound.fsutil import AT_SUPPORTED, Replaced, open_at, open_beneath
 from tracehound.sources.hosts.walk import Entry
 
 CHUNK = 4 * 1024 * 1024
@@ -27,9 +27,42 @@ def open_evidence(src: str | Entry) -> int:
     root one component at a time (nothing followed) and must still be the inode the walk listed; a
     bare path (a running process's executable) trusts its folder and refuses a symlinked last part."""
     if isinstance(src, Entry):
-        return open_beneath(src.base(), src.rel, expect=(src.dev, src.ino) if src.ino else None)
+        return _open_entry(src)
     path = os.path.abspath(src)
     return open_beneath(os.path.dirname(path), os.path.basename(path), follow_root=True)
+
+
+# Files come in walk order, folder by folder: the folder of the last file read is kept open (a
+# lookup-only descriptor, opened safely from the root) so the next file of the same folder costs
+# one openat, not one per level. Safe because the file must still be the inode the walk listed
+# inside the tree; a folder changed since it was cached is opened again from the root.
+_folder: dict[tuple[str, str], int] = {}
+
+
+def _open_entry(e: Entry) -> int:
+    root = e.base()
+    expect = (e.dev, e.ino) if e.ino else None
+    folder, _, name = e.rel.rpartition("/")
+    if expect is None or not AT_SUPPORTED:
+        return open_beneath(root, e.rel, expect=expect)
+    key = (root, folder)
+    cached = _folder.get(key)
+    if cached is not None:
+        try:
+            return open_at(name, cached, expect=expect)
+        except (Replaced, FileNotFoundError):
+            pass  # the cached folder is not the one on disk any more: open it again from the root
+    release_folder()
+    dfd = open_beneath(root, folder, directory=True, lookup_only=True)
+    _folder[key] = dfd
+    return open_at(name, dfd, expect=expect)
+
+
+def release_folder() -> None:
+    """Close the cached folder descriptor (the end of a sweep, or another folder)."""
+    for fd in _folder.values():
+        os.close(fd)
+    _folder.clear()
 
 
 @dataclass
