@@ -445,6 +445,10 @@ def test_hive_read_through_the_safe_reader(tmp_path: Path) -> None:
     os.mkfifo(hive)  # swapped for a FIFO: regipy's open() would block for ever
     found, err = bounded(lambda: from_registry_hive(e), 10)
     assert found == [] and err.startswith("registry hive not read")
+    from tracehound.intel.builtin import load_intel
+
+    _docs, result = bounded(lambda: sweep(load_intel(["3cx"]), root, jobs=1), 20)  # the FIFO is listed as such
+    assert result.skipped == {"special file (FIFO, socket or device)": 1}
     os.unlink(hive)
     os.symlink(tmp_path / "hive.real", hive)  # swapped for a symlink: not followed
     found, err = bounded(lambda: from_registry_hive(e), 10)
@@ -552,3 +556,12 @@ def test_root_file_through_a_symlinked_folder_and_depth_bound(tmp_path: Path, mo
     stats = walk_mod.WalkStats()
     assert [e.rel for e in walk_mod.walk(str(deep), stats)] == ["l0/top.txt"]
     assert stats.skipped == {"deeper than 3 levels (not walked)": 1}
+
+
+def test_unreadable_hive_is_counted(tmp_path: Path, pack3cx) -> None:
+    hive = tmp_path / "r" / "Users" / "u" / "NTUSER.DAT"
+    hive.parent.mkdir(parents=True)
+    hive.write_bytes(b"regf" + b"\xff" * 4092)  # a hive header and garbage
+    _docs, result = sweep(pack3cx, tmp_path / "r", jobs=1)
+    assert [k for k in result.skipped if k.startswith("unreadable registry hive: ")] != [], result.skipped
+    assert result.files_read == 1

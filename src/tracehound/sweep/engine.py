@@ -224,6 +224,7 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
                f"({'/'.join(f[11:] for _, f, _ in hash_hits)} of {what})")
         out.append(_doc("files", verdict, msg, hash_hits, fields={**fields, "tracehound.distribution_point": dist or None}))
     data = fd.data
+    note: list[str] = []  # why a check could not read what it needed (counted in the summary)
     # Each check is isolated: a failure in one (hostile file) must not erase what the others found.
     def guarded(check: str, fn: Callable[[], None]) -> None:
         try:
@@ -266,10 +267,10 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
         if lname == "app.asar" and products:
             installed.extend({**i.__dict__, "installed": _iso_mtime(e)} for i in [_asar_version(e, data)] if i)
         if lname in ("ntuser.dat", "software") and products:
-            found, _err = software.from_registry_hive(e)
+            found, err = software.from_registry_hive(e)
             installed.extend(i.__dict__ for i in found)
-
-    note: list[str] = []
+            if err:  # a hive swapped for a FIFO or a symlink, or malformed: counted, not silent
+                note.append(err)
 
     def browser_check() -> None:
         b = browsers.browser_of(e.rel)
