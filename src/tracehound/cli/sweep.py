@@ -15,6 +15,7 @@ from tracehound.intel.builtin import load_intel
 from tracehound.sweep.engine import DEFAULT_MAX_FILE, DEFAULT_YARA_MAX, SweepOptions, run_sweep
 
 VERDICT_EXIT = {"clean": 0, "exposed": 1, "suspicious": 1, "compromised": 1}
+EXIT_INCOMPLETE = 3  # as in hunt: checks asked for could not run (hunt: nothing readable), so "clean" is not proven
 
 
 def _be_nice() -> None:
@@ -64,7 +65,8 @@ def sweep(intel: tuple[str, ...], root: str | None, live: bool | None, yara: tup
       tracehound sweep --root /mnt/image --host-name PC042 -o PC042.jsonl
       tracehound sweep --root /mnt/image --yara signature-base/yara/
 
-    Exit status: 0 clean, 1 exposed/suspicious/compromised, 2 bad usage, 130 interrupted.
+    Exit status: 0 clean, 1 exposed/suspicious/compromised, 2 bad usage, 3 nothing found but a
+    requested check did not run (e.g. a YARA rule file did not load), 130 interrupted.
     """
     pack = load_intel(intel)
     if root is not None and not os.path.isdir(root):
@@ -80,9 +82,10 @@ def sweep(intel: tuple[str, ...], root: str | None, live: bool | None, yara: tup
 
         rs = compile_rules(list(yara))
         for err in rs.errors:
-            err_console.print(f"[yellow]YARA rule file skipped:[/] {safe(err)}")
+            err_console.print(f"[yellow]YARA rule file not loaded:[/] {safe(err)}")
         if not quiet:
-            err_console.print(f"YARA: {rs.count} rules from {len(rs.files)} files")
+            err_console.print(f"YARA: {rs.count} rules from {len(rs.files)} files"
+                              + (f", [red]{len(rs.errors)} not loaded: the sweep will be incomplete[/]" if rs.errors else ""))
     show = not quiet and sys.stderr.isatty()
     progress = Progress(TextColumn("[bold]sweep[/] {task.fields[files]:,} files ({task.fields[fps]:,.0f}/s), "
                                    "{task.fields[mb]:,.0f} MB ({task.fields[mbps]:,.0f} MB/s)"),
@@ -98,11 +101,15 @@ def sweep(intel: tuple[str, ...], root: str | None, live: bool | None, yara: tup
         result = run_sweep(pack, options, writer.write, on_progress)
     if not quiet:
         color = {"clean": "green", "exposed": "yellow", "suspicious": "yellow", "compromised": "red"}[result.verdict]
-        err_console.print(f"[bold]{safe(result.host)}[/]: [{color}]{result.verdict}[/] — {result.findings} findings, "
-                          f"{result.files_seen} files seen, {result.files_read} read "
-                          f"({result.bytes_read / 1048576:.1f} MB)" + ("" if result.complete else " [red](interrupted)[/]"))
+        err_console.print(f"[bold]{safe(result.host)}[/]: [{color}]{safe(result.verdict_text())}[/] — "
+                          f"{result.findings} findings, {result.files_seen} files seen, {result.files_read} read "
+                          f"({result.bytes_read / 1048576:.1f} MB)")
         for reason, n in sorted(result.skipped.items()):
             err_console.print(f"  skipped {n}: {safe(reason)}")
-    if not result.complete:
+        for item in result.not_checked:
+            where = f"{item['file']}:{item['line']}" if item.get("line") else item["file"]
+            err_console.print(f"  [red]not checked[/] ({item['check']}): {safe(where)}: {safe(item['reason'])}")
+    if result.interrupted:
         raise SystemExit(130)
-    raise SystemExit(VERDICT_EXIT[result.verdict])
+    code = VERDICT_EXIT[result.verdict]
+    raise SystemExit(EXIT_INCOMPLETE if code == 0 and result.not_checked else code)

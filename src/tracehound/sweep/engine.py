@@ -27,7 +27,8 @@ from tracehound.matching.matcher import Matcher
 from tracehound.sources.hosts.reading import FileData, NotRegular, open_evidence, read_and_hash
 from tracehound.sources.hosts.walk import Entry, WalkStats, walk
 from tracehound.sweep import browsers, files, resolution, signing, signing_macho, software
-from tracehound.sweep.docs import now_iso, sweep_doc
+from tracehound.sweep.docs import sweep_doc
+from tracehound.sweep.summary import SweepResult, summary_doc
 
 DEFAULT_MAX_FILE = 1024 * 1024 * 1024
 DEFAULT_YARA_MAX = 64 * 1024 * 1024
@@ -48,26 +49,6 @@ class SweepOptions:
     yara_timeout: int = 30
     jobs: int = 0
     one_file_system: bool = False
-
-
-@dataclass
-class SweepResult:
-    host: str
-    os_type: str
-    verdict: str = "clean"
-    findings: int = 0
-    files_seen: int = 0
-    files_read: int = 0
-    bytes_read: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    yara_rules: int = 0
-    yara_errors: list[str] = field(default_factory=list)
-    complete: bool = True
-    installed: list[dict[str, str]] = field(default_factory=list)
-
-    def skip(self, reason: str, n: int = 1) -> None:
-        self.skipped[reason] = self.skipped.get(reason, 0) + n
 
 
 # ---- host identity ---------------------------------------------------------------------------
@@ -221,8 +202,9 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
         installer = files.is_installer(name, ind)
         verdict = "info" if dist else "exposed" if installer else "compromised"
         what = ", ".join(ind.ctx("file_name") + ind.ctx("label")) or "a payload"
+        kinds = "/".join(f.removeprefix("file.hash.") for _, f, _ in hash_hits)
         msg = (f"{'distribution point: ' if dist else ''}{'affected installer' if installer else 'payload'} on disk "
-               f"({'/'.join(f[11:] for _, f, _ in hash_hits)} of {what})")
+               f"({kinds} of {what})")
         out.append(_doc("files", verdict, msg, hash_hits, fields={**fields, "tracehound.distribution_point": dist or None}))
     data = fd.data
     # Each check is isolated: a failure in one (hostile file) must not erase what the others found.
@@ -412,6 +394,7 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
 
         rs = compile_rules(options.yara)
         result.yara_rules, result.yara_errors = rs.count, rs.errors
+        result.not_checked += rs.not_checked()
     verdicts: list[str] = []
 
     def take(doc: dict[str, Any]) -> None:
@@ -472,7 +455,7 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
         if options.live:
             _live_checks(take, result)
     except KeyboardInterrupt:
-        result.complete = False
+        result.interrupted = True
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
             pool = None
@@ -546,21 +529,4 @@ def _live_checks(take: Callable[[dict[str, Any]], None], result: SweepResult) ->
                           "process.executable": proc.exe if proc else None}))
 
 
-def summary_doc(result: SweepResult, pack_name: str, root: str, live: bool) -> dict[str, Any]:
-    return {
-        "@timestamp": now_iso(),
-        "event": {"kind": "state", "category": ["host"], "type": ["info"], "module": "tracehound",
-                  "dataset": "tracehound.sweep"},
-        "host": {"name": result.host, "os": {"type": result.os_type}},
-        "message": f"sweep of {result.host}: {result.verdict}",
-        "tracehound": {
-            "source": "sweep", "record": "host-summary", "verdict": result.verdict, "host": result.host,
-            "root": root, "mode": "live" if live else "offline", "complete": result.complete, "pack": pack_name,
-            "counts": {"files_seen": result.files_seen, "files_read": result.files_read,
-                       "bytes_read": result.bytes_read, "findings": result.findings},
-            "skipped": result.skipped, "yara": {"rules": result.yara_rules, "errors": result.yara_errors},
-        },
-    }
-
-
-__all__ = ["IType", "SweepOptions", "SweepResult", "run_sweep"]
+__all__ = ["IType", "SweepOptions", "SweepResult", "run_sweep", "summary_doc"]
