@@ -13,6 +13,7 @@ from tracehound.cli.common import err_console, intel_option, safe
 from tracehound.findings.writer import FindingWriter
 from tracehound.intel.builtin import load_intel
 from tracehound.sweep.engine import DEFAULT_MAX_FILE, DEFAULT_YARA_MAX, SweepOptions, run_sweep
+from tracehound.sweep.products import load_definition_file
 
 VERDICT_EXIT = {"clean": 0, "exposed": 1, "suspicious": 1, "compromised": 1}
 EXIT_INCOMPLETE = 3  # as in hunt: checks asked for could not run (hunt: nothing readable), so "clean" is not proven
@@ -46,13 +47,16 @@ def _be_nice() -> None:
 @click.option("--max-file-size", default=DEFAULT_MAX_FILE // 1048576, show_default=True, metavar="MiB", help="Files larger than this are not read (counted).")
 @click.option("--yara-max-size", default=DEFAULT_YARA_MAX // 1048576, show_default=True, metavar="MiB", help="Largest file scanned with YARA.")
 @click.option("--yara-timeout", default=30, show_default=True, metavar="SECONDS", help="YARA time limit per file.")
+@click.option("--product-def", "product_defs", multiple=True, metavar="FILE",
+              help="Product definition (JSON: distribution points, update package names) for a product the pack names; "
+                   "built-in ones are in tracehound/packs/products/.")
 @click.option("--one-file-system", is_flag=True, help="Do not descend into other mounted file systems.")
 @click.option("--jobs", "-j", type=click.IntRange(0, 256), default=0, help="Worker processes (0 = one per core).")
 @click.option("--nice/--no-nice", default=True, show_default=True, help="Run at low CPU and I/O priority.")
 @click.option("--quiet", "-q", is_flag=True)
 def sweep(intel: tuple[str, ...], root: str | None, live: bool | None, yara: tuple[str, ...], output: str,
           host_name: str, excludes: tuple[str, ...], max_file_size: int, yara_max_size: int, yara_timeout: int,
-          one_file_system: bool, jobs: int, nice: bool, quiet: bool) -> None:
+          product_defs: tuple[str, ...], one_file_system: bool, jobs: int, nice: bool, quiet: bool) -> None:
     """Sweep one host for exposure (affected versions, compromised certificate) and compromise
     (payload hashes, YARA hits, C2 connections, browser history visits).
 
@@ -72,11 +76,14 @@ def sweep(intel: tuple[str, ...], root: str | None, live: bool | None, yara: tup
     if root is not None and not os.path.isdir(root):
         raise click.BadParameter(f"{root} is not a folder", param_hint="--root")
     is_live = live if live is not None else root is None
+    for f in product_defs:  # a bad definition stops here with its file and field named, not in a worker
+        load_definition_file(f)
     if nice:
         _be_nice()
     options = SweepOptions(root=root or "/", live=is_live, host_name=host_name, yara=list(yara), excludes=excludes,
                            max_file_size=max_file_size * 1048576, yara_max_size=yara_max_size * 1048576,
-                           yara_timeout=yara_timeout, jobs=jobs, one_file_system=one_file_system)
+                           yara_timeout=yara_timeout, jobs=jobs, one_file_system=one_file_system,
+                           product_defs=list(product_defs))
     if yara:
         from tracehound.sweep.yara_rules import compile_rules
 

@@ -26,8 +26,9 @@ from tracehound.intel.model import CERT_TYPES, Indicator, IType, Pack
 from tracehound.matching.matcher import Matcher
 from tracehound.sources.hosts.reading import FileData, NotRegular, open_evidence, read_and_hash
 from tracehound.sources.hosts.walk import Entry, WalkStats, walk
-from tracehound.sweep import browsers, files, resolution, signing, signing_macho, software
+from tracehound.sweep import browsers, files, package_check, resolution, signing, signing_macho, software
 from tracehound.sweep.docs import sweep_doc
+from tracehound.sweep.products import ProductDefs, definitions_for, load_definition_file
 from tracehound.sweep.summary import SweepResult, summary_doc
 
 DEFAULT_MAX_FILE = 1024 * 1024 * 1024
@@ -49,6 +50,7 @@ class SweepOptions:
     yara_timeout: int = 30
     jobs: int = 0
     one_file_system: bool = False
+    product_defs: list[str] = field(default_factory=list)  # extra product definition files (--product-def)
 
 
 # ---- host identity ---------------------------------------------------------------------------
@@ -116,7 +118,8 @@ def _init(pack_json: str, options: SweepOptions, host: str, os_type: str) -> Non
     _W.update(pack=pack, options=options, host=host, os_type=os_type, files=files.FileIndex.build(pack),
               products=software.ProductIndex.build(pack), matcher=Matcher(pack),
               certs={i.value: i for i in pack.indicators if i.type in CERT_TYPES},
-              signers={s.lower() for i in pack.indicators for s in i.ctx("signer")})
+              signers={s.lower() for i in pack.indicators for s in i.ctx("signer")},
+              defs=ProductDefs(definitions_for(pack, [load_definition_file(f) for f in options.product_defs])))
     _W["scanner"] = None
     if options.yara:
         from tracehound.sweep.yara_rules import YaraScanner, compile_rules
@@ -131,13 +134,15 @@ def _doc(check: str, verdict: str, message: str, matches: list[tuple[Indicator, 
     return sweep_doc(_W["host"], _W["os_type"], check, verdict, message, matches, _W["pack"].name, category, fields)
 
 
-def wants_content(e: Entry, index: files.FileIndex, products: software.ProductIndex, yara: bool, certs: bool) -> bool:
+def wants_content(e: Entry, index: files.FileIndex, products: software.ProductIndex, yara: bool, certs: bool,
+                  defs: ProductDefs | None = None) -> bool:
     """Cheap decision from metadata: does any check need this file's bytes?"""
     if index.hashes or yara or certs:
         return True
     name = os.path.basename(e.rel).lower()
     return bool(products) and (name in ("info.plist", "package.json", "app.asar") or name.endswith(".exe")) \
-        or bool(browsers.browser_of(e.rel)) or resolution.is_hosts_file(e.rel) or name in ("ntuser.dat", "software")
+        or bool(browsers.browser_of(e.rel)) or resolution.is_hosts_file(e.rel) or name in ("ntuser.dat", "software") \
+        or bool(defs and products and defs.package(os.path.basename(e.rel)))
 
 
 def name_findings(e: Entry) -> list[dict[str, Any]]:
@@ -149,9 +154,10 @@ def name_findings(e: Entry) -> list[dict[str, Any]]:
     name_ind = index.name_hit(name)
     if name_ind is not None and files.name_alerts(name_ind):
         verdict = "exposed" if files.is_installer(name, name_ind) else "suspicious"
-        dist = files.is_distribution_point(e.rel)
-        out.append(_doc("files", "info" if dist and verdict == "exposed" else verdict,
-                        f"file name {name} is an indicator" + (" (served to clients: distribution point)" if dist else ""),
+        dist = files.is_distribution_point(e.rel, _W["defs"])
+        out.append(_doc("files", verdict,
+                        f"file name {name} is an indicator" + (f" (served to clients: distribution point, {dist})"
+                                                               if dist else ""),
                         [(name_ind, "file.name", name)], fields={**file_fields, "tracehound.distribution_point": dist or None}))
     for rind in index.regex_hits(e.rel):
         if rind.confidence >= files.REGEX_ALERT_CONFIDENCE:
@@ -198,13 +204,13 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
     hash_hits = [(ind, f"file.hash.{algo}", h) for algo, h in fd.hashes.items() if (ind := index.hashes.get(h))]
     if hash_hits:
         ind = hash_hits[0][0]
-        dist = files.is_distribution_point(e.rel)
+        dist = files.is_distribution_point(e.rel, _W["defs"])
         installer = files.is_installer(name, ind)
-        verdict = "info" if dist else "exposed" if installer else "compromised"
+        verdict = "exposed" if dist or installer else "compromised"  # served to clients, not run here
         what = ", ".join(ind.ctx("file_name") + ind.ctx("label")) or "a payload"
         kinds = "/".join(f.removeprefix("file.hash.") for _, f, _ in hash_hits)
-        msg = (f"{'distribution point: ' if dist else ''}{'affected installer' if installer else 'payload'} on disk "
-               f"({kinds} of {what})")
+        msg = (f"{f'distribution point ({dist}): served to clients: ' if dist else ''}"
+               f"{'affected installer' if installer else 'payload'} on disk ({kinds} of {what})")
         out.append(_doc("files", verdict, msg, hash_hits, fields={**fields, "tracehound.distribution_point": dist or None}))
     data = fd.data
     # Each check is isolated: a failure in one (hostile file) must not erase what the others found.
@@ -266,8 +272,15 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
                             [(ind, "dns.question.name", host)] if ind else [], category="network",
                             fields={**file_fields, "dns.question.name": host, "dns.resolved_ip": [ip]}))
 
+    def packages_check() -> None:
+        hit = _W["defs"].package(name) if products else None
+        if hit:
+            out.extend(package_check.check_package(e.path, fd.size, data, shown(e.path), shown(name), hit,
+                                                   files.is_distribution_point(e.rel, _W["defs"]), products,
+                                                   index.hashes, fields, _doc))
+
     for check, fn in (("yara", yara_check), ("signing", pe_check), ("software", metadata_check),
-                      ("browser", browser_check), ("resolution", resolution_check)):
+                      ("browser", browser_check), ("resolution", resolution_check), ("packages", packages_check)):
         guarded(check, fn)
     if (_W["certs"] or _W["signers"]) and signing_macho.is_macho(fd.head):
         if data is None:
@@ -429,7 +442,7 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
         batch: list[Entry] = []
         for e in walk(root, stats, options.excludes, options.one_file_system):
             result.files_seen += 1
-            if not wants_content(e, index, products, bool(_W["scanner"]), certs):
+            if not wants_content(e, index, products, bool(_W["scanner"]), certs, _W["defs"]):
                 for d in name_findings(e):
                     take(d)
                 continue
