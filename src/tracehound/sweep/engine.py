@@ -26,7 +26,17 @@ from tracehound.intel.model import CERT_TYPES, Indicator, IType, Pack
 from tracehound.matching.matcher import Matcher
 from tracehound.sources.hosts.reading import FileData, NotRegular, open_evidence, read_and_hash
 from tracehound.sources.hosts.walk import Entry, WalkStats, walk
-from tracehound.sweep import browsers, files, package_check, resolution, signing, signing_macho, software
+from tracehound.sweep import (
+    browsers,
+    files,
+    installs,
+    live_checks,
+    package_check,
+    resolution,
+    signature_checks,
+    signing_macho,
+    software,
+)
 from tracehound.sweep.docs import sweep_doc
 from tracehound.sweep.products import ProductDefs, definitions_for, load_definition_file
 from tracehound.sweep.summary import SweepResult, summary_doc
@@ -142,6 +152,7 @@ def wants_content(e: Entry, index: files.FileIndex, products: software.ProductIn
     name = os.path.basename(e.rel).lower()
     return bool(products) and (name in ("info.plist", "package.json", "app.asar") or name.endswith(".exe")) \
         or bool(browsers.browser_of(e.rel)) or resolution.is_hosts_file(e.rel) or name in ("ntuser.dat", "software") \
+        or bool(products) and installs.is_receipt(e.rel) \
         or bool(defs and products and defs.package(os.path.basename(e.rel)))
 
 
@@ -179,7 +190,8 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
     if e.size > opt.max_file_size:
         return out, installed, 0, f"larger than --max-file-size ({opt.max_file_size} bytes): not read"
     lname = name.lower()
-    meta = software.MAX_META if (lname in METADATA_NAMES or resolution.is_hosts_file(e.rel)) else 0
+    meta = software.MAX_META if (lname in METADATA_NAMES or resolution.is_hosts_file(e.rel)
+                                 or installs.is_receipt(e.rel)) else 0
     yara_keep = opt.yara_max_size if _W["scanner"] else 0
     pe_keep = PE_MAX if (_W["certs"] or _W["signers"] or products) else 0
 
@@ -236,11 +248,11 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
     def pe_check() -> None:
         if data is None or fd.head[:2] != b"MZ":
             return
-        out.extend(_check_signature(data, shown(name), fields))
+        out.extend(signature_checks.check_pe(data, shown(name), fields, _W["certs"], _W["signers"], _doc))
         if products and any(k in software.normalize_product(name) for k in products.names() if len(k) >= 5):
             inst = software.from_pe_version(data, e.path)
             if inst:
-                installed.append({**inst.__dict__, "installed": _iso_mtime(e)})
+                installed.append({**inst.__dict__, "installed": _iso_mtime(e), "installed_source": "file mtime"})
 
     def metadata_check() -> None:
         lname = name.lower()
@@ -251,12 +263,14 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
             elif lname == "package.json" and "/resources/app/package.json" in ("/" + e.rel.lower()):
                 inst = software.from_package_json(data, shown(e.path), _platform_of_path(e.rel))
             if inst:
-                installed.append({**inst.__dict__, "installed": _iso_mtime(e)})
+                installed.append({**inst.__dict__, "installed": _iso_mtime(e), "installed_source": "file mtime"})
         if lname == "app.asar" and products:
-            installed.extend({**i.__dict__, "installed": _iso_mtime(e)} for i in [_asar_version(e, data)] if i)
+            installed.extend({**i.__dict__, "installed": _iso_mtime(e), "installed_source": "file mtime"} for i in [_asar_version(e, data)] if i)
         if lname in ("ntuser.dat", "software") and products:
             found, _err = software.from_registry_hive(e.path)
             installed.extend(i.__dict__ for i in found)
+        if data is not None and products and installs.is_receipt(e.rel):
+            installed.extend(i.__dict__ for i in installs.from_receipt(data, shown(e.path)))
 
     def browser_check() -> None:
         b = browsers.browser_of(e.rel)
@@ -285,7 +299,8 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
     if (_W["certs"] or _W["signers"]) and signing_macho.is_macho(fd.head):
         if data is None:
             return out, installed, fd.size, "Mach-O larger than the in-memory limit: signature not checked"
-        guarded("signing", lambda: out.extend(_check_macho(data, shown(name), fields)))
+        guarded("signing", lambda: out.extend(signature_checks.check_macho(data, shown(name), fields, _W["certs"],
+                                                                           _doc)))
     return out, installed, fd.size, ""
 
 
@@ -311,50 +326,6 @@ def _platform_of_path(rel: str) -> str:
     if "/appdata/" in low or "/program files" in low or "/windows/" in low:
         return "windows"
     return _W.get("os_type", "")
-
-
-def _check_signature(data: bytes, name: str, fields: dict[str, Any]) -> list[dict[str, Any]]:
-    certs: dict[str, Indicator] = _W["certs"]
-    signers: set[str] = _W["signers"]
-    loc = signing.certificate_table(data)
-    if loc is None:
-        return []
-    info = signing.inspect_pe(data, verify=False)
-    out = []
-    subject = info.signers[0].subject if info.signers else ""
-    sig_fields = {**fields, "file.code_signature.exists": info.signed,
-                  "file.code_signature.subject_name": subject or None,
-                  "file.code_signature.thumbprint_sha1": info.signers[0].sha1 if info.signers else None,
-                  "file.code_signature.thumbprint_sha256": info.signers[0].sha256 if info.signers else None}
-    hit = [(certs[c.sha1], "file.code_signature.thumbprint_sha1", c.sha1) for c in info.certificates if c.sha1 in certs]
-    hit += [(certs[c.sha256], "file.code_signature.thumbprint_sha256", c.sha256) for c in info.certificates
-            if c.sha256 in certs]
-    if hit:
-        out.append(_doc("signing", "exposed", f"{name} is signed with a compromised certificate ({subject})", hit,
-                        fields=sig_fields))
-    if info.anomalies:
-        out.append(_doc("signing", "suspicious", f"{name}: signature anomaly: {'; '.join(info.anomalies)}", [],
-                        fields={**sig_fields, "file.code_signature.status": info.verified or None}))
-    elif signers and subject and any(s in subject.lower() for s in signers):
-        checked = signing.inspect_pe(data, verify=True)
-        if checked.verified == "digest mismatch":
-            out.append(_doc("signing", "suspicious", f"{name}: signed digest does not match the file", [],
-                            fields={**sig_fields, "file.code_signature.status": checked.verified}))
-    return out
-
-
-def _check_macho(data: bytes, name: str, fields: dict[str, Any]) -> list[dict[str, Any]]:
-    certs: dict[str, Indicator] = _W["certs"]
-    found = signing_macho.macho_certificates(data)
-    hit = [(certs[c.sha1], "file.code_signature.thumbprint_sha1", c.sha1) for c in found if c.sha1 in certs]
-    hit += [(certs[c.sha256], "file.code_signature.thumbprint_sha256", c.sha256) for c in found if c.sha256 in certs]
-    if not hit:
-        return []
-    leaf = found[0]
-    return [_doc("signing", "exposed", f"{name} (Mach-O) is signed with a compromised certificate ({leaf.subject})", hit,
-                 fields={**fields, "file.code_signature.exists": True, "file.code_signature.subject_name": leaf.subject,
-                         "file.code_signature.thumbprint_sha1": leaf.sha1,
-                         "file.code_signature.thumbprint_sha256": leaf.sha256})]
 
 
 def _check_history(e: Entry, browser: str) -> list[dict[str, Any]]:
@@ -420,6 +391,7 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
     index, products = _W["files"], _W["products"]
     certs = bool(_W["certs"] or _W["signers"])
     stats = WalkStats()
+    profile = installs.MtimeProfile()
     jobs = max(1, options.jobs or os.cpu_count() or 1)
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init, initargs=(pack_json, options, host, os_type)) \
         if jobs > 1 else None
@@ -442,6 +414,7 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
         batch: list[Entry] = []
         for e in walk(root, stats, options.excludes, options.one_file_system):
             result.files_seen += 1
+            profile.add(e.mtime)
             if not wants_content(e, index, products, bool(_W["scanner"]), certs, _W["defs"]):
                 for d in name_findings(e):
                     take(d)
@@ -466,7 +439,7 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
             collect(f.result())
         inflight = set()
         if options.live:
-            _live_checks(take, result)
+            live_checks.run(take, result, _W["matcher"], _W["files"], _doc)
     except KeyboardInterrupt:
         result.interrupted = True
         if pool is not None:
@@ -478,68 +451,12 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
     for k, v in stats.skipped.items():
         result.skip(k, v)
     result.errors = stats.errors
+    installs.settle_install_times(result.installed, None if options.live else profile.copy_window())
     for inst in result.installed:
-        take_installed(inst, take)
+        installs.take_installed(inst, take, products, _doc)
     result.verdict = strongest(verdicts) if verdicts else "clean"
     emit(summary_doc(result, pack.name, root, options.live))
     return result
-
-
-def take_installed(inst: dict[str, str], take: Callable[[dict[str, Any]], None]) -> None:
-    products: software.ProductIndex = _W["products"]
-    i = software.Installed(**inst)
-    status, ind = products.assess(i)
-    if status == "unrelated":
-        return
-    fields = {"package.name": i.product, "package.version": i.version, "package.path": i.path,
-              "package.type": i.source, "package.installed": i.installed or None, "tracehound.platform": i.platform}
-    if status == "affected" and ind is not None:
-        take(_doc("software", "exposed", f"{i.product} {i.version} ({i.platform}) is an affected version",
-                  [(ind, "package.version", i.version)], category="package", fields=fields))
-    else:
-        take(_doc("software", "info", f"{i.product} {i.version} ({i.platform or 'unknown platform'}) installed: "
-                  f"not an affected version", [], category="package", fields=fields))
-
-
-def _live_checks(take: Callable[[dict[str, Any]], None], result: SweepResult) -> None:
-    from tracehound.sweep import live
-
-    matcher: Matcher = _W["matcher"]
-    index: files.FileIndex = _W["files"]
-    procs = {}
-    for p in live.processes():
-        procs[p.pid] = p
-        ind = index.name_hit(p.name) if p.name else None
-        if ind is not None and files.name_alerts(ind):
-            take(_doc("process", "suspicious", f"process {p.name} (pid {p.pid}) has an indicator name",
-                      [(ind, "process.name", p.name)], category="process",
-                      fields={"process.pid": p.pid, "process.name": p.name, "process.executable": p.exe}))
-        if p.exe and index.hashes:
-            try:
-                fd = read_and_hash(p.exe, index.algos, 0)
-            except OSError:
-                continue
-            for algo, h in fd.hashes.items():
-                hi = index.hashes.get(h)
-                if hi is not None:
-                    take(_doc("process", "compromised", f"running process {p.name} (pid {p.pid}) is a payload",
-                              [(hi, f"process.hash.{algo}", h)], category="process",
-                              fields={"process.pid": p.pid, "process.name": p.name, "process.executable": p.exe,
-                                      f"process.hash.{algo}": h}))
-    conns, err = live.connections()
-    if err:
-        result.skip(err)
-    for c in conns:
-        ind = matcher.ip(c.raddr_ip)
-        if ind is None:
-            continue
-        proc = procs.get(c.pid or -1)
-        verdict = "compromised" if ind.confidence >= 70 else "suspicious"
-        take(_doc("network", verdict, f"connection to {c.raddr_ip}:{c.raddr_port} ({c.status})",
-                  [(ind, "destination.ip", c.raddr_ip)], category="network",
-                  fields={"destination.ip": c.raddr_ip, "destination.port": c.raddr_port, "process.pid": c.pid,
-                          "process.name": proc.name if proc else None,
-                          "process.executable": proc.exe if proc else None}))
 
 
 __all__ = ["IType", "SweepOptions", "SweepResult", "run_sweep", "summary_doc"]

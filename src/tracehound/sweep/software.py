@@ -34,7 +34,8 @@ class Installed:
     platform: str
     path: str
     source: str  # info.plist, asar, package.json, pe-version, registry
-    installed: str = ""  # ISO time the metadata file was last written: the installation (or update) time
+    installed: str = ""  # ISO time of the installation (or update), when known
+    installed_source: str = ""  # where that time comes from: file mtime, registry InstallDate, receipt InstallDate...
 
 
 @dataclass
