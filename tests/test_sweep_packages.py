@@ -114,14 +114,15 @@ def test_phone_system_serving_an_affected_version(tmp_path: Path) -> None:
     for d in found.values():
         assert d["tracehound"]["verdict"] == "exposed"
         assert d["tracehound"]["distribution_point"] == "3CX Phone System (Linux)"
-        assert "served" in d["message"] or "serves" in d["message"]
+        assert " to clients" in d["message"]
         enr = d["threat"]["enrichments"][0]
         assert enr["matched"]["field"] == "package.version" and enr["matched"]["atomic"] == "18.12.416"
     nupkg = found[("3CXDesktopApp-18.12.416-full.nupkg", "18.12.416", "nuspec")]
     assert nupkg["package"]["type"] == "squirrel-nupkg" and nupkg["tracehound"]["platform"] == "windows"
     assert nupkg["tracehound"]["package_member"] == "3CXDesktopApp.nuspec"
     assert found[("3CXDesktopApp-18.12.416.zip", "18.12.416", "info.plist")]["tracehound"]["platform"] == "macos"
-    assert "lists 3CXDesktopApp-18.12.416-full.nupkg" in found[("RELEASES", "18.12.416", "RELEASES")]["message"]
+    assert "RELEASES offers 3CXDesktopApp-18.12.416-full.nupkg to clients" in found[("RELEASES", "18.12.416",
+                                                                                   "RELEASES")]["message"]
     assert result.verdict == "exposed" and docs[-1]["tracehound"]["verdict"] == "exposed"
     # fixed packages (18.12.422, 18.12.425) are not findings of any check
     assert not [d for d in docs if "422" in json.dumps(d.get("package", {})) or "425" in json.dumps(d.get("package", {}))]

@@ -153,7 +153,7 @@ def wants_content(e: Entry, index: files.FileIndex, products: software.ProductIn
     return bool(products) and (name in ("info.plist", "package.json", "app.asar") or name.endswith(".exe")) \
         or bool(browsers.browser_of(e.rel)) or resolution.is_hosts_file(e.rel) or name in ("ntuser.dat", "software") \
         or bool(products) and installs.is_receipt(e.rel) \
-        or bool(defs and products and defs.package(os.path.basename(e.rel)))
+        or bool(defs and products and defs.packages(os.path.basename(e.rel)))
 
 
 def name_findings(e: Entry) -> list[dict[str, Any]]:
@@ -287,8 +287,7 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
                             fields={**file_fields, "dns.question.name": host, "dns.resolved_ip": [ip]}))
 
     def packages_check() -> None:
-        hit = _W["defs"].package(name) if products else None
-        if hit:
+        for hit in _W["defs"].packages(name) if products else []:
             out.extend(package_check.check_package(e.path, fd.size, data, shown(e.path), shown(name), hit,
                                                    files.is_distribution_point(e.rel, _W["defs"]), products,
                                                    index.hashes, fields, _doc))

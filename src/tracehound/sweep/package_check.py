@@ -37,15 +37,17 @@ def check_package(path: str, size: int, data: bytes | None, shown_path: str, fil
                 out.append(make_doc("packages", "info", f"{file_name}: metadata not read ({pv.problem}); version "
                                     f"{pv.version} from its {pv.source} is not affected", [], fields=fields))
             continue
-        what = f"{pv.product} {pv.version} ({pv.platform or 'unknown platform'})"
-        listed = f" lists {pv.member.split(': ', 1)[-1]}," if pv.source == "RELEASES" else ""
-        how = f"version from its {pv.source}" + (f" {pv.member}" if pv.member and pv.source != "RELEASES" else "")
-        if pv.problem:
-            how += f"; package metadata not read: {pv.problem}"
-        if server:
-            msg = f"distribution point ({server}): {file_name}{listed} serves {what}, an affected version, to clients ({how})"
+        what = f"{pv.product} {pv.version} ({pv.platform or 'unknown platform'}), an affected version"
+        if pv.source == "RELEASES":
+            line, listed = pv.member.split(": ", 1)
+            msg = (f"distribution point ({server}): {file_name} offers {listed} to clients: {what} ({line})" if server
+                   else f"affected package listed on disk: {file_name} lists {listed}: {what} ({line})")
         else:
-            msg = f"affected package on disk: {file_name}{listed} holds {what}, an affected version ({how})"
+            how = f"version from its {pv.source}" + (f" {pv.member}" if pv.member else "")
+            if pv.problem:
+                how += f"; package metadata not read: {pv.problem}"
+            msg = (f"distribution point ({server}): {file_name} serves {what}, to clients ({how})" if server
+                   else f"affected package on disk: {file_name} holds {what} ({how})")
         matches = [(ind, "package.version", pv.version)] if status == "affected" and ind is not None else []
         if sha_ind is not None:
             matches.append((sha_ind, "file.hash.sha1", pv.sha1))

@@ -155,9 +155,6 @@ class ProductDefs:
         low = p.lower()
         return "web server" if any("/" + w in low for w in WEB_ROOTS) else ""
 
-    def package(self, file_name: str) -> tuple[Product, PackageSpec, str] | None:
-        for prod in self.products:
-            hit = prod.package_of(file_name)
-            if hit:
-                return prod, hit[0], hit[1]
-        return None
+    def packages(self, file_name: str) -> list[tuple[Product, PackageSpec, str]]:
+        """Every product whose packages this file name is one of (a generic name like RELEASES may be several)."""
+        return [(prod, *hit) for prod in self.products if (hit := prod.package_of(file_name))]
