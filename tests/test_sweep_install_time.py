@@ -139,3 +139,11 @@ def test_report_says_unknown_for_a_copy(tmp_path: Path, capsys) -> None:
     assert "affected version installed" not in text
     summary = json.loads(out.read_text().splitlines()[-1])
     assert summary["tracehound"]["verdict"] == "exposed"
+
+
+def test_unreadable_hive_is_said(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    (root / "Users/bob").mkdir(parents=True)
+    (root / "Users/bob/NTUSER.DAT").write_bytes(b"regf" + b"\x00" * 5000)
+    [d] = software_docs(root)
+    assert d["tracehound"]["verdict"] == "info" and "unreadable registry hive" in d["message"]

@@ -267,8 +267,10 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
         if lname == "app.asar" and products:
             installed.extend({**i.__dict__, "installed": _iso_mtime(e), "installed_source": "file mtime"} for i in [_asar_version(e, data)] if i)
         if lname in ("ntuser.dat", "software") and products:
-            found, _err = software.from_registry_hive(e.path)
+            found, err = software.from_registry_hive(e.path)
             installed.extend(i.__dict__ for i in found)
+            if err:  # said, not dropped: uninstall entries after the damage are not known
+                out.append(_doc("software", "info", f"{shown(name)}: {err}", [], fields=fields))
         if data is not None and products and installs.is_receipt(e.rel):
             installed.extend(i.__dict__ for i in installs.from_receipt(data, shown(e.path)))
 
