@@ -277,3 +277,22 @@ def test_hash_types_named_in_full(tmp_path: Path) -> None:
         words = set(d["message"].replace("(", " ").replace("/", " ").split())
         assert not words & {"ha256", "ha1", "d5"}
     assert sorted(len(d["threat"]["enrichments"]) for d in hashed) == [1, 3]
+
+
+def test_hash_and_name_hits_in_a_distribution_point_are_exposed(tmp_path: Path) -> None:
+    """Served to clients, not run on the server: exposed (not info, not compromised), with the server named."""
+    root = phone_system(tmp_path)
+    served = root / ELECTRON / "windows" / "3CXDesktopApp-18.12.422-full.nupkg"
+    www = root / "var/www/html/downloads"
+    www.mkdir(parents=True)
+    (www / "3cxdesktopapp-18.12.416.msi").write_bytes(b"installer stand-in")
+    csv = tmp_path / "h.csv"
+    csv.write_text(f"type,value\nsha256,{hashlib.sha256(served.read_bytes()).hexdigest()}\n")
+    docs, _ = sweep(root, load_intel(["3cx", str(csv)]))
+    files = {d["file"]["name"]: d for d in docs if d["tracehound"].get("check") == "files"}
+    assert set(files) == {served.name, "3cxdesktopapp-18.12.416.msi"}
+    assert files[served.name]["tracehound"]["verdict"] == "exposed"
+    assert files[served.name]["message"].startswith("distribution point (3CX Phone System (Linux)): served to clients: "
+                                                    "affected installer on disk (sha256 of a listed installer)")
+    msi = files["3cxdesktopapp-18.12.416.msi"]
+    assert msi["tracehound"]["verdict"] == "exposed" and msi["tracehound"]["distribution_point"] == "web server"

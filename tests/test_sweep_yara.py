@@ -106,3 +106,17 @@ def test_other_compile_errors_name_file_and_line(tmp_path: Path, text: str, line
     f.write_text(text)
     rs = compile_rules([str(f)])
     assert rs.rules is None and rs.not_loaded[0]["line"] == line and rs.errors[0].startswith(f"{f}:{line}: ")
+
+
+def test_files_over_the_yara_size_limit_are_counted(tmp_path: Path) -> None:
+    from tracehound.intel.builtin import load_intel
+    from tracehound.sweep.engine import SweepOptions, run_sweep
+
+    root = _tree(tmp_path, marker=True)
+    (root / "big.bin").write_bytes(b"tracehound test payload" + b"\x00" * 3000)
+    docs: list[dict] = []
+    result = run_sweep(load_intel(None), SweepOptions(root=str(root), yara=[str(DATA / "test_marker.yar")], jobs=1,
+                                                      yara_max_size=1024), docs.append)
+    assert result.skipped == {"read, but larger than --yara-max-size (1024 bytes): no YARA scan": 1}
+    assert result.files_read == 4 and [d["file"]["name"] for d in docs if d["tracehound"].get("check") == "yara"] \
+        == ["dropped.bin"]

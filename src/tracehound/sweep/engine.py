@@ -219,7 +219,7 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
         dist = files.is_distribution_point(e.rel, _W["defs"])
         installer = files.is_installer(name, ind)
         verdict = "exposed" if dist or installer else "compromised"  # served to clients, not run here
-        what = ", ".join(ind.ctx("file_name") + ind.ctx("label")) or "a payload"
+        what = ", ".join(ind.ctx("file_name") + ind.ctx("label")) or ("a listed installer" if installer else "a payload")
         kinds = "/".join(f.removeprefix("file.hash.") for _, f, _ in hash_hits)
         msg = (f"{f'distribution point ({dist}): served to clients: ' if dist else ''}"
                f"{'affected installer' if installer else 'payload'} on disk ({kinds} of {what})")
@@ -302,6 +302,8 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
             return out, installed, fd.size, "Mach-O larger than the in-memory limit: signature not checked"
         guarded("signing", lambda: out.extend(signature_checks.check_macho(data, shown(name), fields, _W["certs"],
                                                                            _doc)))
+    if _W["scanner"] is not None and fd.size > opt.yara_max_size:
+        return out, installed, fd.size, f"read, but larger than --yara-max-size ({opt.yara_max_size} bytes): no YARA scan"
     return out, installed, fd.size, ""
 
 
