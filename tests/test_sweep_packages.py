@@ -296,3 +296,17 @@ def test_hash_and_name_hits_in_a_distribution_point_are_exposed(tmp_path: Path) 
                                                     "affected installer on disk (sha256 of a listed installer)")
     msi = files["3cxdesktopapp-18.12.416.msi"]
     assert msi["tracehound"]["verdict"] == "exposed" and msi["tracehound"]["distribution_point"] == "web server"
+
+
+def test_damaged_member_header_falls_back_to_the_name(tmp_path: Path) -> None:
+    """Found by mutating the fixtures: a member whose local header is damaged (central directory intact)."""
+    pkg = tmp_path / "r" / ELECTRON / "windows" / "3CXDesktopApp-18.12.416-full.nupkg"
+    write_nupkg(pkg, "18.12.416", nuspec_bytes=False)
+    with zipfile.ZipFile(pkg) as z:
+        offset = z.getinfo("lib/net45/resources/app.asar").header_offset
+    data = bytearray(pkg.read_bytes())
+    data[offset : offset + 4] = b"XXXX"
+    pkg.write_bytes(bytes(data))
+    [d] = pkg_docs(sweep(tmp_path / "r")[0])
+    assert d["tracehound"]["verdict"] == "exposed" and d["tracehound"]["version_source"] == "file name"
+    assert "Bad magic number for file header" in d["message"]

@@ -50,6 +50,8 @@ def read_package(path: str, size: int, data: bytes | None, product: Product, spe
         found, problem = None, str(exc)
     except OSError as exc:
         found, problem = None, f"read error ({exc.strerror or exc})"
+    except zipread.READ_ERRORS as exc:  # a damaged archive that zipfile trips on in a way not caught above
+        found, problem = None, f"unreadable zip ({type(exc).__name__}: {exc})"
     if found is not None:
         return [found]
     if name_version:

@@ -20,7 +20,7 @@ MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024
 MAX_MEMBER = 8 * 1024 * 1024  # nuspec, Info.plist, package.json
 MAX_STREAMED = 1024 * 1024 * 1024  # app.asar inside a package: read forward, only header and package.json kept
 
-_READ_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, NotImplementedError, RuntimeError, EOFError,
+READ_ERRORS = _READ_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, NotImplementedError, RuntimeError, EOFError,
                 OSError, ValueError, struct.error)
 
 
@@ -95,7 +95,10 @@ class StreamedMember:
         if info.flag_bits & 0x1:
             raise ZipProblem(f"{member_name(info)}: encrypted")
         self.size = info.file_size
-        self._fh = zf.open(info)
+        try:
+            self._fh = zf.open(info)
+        except _READ_ERRORS as exc:
+            raise ZipProblem(f"{member_name(info)}: unreadable ({type(exc).__name__}: {exc})") from None
         self._pos = 0
 
     def read_at(self, off: int, n: int) -> bytes:
