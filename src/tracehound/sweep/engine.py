@@ -130,11 +130,11 @@ def _init(pack_json: str, options: SweepOptions, host: str, os_type: str) -> Non
               certs={i.value: i for i in pack.indicators if i.type in CERT_TYPES},
               signers={s.lower() for i in pack.indicators for s in i.ctx("signer")},
               defs=ProductDefs(definitions_for(pack, [load_definition_file(f) for f in options.product_defs])))
-    _W["scanner"] = None
+    _W["scanner"] = _W["ruleset"] = None
     if options.yara:
         from tracehound.sweep.yara_rules import YaraScanner, compile_rules
 
-        rs = compile_rules(options.yara)
+        rs = _W["ruleset"] = compile_rules(options.yara)
         if rs.rules is not None:
             _W["scanner"] = YaraScanner(rs, options.yara_timeout)
 
@@ -376,10 +376,8 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
     result = SweepResult(host=host, os_type=os_type)
     pack_json = json.dumps(pack_to_dict(pack))
     _init(pack_json, options, host, os_type)
-    if options.yara:
-        from tracehound.sweep.yara_rules import compile_rules
-
-        rs = compile_rules(options.yara)
+    rs = _W["ruleset"]
+    if rs is not None:
         result.yara_rules, result.yara_errors = rs.count, rs.errors
         result.not_checked += rs.not_checked()
     verdicts: list[str] = []

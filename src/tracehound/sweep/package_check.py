@@ -37,7 +37,7 @@ def check_package(path: str, size: int, data: bytes | None, shown_path: str, fil
                 out.append(make_doc("packages", "info", f"{file_name}: metadata not read ({pv.problem}); version "
                                     f"{pv.version} from its {pv.source} is not affected", [], fields=fields))
             continue
-        what = f"{pv.product} {pv.version} ({pv.platform or 'unknown platform'}), an affected version"
+        what = f"{pv.title or pv.product} {pv.version} ({pv.platform or 'unknown platform'}), an affected version"
         if pv.source == "RELEASES":
             line, listed = pv.member.split(": ", 1)
             msg = (f"distribution point ({server}): {file_name} offers {listed} to clients: {what} ({line})" if server

@@ -34,6 +34,7 @@ class PackageVersion:
     member: str = ""  # the file inside the package (or the RELEASES line) the version comes from
     sha1: str = ""  # RELEASES: the SHA-1 it announces
     problem: str = ""  # why the package's own metadata could not be read (the version then comes from its name)
+    title: str = ""  # the name people know it by, when the package says (nuspec <title>)
 
 
 def read_package(path: str, size: int, data: bytes | None, product: Product, spec: PackageSpec,
@@ -75,9 +76,10 @@ def _from_zip(path: str, size: int, data: bytes | None, product: Product,
         if spec.kind == "squirrel-nupkg":
             for name, info in members:
                 if name.lower().endswith(".nuspec") and "/" not in name:
-                    got = _nuspec(zipread.read_member(zf, info), spec.platform)
+                    got = _nuspec(zipread.read_member(zf, info))
                     if got:
-                        return PackageVersion(got[0] or product.product, got[1], spec.platform, "nuspec", name)
+                        return PackageVersion(got[0] or product.product, got[2], spec.platform, "nuspec", name,
+                                              title=got[1])
                     break
         else:
             for name, info in members:
@@ -105,8 +107,8 @@ def _from_zip(path: str, size: int, data: bytes | None, product: Product,
     return None
 
 
-def _nuspec(data: bytes, platform: str) -> tuple[str, str] | None:
-    """(id or title, version) of a NuGet .nuspec; documents with a DTD are refused (entity expansion)."""
+def _nuspec(data: bytes) -> tuple[str, str, str] | None:
+    """(id, title, version) of a NuGet .nuspec; documents with a DTD are refused (entity expansion)."""
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise zipread.ZipProblem("nuspec declares a DTD: not parsed")
     try:
@@ -120,7 +122,7 @@ def _nuspec(data: bytes, platform: str) -> tuple[str, str] | None:
     version = values.get("version", "")
     if not version:
         return None
-    return values.get("id") or values.get("title") or "", version
+    return values.get("id") or values.get("title") or "", values.get("title", ""), version
 
 
 def _local(tag: object) -> str:
