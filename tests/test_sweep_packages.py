@@ -161,7 +161,7 @@ def test_affected_package_in_a_client_cache_is_on_disk_not_served(tmp_path: Path
 
 def _bomb(path: Path) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("3CXDesktopApp.nuspec", b"<" + b" " * (64 * 1024 * 1024))  # 64 MiB that compress to ~64 KiB
+        z.writestr("3CXDesktopApp.nuspec", b"<" + b" " * (9 * 1024 * 1024))  # 9 MiB (cap 8) that compress to ~9 KiB
 
 
 def _many(path: Path, n: int) -> None:
