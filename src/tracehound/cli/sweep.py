@@ -13,8 +13,10 @@ from tracehound.cli.common import err_console, intel_option, safe
 from tracehound.findings.writer import FindingWriter
 from tracehound.intel.builtin import load_intel
 from tracehound.sweep.engine import DEFAULT_MAX_FILE, DEFAULT_YARA_MAX, SweepOptions, run_sweep
+from tracehound.sweep.products import load_definition_file
 
 VERDICT_EXIT = {"clean": 0, "exposed": 1, "suspicious": 1, "compromised": 1}
+EXIT_INCOMPLETE = 3  # as in hunt: checks asked for could not run (hunt: nothing readable), so "clean" is not proven
 
 
 def _be_nice() -> None:
@@ -45,13 +47,16 @@ def _be_nice() -> None:
 @click.option("--max-file-size", default=DEFAULT_MAX_FILE // 1048576, show_default=True, metavar="MiB", help="Files larger than this are not read (counted).")
 @click.option("--yara-max-size", default=DEFAULT_YARA_MAX // 1048576, show_default=True, metavar="MiB", help="Largest file scanned with YARA.")
 @click.option("--yara-timeout", default=30, show_default=True, metavar="SECONDS", help="YARA time limit per file.")
+@click.option("--product-def", "product_defs", multiple=True, metavar="FILE",
+              help="Product definition (JSON: distribution points, update package names) for a product the pack names; "
+                   "built-in ones are in tracehound/packs/products/.")
 @click.option("--one-file-system", is_flag=True, help="Do not descend into other mounted file systems.")
 @click.option("--jobs", "-j", type=click.IntRange(0, 256), default=0, help="Worker processes (0 = one per core).")
 @click.option("--nice/--no-nice", default=True, show_default=True, help="Run at low CPU and I/O priority.")
 @click.option("--quiet", "-q", is_flag=True)
 def sweep(intel: tuple[str, ...], root: str | None, live: bool | None, yara: tuple[str, ...], output: str,
           host_name: str, excludes: tuple[str, ...], max_file_size: int, yara_max_size: int, yara_timeout: int,
-          one_file_system: bool, jobs: int, nice: bool, quiet: bool) -> None:
+          product_defs: tuple[str, ...], one_file_system: bool, jobs: int, nice: bool, quiet: bool) -> None:
     """Sweep one host for exposure (affected versions, compromised certificate) and compromise
     (payload hashes, YARA hits, C2 connections, browser history visits).
 
@@ -64,25 +69,30 @@ def sweep(intel: tuple[str, ...], root: str | None, live: bool | None, yara: tup
       tracehound sweep --root /mnt/image --host-name PC042 -o PC042.jsonl
       tracehound sweep --root /mnt/image --yara signature-base/yara/
 
-    Exit status: 0 clean, 1 exposed/suspicious/compromised, 2 bad usage, 130 interrupted.
+    Exit status: 0 clean, 1 exposed/suspicious/compromised, 2 bad usage, 3 nothing found but a
+    requested check did not run (e.g. a YARA rule file did not load), 130 interrupted.
     """
     pack = load_intel(intel)
     if root is not None and not os.path.isdir(root):
         raise click.BadParameter(f"{root} is not a folder", param_hint="--root")
     is_live = live if live is not None else root is None
+    for f in product_defs:  # a bad definition stops here with its file and field named, not in a worker
+        load_definition_file(f)
     if nice:
         _be_nice()
     options = SweepOptions(root=root or "/", live=is_live, host_name=host_name, yara=list(yara), excludes=excludes,
                            max_file_size=max_file_size * 1048576, yara_max_size=yara_max_size * 1048576,
-                           yara_timeout=yara_timeout, jobs=jobs, one_file_system=one_file_system)
+                           yara_timeout=yara_timeout, jobs=jobs, one_file_system=one_file_system,
+                           product_defs=list(product_defs))
     if yara:
         from tracehound.sweep.yara_rules import compile_rules
 
         rs = compile_rules(list(yara))
         for err in rs.errors:
-            err_console.print(f"[yellow]YARA rule file skipped:[/] {safe(err)}")
+            err_console.print(f"[yellow]YARA rule file not loaded:[/] {safe(err)}")
         if not quiet:
-            err_console.print(f"YARA: {rs.count} rules from {len(rs.files)} files")
+            err_console.print(f"YARA: {rs.count} rules from {len(rs.files)} files"
+                              + (f", [red]{len(rs.errors)} not loaded: the sweep will be incomplete[/]" if rs.errors else ""))
     show = not quiet and sys.stderr.isatty()
     progress = Progress(TextColumn("[bold]sweep[/] {task.fields[files]:,} files ({task.fields[fps]:,.0f}/s), "
                                    "{task.fields[mb]:,.0f} MB ({task.fields[mbps]:,.0f} MB/s)"),
@@ -98,11 +108,15 @@ def sweep(intel: tuple[str, ...], root: str | None, live: bool | None, yara: tup
         result = run_sweep(pack, options, writer.write, on_progress)
     if not quiet:
         color = {"clean": "green", "exposed": "yellow", "suspicious": "yellow", "compromised": "red"}[result.verdict]
-        err_console.print(f"[bold]{safe(result.host)}[/]: [{color}]{result.verdict}[/] — {result.findings} findings, "
-                          f"{result.files_seen} files seen, {result.files_read} read "
-                          f"({result.bytes_read / 1048576:.1f} MB)" + ("" if result.complete else " [red](interrupted)[/]"))
+        err_console.print(f"[bold]{safe(result.host)}[/]: [{color}]{safe(result.verdict_text())}[/] — "
+                          f"{result.findings} findings, {result.files_seen} files seen, {result.files_read} read "
+                          f"({result.bytes_read / 1048576:.1f} MB)")
         for reason, n in sorted(result.skipped.items()):
             err_console.print(f"  skipped {n}: {safe(reason)}")
-    if not result.complete:
+        for item in result.not_checked:
+            where = f"{item['file']}:{item['line']}" if item.get("line") else item["file"]
+            err_console.print(f"  [red]not checked[/] ({item['check']}): {safe(where)}: {safe(item['reason'])}")
+    if result.interrupted:
         raise SystemExit(130)
-    raise SystemExit(VERDICT_EXIT[result.verdict])
+    code = VERDICT_EXIT[result.verdict]
+    raise SystemExit(EXIT_INCOMPLETE if code == 0 and result.not_checked else code)

@@ -73,6 +73,7 @@ class HostView:
     last_contact: str | None = None
     first_seen: str | None = None
     installed_at: str | None = None  # earliest installation time of an affected version (sweep)
+    install_time_note: str | None = None  # why it is unknown, e.g. "install time unknown (mtimes are the copy's)"
 
     def delay_days(self, since: str | None = None) -> float | None:
         """Days from the host's first appearance in the logs (or `since`) to its first C2 contact."""
@@ -262,6 +263,8 @@ class Case:
             pkg = doc.get("package") or {}
             if pkg.get("installed") and th.get("verdict") == "exposed":
                 v.installed_at = min(filter(None, [v.installed_at, str(pkg["installed"])]))
+            elif th.get("install_time") and th.get("verdict") == "exposed":
+                v.install_time_note = str(th["install_time"])
             if pkg.get("name"):
                 v.installed.append({"name": pkg["name"], "version": str(pkg.get("version", "")),
                                     "status": th.get("verdict", ""), "source": th.get("source", "")})

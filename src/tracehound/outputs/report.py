@@ -119,6 +119,7 @@ def build_model(case: Case) -> dict[str, Any]:
             "sweep_complete": h.sweep_complete, "identities": sorted(_defang_text(i) for i in h.identities),
             "first_contact": h.first_contact, "last_contact": h.last_contact, "first_seen": h.first_seen,
             "delay_days": h.delay_days(), "installed_at": h.installed_at,
+            "install_time_note": h.install_time_note,
             "install_delay_days": h.delay_days(h.installed_at) if h.installed_at else None,
             "evidence": [evidence_row(d) for d in h.evidence], "installed": h.installed, "remediation": plan,
             "contacts": [c["@timestamp"] for c in h.contacts()],

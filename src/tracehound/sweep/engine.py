@@ -32,8 +32,20 @@ from tracehound.sources.hosts.reading import (
     release_folder,
 )
 from tracehound.sources.hosts.walk import Entry, WalkStats, walk
-from tracehound.sweep import browsers, files, resolution, signing, signing_macho, software
-from tracehound.sweep.docs import now_iso, sweep_doc
+from tracehound.sweep import (
+    browsers,
+    files,
+    installs,
+    live_checks,
+    package_check,
+    resolution,
+    signature_checks,
+    signing_macho,
+    software,
+)
+from tracehound.sweep.docs import sweep_doc
+from tracehound.sweep.products import ProductDefs, definitions_for, load_definition_file
+from tracehound.sweep.summary import SweepResult, summary_doc
 
 DEFAULT_MAX_FILE = 1024 * 1024 * 1024
 DEFAULT_YARA_MAX = 64 * 1024 * 1024
@@ -54,27 +66,7 @@ class SweepOptions:
     yara_timeout: int = 30
     jobs: int = 0
     one_file_system: bool = False
-
-
-@dataclass
-class SweepResult:
-    host: str
-    os_type: str
-    verdict: str = "clean"
-    findings: int = 0
-    files_seen: int = 0
-    files_read: int = 0
-    bytes_read: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    yara_rules: int = 0
-    yara_errors: list[str] = field(default_factory=list)
-    complete: bool = True
-    installed: list[dict[str, str]] = field(default_factory=list)
-    opened_without_noatime: int = 0  # folders and files whose access time the sweep may have changed
-
-    def skip(self, reason: str, n: int = 1) -> None:
-        self.skipped[reason] = self.skipped.get(reason, 0) + n
+    product_defs: list[str] = field(default_factory=list)  # extra product definition files (--product-def)
 
 
 # ---- host identity ---------------------------------------------------------------------------
@@ -129,12 +121,13 @@ def _init(pack_json: str, options: SweepOptions, host: str, os_type: str) -> Non
     _W.update(pack=pack, options=options, host=host, os_type=os_type, files=files.FileIndex.build(pack),
               products=software.ProductIndex.build(pack), matcher=Matcher(pack),
               certs={i.value: i for i in pack.indicators if i.type in CERT_TYPES},
-              signers={s.lower() for i in pack.indicators for s in i.ctx("signer")})
-    _W["scanner"] = None
+              signers={s.lower() for i in pack.indicators for s in i.ctx("signer")},
+              defs=ProductDefs(definitions_for(pack, [load_definition_file(f) for f in options.product_defs])))
+    _W["scanner"] = _W["ruleset"] = None
     if options.yara:
         from tracehound.sweep.yara_rules import YaraScanner, compile_rules
 
-        rs = compile_rules(options.yara)
+        rs = _W["ruleset"] = compile_rules(options.yara)
         if rs.rules is not None:
             _W["scanner"] = YaraScanner(rs, options.yara_timeout)
 
@@ -149,13 +142,16 @@ def _doc(check: str, verdict: str, message: str, matches: list[tuple[Indicator, 
     return sweep_doc(_W["host"], _W["os_type"], check, verdict, message, matches, _W["pack"].name, category, fields)
 
 
-def wants_content(e: Entry, index: files.FileIndex, products: software.ProductIndex, yara: bool, certs: bool) -> bool:
+def wants_content(e: Entry, index: files.FileIndex, products: software.ProductIndex, yara: bool, certs: bool,
+                  defs: ProductDefs | None = None) -> bool:
     """Cheap decision from metadata: does any check need this file's bytes?"""
     if index.hashes or yara or certs:
         return True
     name = os.path.basename(e.rel).lower()
     return bool(products) and (name in ("info.plist", "package.json", "app.asar") or name.endswith(".exe")) \
-        or bool(browsers.browser_of(e.rel)) or resolution.is_hosts_file(e.rel) or name in ("ntuser.dat", "software")
+        or bool(browsers.browser_of(e.rel)) or resolution.is_hosts_file(e.rel) or name in ("ntuser.dat", "software") \
+        or bool(products) and installs.is_receipt(e.rel) \
+        or bool(defs and products and defs.packages(os.path.basename(e.rel)))
 
 
 def name_findings(e: Entry) -> list[dict[str, Any]]:
@@ -167,9 +163,10 @@ def name_findings(e: Entry) -> list[dict[str, Any]]:
     name_ind = index.name_hit(name)
     if name_ind is not None and files.name_alerts(name_ind):
         verdict = "exposed" if files.is_installer(name, name_ind) else "suspicious"
-        dist = files.is_distribution_point(e.rel)
-        out.append(_doc("files", "info" if dist and verdict == "exposed" else verdict,
-                        f"file name {name} is an indicator" + (" (served to clients: distribution point)" if dist else ""),
+        dist = files.is_distribution_point(e.rel, _W["defs"])
+        out.append(_doc("files", verdict,
+                        f"file name {name} is an indicator" + (f" (served to clients: distribution point, {dist})"
+                                                               if dist else ""),
                         [(name_ind, "file.name", name)], fields={**file_fields, "tracehound.distribution_point": dist or None}))
     for rind in index.regex_hits(e.rel):
         if rind.confidence >= files.REGEX_ALERT_CONFIDENCE:
@@ -191,7 +188,8 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
     if e.size > opt.max_file_size:
         return out, installed, 0, f"larger than --max-file-size ({opt.max_file_size} bytes): not read"
     lname = name.lower()
-    meta = software.MAX_META if (lname in METADATA_NAMES or resolution.is_hosts_file(e.rel)) else 0
+    meta = software.MAX_META if (lname in METADATA_NAMES or resolution.is_hosts_file(e.rel)
+                                 or installs.is_receipt(e.rel)) else 0
     yara_keep = opt.yara_max_size if _W["scanner"] else 0
     pe_keep = PE_MAX if (_W["certs"] or _W["signers"] or products) else 0
 
@@ -216,12 +214,13 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
     hash_hits = [(ind, f"file.hash.{algo}", h) for algo, h in fd.hashes.items() if (ind := index.hashes.get(h))]
     if hash_hits:
         ind = hash_hits[0][0]
-        dist = files.is_distribution_point(e.rel)
+        dist = files.is_distribution_point(e.rel, _W["defs"])
         installer = files.is_installer(name, ind)
-        verdict = "info" if dist else "exposed" if installer else "compromised"
-        what = ", ".join(ind.ctx("file_name") + ind.ctx("label")) or "a payload"
-        msg = (f"{'distribution point: ' if dist else ''}{'affected installer' if installer else 'payload'} on disk "
-               f"({'/'.join(f[11:] for _, f, _ in hash_hits)} of {what})")
+        verdict = "exposed" if dist or installer else "compromised"  # served to clients, not run here
+        what = ", ".join(ind.ctx("file_name") + ind.ctx("label")) or ("a listed installer" if installer else "a payload")
+        kinds = "/".join(f.removeprefix("file.hash.") for _, f, _ in hash_hits)
+        msg = (f"{f'distribution point ({dist}): served to clients: ' if dist else ''}"
+               f"{'affected installer' if installer else 'payload'} on disk ({kinds} of {what})")
         out.append(_doc("files", verdict, msg, hash_hits, fields={**fields, "tracehound.distribution_point": dist or None}))
     data = fd.data
     note: list[str] = []  # why a check could not read what it needed (counted in the summary)
@@ -248,11 +247,11 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
     def pe_check() -> None:
         if data is None or fd.head[:2] != b"MZ":
             return
-        out.extend(_check_signature(data, shown(name), fields))
+        out.extend(signature_checks.check_pe(data, shown(name), fields, _W["certs"], _W["signers"], _doc))
         if products and any(k in software.normalize_product(name) for k in products.names() if len(k) >= 5):
             inst = software.from_pe_version(data, e.path)
             if inst:
-                installed.append({**inst.__dict__, "installed": _iso_mtime(e)})
+                installed.append({**inst.__dict__, "installed": _iso_mtime(e), "installed_source": "file mtime"})
 
     def metadata_check() -> None:
         lname = name.lower()
@@ -263,14 +262,17 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
             elif lname == "package.json" and "/resources/app/package.json" in ("/" + e.rel.lower()):
                 inst = software.from_package_json(data, shown(e.path), _platform_of_path(e.rel))
             if inst:
-                installed.append({**inst.__dict__, "installed": _iso_mtime(e)})
+                installed.append({**inst.__dict__, "installed": _iso_mtime(e), "installed_source": "file mtime"})
         if lname == "app.asar" and products:
-            installed.extend({**i.__dict__, "installed": _iso_mtime(e)} for i in [_asar_version(e, data)] if i)
+            installed.extend({**i.__dict__, "installed": _iso_mtime(e), "installed_source": "file mtime"} for i in [_asar_version(e, data)] if i)
         if lname in ("ntuser.dat", "software") and products:
             found, err = software.from_registry_hive(e)
             installed.extend(i.__dict__ for i in found)
-            if err:  # a hive swapped for a FIFO or a symlink, or malformed: counted, not silent
+            if err:  # a hive swapped for a FIFO or a symlink, or malformed: counted and said, not silent
                 note.append(err)
+                out.append(_doc("software", "info", f"{shown(name)}: {err}", [], fields=fields))
+        if data is not None and products and installs.is_receipt(e.rel):
+            installed.extend(i.__dict__ for i in installs.from_receipt(data, shown(e.path)))
 
     def browser_check() -> None:
         b = browsers.browser_of(e.rel)
@@ -286,13 +288,22 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
                             [(ind, "dns.question.name", host)] if ind else [], category="network",
                             fields={**file_fields, "dns.question.name": host, "dns.resolved_ip": [ip]}))
 
+    def packages_check() -> None:
+        for hit in _W["defs"].packages(name) if products else []:
+            out.extend(package_check.check_package(e.path, fd.size, data, shown(e.path), shown(name), hit,
+                                                   files.is_distribution_point(e.rel, _W["defs"]), products,
+                                                   index.hashes, fields, _doc))
+
     for check, fn in (("yara", yara_check), ("signing", pe_check), ("software", metadata_check),
-                      ("browser", browser_check), ("resolution", resolution_check)):
+                      ("browser", browser_check), ("resolution", resolution_check), ("packages", packages_check)):
         guarded(check, fn)
     if (_W["certs"] or _W["signers"]) and signing_macho.is_macho(fd.head):
         if data is None:
             return out, installed, fd.size, "Mach-O larger than the in-memory limit: signature not checked"
-        guarded("signing", lambda: out.extend(_check_macho(data, shown(name), fields)))
+        guarded("signing", lambda: out.extend(signature_checks.check_macho(data, shown(name), fields, _W["certs"],
+                                                                           _doc)))
+    if _W["scanner"] is not None and fd.size > opt.yara_max_size:
+        note.append(f"read, but larger than --yara-max-size ({opt.yara_max_size} bytes): no YARA scan")
     return out, installed, fd.size, note[0] if note else ""
 
 
@@ -318,50 +329,6 @@ def _platform_of_path(rel: str) -> str:
     if "/appdata/" in low or "/program files" in low or "/windows/" in low:
         return "windows"
     return _W.get("os_type", "")
-
-
-def _check_signature(data: bytes, name: str, fields: dict[str, Any]) -> list[dict[str, Any]]:
-    certs: dict[str, Indicator] = _W["certs"]
-    signers: set[str] = _W["signers"]
-    loc = signing.certificate_table(data)
-    if loc is None:
-        return []
-    info = signing.inspect_pe(data, verify=False)
-    out = []
-    subject = info.signers[0].subject if info.signers else ""
-    sig_fields = {**fields, "file.code_signature.exists": info.signed,
-                  "file.code_signature.subject_name": subject or None,
-                  "file.code_signature.thumbprint_sha1": info.signers[0].sha1 if info.signers else None,
-                  "file.code_signature.thumbprint_sha256": info.signers[0].sha256 if info.signers else None}
-    hit = [(certs[c.sha1], "file.code_signature.thumbprint_sha1", c.sha1) for c in info.certificates if c.sha1 in certs]
-    hit += [(certs[c.sha256], "file.code_signature.thumbprint_sha256", c.sha256) for c in info.certificates
-            if c.sha256 in certs]
-    if hit:
-        out.append(_doc("signing", "exposed", f"{name} is signed with a compromised certificate ({subject})", hit,
-                        fields=sig_fields))
-    if info.anomalies:
-        out.append(_doc("signing", "suspicious", f"{name}: signature anomaly: {'; '.join(info.anomalies)}", [],
-                        fields={**sig_fields, "file.code_signature.status": info.verified or None}))
-    elif signers and subject and any(s in subject.lower() for s in signers):
-        checked = signing.inspect_pe(data, verify=True)
-        if checked.verified == "digest mismatch":
-            out.append(_doc("signing", "suspicious", f"{name}: signed digest does not match the file", [],
-                            fields={**sig_fields, "file.code_signature.status": checked.verified}))
-    return out
-
-
-def _check_macho(data: bytes, name: str, fields: dict[str, Any]) -> list[dict[str, Any]]:
-    certs: dict[str, Indicator] = _W["certs"]
-    found = signing_macho.macho_certificates(data)
-    hit = [(certs[c.sha1], "file.code_signature.thumbprint_sha1", c.sha1) for c in found if c.sha1 in certs]
-    hit += [(certs[c.sha256], "file.code_signature.thumbprint_sha256", c.sha256) for c in found if c.sha256 in certs]
-    if not hit:
-        return []
-    leaf = found[0]
-    return [_doc("signing", "exposed", f"{name} (Mach-O) is signed with a compromised certificate ({leaf.subject})", hit,
-                 fields={**fields, "file.code_signature.exists": True, "file.code_signature.subject_name": leaf.subject,
-                         "file.code_signature.thumbprint_sha1": leaf.sha1,
-                         "file.code_signature.thumbprint_sha256": leaf.sha256})]
 
 
 def _check_history(e: Entry, browser: str, note: list[str]) -> list[dict[str, Any]]:
@@ -415,11 +382,10 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
     result = SweepResult(host=host, os_type=os_type)
     pack_json = json.dumps(pack_to_dict(pack))
     _init(pack_json, options, host, os_type)
-    if options.yara:
-        from tracehound.sweep.yara_rules import compile_rules
-
-        rs = compile_rules(options.yara)
+    rs = _W["ruleset"]
+    if rs is not None:
         result.yara_rules, result.yara_errors = rs.count, rs.errors
+        result.not_checked += rs.not_checked()
     verdicts: list[str] = []
 
     def take(doc: dict[str, Any]) -> None:
@@ -432,6 +398,7 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
     index, products = _W["files"], _W["products"]
     certs = bool(_W["certs"] or _W["signers"])
     stats = WalkStats()
+    profile = installs.MtimeProfile()
     jobs = max(1, options.jobs or os.cpu_count() or 1)
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(pack_json, options, host, os_type)) \
         if jobs > 1 else None
@@ -456,7 +423,8 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
         batch: list[Entry] = []
         for e in walk(root, stats, options.excludes, options.one_file_system):
             result.files_seen += 1
-            if not wants_content(e, index, products, bool(_W["scanner"]), certs):
+            profile.add(e.mtime)
+            if not wants_content(e, index, products, bool(_W["scanner"]), certs, _W["defs"]):
                 for d in name_findings(e):
                     take(d)
                 continue
@@ -480,9 +448,9 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
             collect(f.result())
         inflight = set()
         if options.live:
-            _live_checks(take, result)
+            live_checks.run(take, result, _W["matcher"], _W["files"], _doc)
     except KeyboardInterrupt:
-        result.complete = False
+        result.interrupted = True
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
             pool = None
@@ -494,87 +462,12 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
     for k, v in stats.skipped.items():
         result.skip(k, v)
     result.errors = stats.errors
+    installs.settle_install_times(result.installed, None if options.live else profile.copy_window())
     for inst in result.installed:
-        take_installed(inst, take)
+        installs.take_installed(inst, take, products, _doc)
     result.verdict = strongest(verdicts) if verdicts else "clean"
     emit(summary_doc(result, pack.name, root, options.live))
     return result
 
 
-def take_installed(inst: dict[str, str], take: Callable[[dict[str, Any]], None]) -> None:
-    products: software.ProductIndex = _W["products"]
-    i = software.Installed(**inst)
-    status, ind = products.assess(i)
-    if status == "unrelated":
-        return
-    fields = {"package.name": i.product, "package.version": i.version, "package.path": i.path,
-              "package.type": i.source, "package.installed": i.installed or None, "tracehound.platform": i.platform}
-    if status == "affected" and ind is not None:
-        take(_doc("software", "exposed", f"{i.product} {i.version} ({i.platform}) is an affected version",
-                  [(ind, "package.version", i.version)], category="package", fields=fields))
-    else:
-        take(_doc("software", "info", f"{i.product} {i.version} ({i.platform or 'unknown platform'}) installed: "
-                  f"not an affected version", [], category="package", fields=fields))
-
-
-def _live_checks(take: Callable[[dict[str, Any]], None], result: SweepResult) -> None:
-    from tracehound.sweep import live
-
-    matcher: Matcher = _W["matcher"]
-    index: files.FileIndex = _W["files"]
-    procs = {}
-    for p in live.processes():
-        procs[p.pid] = p
-        ind = index.name_hit(p.name) if p.name else None
-        if ind is not None and files.name_alerts(ind):
-            take(_doc("process", "suspicious", f"process {p.name} (pid {p.pid}) has an indicator name",
-                      [(ind, "process.name", p.name)], category="process",
-                      fields={"process.pid": p.pid, "process.name": p.name, "process.executable": p.exe}))
-        if p.exe and index.hashes:
-            try:
-                fd = read_and_hash(p.exe, index.algos, 0)
-            except OSError as exc:
-                result.skip(f"process executable not hashed ({exc.strerror or type(exc).__name__})")
-                continue
-            for algo, h in fd.hashes.items():
-                hi = index.hashes.get(h)
-                if hi is not None:
-                    take(_doc("process", "compromised", f"running process {p.name} (pid {p.pid}) is a payload",
-                              [(hi, f"process.hash.{algo}", h)], category="process",
-                              fields={"process.pid": p.pid, "process.name": p.name, "process.executable": p.exe,
-                                      f"process.hash.{algo}": h}))
-    conns, err = live.connections()
-    if err:
-        result.skip(err)
-    for c in conns:
-        ind = matcher.ip(c.raddr_ip)
-        if ind is None:
-            continue
-        proc = procs.get(c.pid or -1)
-        verdict = "compromised" if ind.confidence >= 70 else "suspicious"
-        take(_doc("network", verdict, f"connection to {c.raddr_ip}:{c.raddr_port} ({c.status})",
-                  [(ind, "destination.ip", c.raddr_ip)], category="network",
-                  fields={"destination.ip": c.raddr_ip, "destination.port": c.raddr_port, "process.pid": c.pid,
-                          "process.name": proc.name if proc else None,
-                          "process.executable": proc.exe if proc else None}))
-
-
-def summary_doc(result: SweepResult, pack_name: str, root: str, live: bool) -> dict[str, Any]:
-    return {
-        "@timestamp": now_iso(),
-        "event": {"kind": "state", "category": ["host"], "type": ["info"], "module": "tracehound",
-                  "dataset": "tracehound.sweep"},
-        "host": {"name": result.host, "os": {"type": result.os_type}},
-        "message": f"sweep of {result.host}: {result.verdict}",
-        "tracehound": {
-            "source": "sweep", "record": "host-summary", "verdict": result.verdict, "host": result.host,
-            "root": root, "mode": "live" if live else "offline", "complete": result.complete, "pack": pack_name,
-            "counts": {"files_seen": result.files_seen, "files_read": result.files_read,
-                       "bytes_read": result.bytes_read, "findings": result.findings,
-                       "opened_without_noatime": result.opened_without_noatime},
-            "skipped": result.skipped, "yara": {"rules": result.yara_rules, "errors": result.yara_errors},
-        },
-    }
-
-
-__all__ = ["IType", "SweepOptions", "SweepResult", "run_sweep"]
+__all__ = ["IType", "SweepOptions", "SweepResult", "run_sweep", "summary_doc"]

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from tracehound.intel.model import FILE_HASH_TYPES, Indicator, IType, Pack
+from tracehound.sweep.products import ProductDefs
 
 INSTALLER_EXT = (".msi", ".dmg", ".pkg", ".zip", ".nupkg", ".appimage", ".deb", ".rpm")
 NAME_ALERT_CONFIDENCE = 50
@@ -62,7 +63,7 @@ def name_alerts(ind: Indicator) -> bool:
     return ind.confidence >= NAME_ALERT_CONFIDENCE or ind.ctx("standalone") == ["yes"]
 
 
-def is_distribution_point(rel_path: str) -> bool:
-    """Update packages served to clients (3CX Phone System: .../Data/Http/electron/)."""
-    p = "/" + rel_path.lower()
-    return "/3cxpbx/" in p and "/electron/" in p or "/http/electron/" in p or "/var/www/" in p
+def is_distribution_point(rel_path: str, defs: ProductDefs) -> str:
+    """The server that serves this path to clients ('' if none): a product's update folder as its product
+    definition names it (e.g. the 3CX Phone System's Data/Http/electron/), or a web root."""
+    return defs.distribution_point(rel_path)

@@ -34,7 +34,8 @@ class Installed:
     platform: str
     path: str
     source: str  # info.plist, asar, package.json, pe-version, registry
-    installed: str = ""  # ISO time the metadata file was last written: the installation (or update) time
+    installed: str = ""  # ISO time of the installation (or update), when known
+    installed_source: str = ""  # where that time comes from: file mtime, registry InstallDate, receipt InstallDate...
 
 
 @dataclass
@@ -177,6 +178,7 @@ def from_registry_hive(src: Any) -> tuple[list[Installed], str]:
     import os
     import tempfile
 
+    from tracehound.sweep.installs import registry_install_date
     from tracehound.sweep.reading_glue import copy_evidence
 
     try:
@@ -202,7 +204,9 @@ def from_registry_hive(src: Any) -> tuple[list[Installed], str]:
                 vals = {v.name: v.value for v in sub.iter_values()}
                 name, version = vals.get("DisplayName"), vals.get("DisplayVersion")
                 if name and version:
-                    out.append(Installed(str(name), str(version), "windows", f"{path}:{key_path}\\{sub.name}", "registry"))
+                    date = registry_install_date(vals.get("InstallDate"))
+                    out.append(Installed(str(name), str(version), "windows", f"{path}:{key_path}\\{sub.name}", "registry",
+                                         date, "registry InstallDate" if date else ""))
     except Exception as exc:  # noqa: BLE001 - malformed hives
         return out, f"unreadable registry hive: {type(exc).__name__}"
     finally:

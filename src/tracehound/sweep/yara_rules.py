@@ -24,8 +24,13 @@ RULE_EXTENSIONS = (".yar", ".yara", ".rule", ".rules")
 class RuleSet:
     rules: Any  # yara_x.Rules
     files: list[str]
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # "file:line: message", one per rule file not loaded
     count: int = 0
+    not_loaded: list[dict[str, Any]] = field(default_factory=list)  # the same, as {file, line, reason}
+
+    def not_checked(self) -> list[dict[str, Any]]:
+        """Entries for the sweep summary: every requested rule source that did not load, with its reason."""
+        return [{"check": "yara", **p} for p in self.not_loaded]
 
 
 def _rule_files(specs: list[str]) -> list[str]:
@@ -42,16 +47,23 @@ def _rule_files(specs: list[str]) -> list[str]:
 
 
 def compile_rules(specs: list[str]) -> RuleSet:
-    import yara_x
-
+    """Every rule file that compiles on its own; each one that does not is listed by file and line."""
+    try:
+        import yara_x
+    except ImportError:
+        return _failed([{"file": s, "line": None, "reason": "YARA needs the 'yara-x' package"} for s in specs])
     files = _rule_files(specs)
     good: list[tuple[str, str]] = []
-    errors: list[str] = []
+    problems: list[dict[str, Any]] = []
+    for spec in specs:
+        if Path(spec).is_dir() and not any(f.startswith(str(Path(spec))) for f in files):
+            problems.append({"file": spec, "line": None,
+                             "reason": f"no rule files ({', '.join(RULE_EXTENSIONS)}) in this folder"})
     for f in files:
         try:
             src = Path(f).read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
-            errors.append(f"{f}: cannot read ({exc.strerror})")
+            problems.append({"file": f, "line": None, "reason": f"cannot read ({exc.strerror})"})
             continue
         c = yara_x.Compiler()
         for k, v in EXTERNALS.items():
@@ -60,11 +72,11 @@ def compile_rules(specs: list[str]) -> RuleSet:
             c.add_source(src, origin=f)
             c.build()
         except yara_x.CompileError as exc:
-            errors.append(_first_error(f, str(exc)))
+            problems.append(_first_error(f, str(exc)))
             continue
         good.append((f, src))
     if not good:
-        return RuleSet(None, [], errors, 0)
+        return _failed(problems)
     c = yara_x.Compiler()
     for k, v in EXTERNALS.items():
         c.define_global(k, v)
@@ -73,13 +85,24 @@ def compile_rules(specs: list[str]) -> RuleSet:
         c.add_source(src, origin=f)
     rules = c.build()
     count = sum(len(re.findall(r"^\s*(?:private\s+|global\s+)*rule\s+\w+", src, re.M)) for _, src in good)
-    return RuleSet(rules, [f for f, _ in good], errors, count)
+    return RuleSet(rules, [f for f, _ in good], [_text(p) for p in problems], count, problems)
 
 
-def _first_error(path: str, message: str) -> str:
+def _failed(problems: list[dict[str, Any]]) -> RuleSet:
+    return RuleSet(None, [], [_text(p) for p in problems], 0, problems)
+
+
+def _text(problem: dict[str, Any]) -> str:
+    where = f"{problem['file']}:{problem['line']}" if problem.get("line") else str(problem["file"])
+    return f"{where}: {problem['reason']}"
+
+
+def _first_error(path: str, message: str) -> dict[str, Any]:
     m = re.search(r"--> [^\n]*?:(\d+):(\d+)", message)
     first = message.strip().splitlines()[0] if message.strip() else "compile error"
-    return f"{path}:{m.group(1)}: {first}" if m else f"{path}: {first}"
+    label = re.search(r"^\s*\|\s*\^+\s*(\S.*)$", message, re.M)  # yara-x's caret line names what is wrong
+    reason = f"{first}: {label.group(1).strip()}" if label else first
+    return {"file": path, "line": int(m.group(1)) if m else None, "reason": reason}
 
 
 class YaraScanner:
