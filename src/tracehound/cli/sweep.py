@@ -113,6 +113,9 @@ def sweep(intel: tuple[str, ...], root: str | None, live: bool | None, yara: tup
                           f"({result.bytes_read / 1048576:.1f} MB)")
         for reason, n in sorted(result.skipped.items()):
             err_console.print(f"  skipped {n}: {safe(reason)}")
+        if result.opened_without_noatime:
+            err_console.print(f"  [yellow]access times[/]: {result.opened_without_noatime} folders/files opened without "
+                              "O_NOATIME (not owner or root): their atime may have changed")
         for item in result.not_checked:
             where = f"{item['file']}:{item['line']}" if item.get("line") else item["file"]
             err_console.print(f"  [red]not checked[/] ({item['check']}): {safe(where)}: {safe(item['reason'])}")
