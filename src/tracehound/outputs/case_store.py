@@ -22,6 +22,7 @@ from typing import Any
 from tracehound import safejson
 from tracehound.errors import InputError, UsageError
 from tracehound.findings.ecs import VERDICT_ORDER
+from tracehound.outputs import case_packs
 
 DB_NAME = "case.sqlite"
 MAX_LINE = 64 * 1024 * 1024
@@ -50,6 +51,8 @@ MIGRATIONS: list[str] = [
                          ingest_id INTEGER NOT NULL REFERENCES ingests(id));
     CREATE INDEX leases_ip ON leases(ip);
     """,
+    # 4: the indicator packs the findings were matched with (title, remediation, C2 delay, affected versions)
+    case_packs.MIGRATION,
 ]
 LEASE_COLUMNS = {
     "ip": ("ip", "ip address", "ipaddress", "address", "client ip"),
@@ -139,7 +142,9 @@ class Case:
 
     # ---- ingest ------------------------------------------------------------------------
     def add_file(self, path: str) -> tuple[str, int, int]:
-        """Ingest one findings file (JSONL) or hunt summary (JSON). Returns (status, records, skipped)."""
+        """Ingest one findings file (JSONL), hunt summary (JSON), indicator pack or lease CSV.
+        Returns (status, records, skipped). A file holding none of these is refused (InputError), the
+        case unchanged."""
         p = Path(path)
         try:
             digest = hashlib.sha256()
@@ -152,6 +157,7 @@ class Case:
         if self.db.execute("SELECT 1 FROM ingests WHERE sha256=?", (sha,)).fetchone():
             return "already in the case", 0, 0
         records = skipped = 0
+        status = "added"
         self.db.execute("BEGIN IMMEDIATE")
         try:
             cur = self.db.execute("INSERT INTO ingests (sha256, path, added_at, records, skipped) VALUES (?,?,?,0,0)",
@@ -159,25 +165,89 @@ class Case:
             ingest_id = cur.lastrowid
             if _is_lease_file(p):
                 records, skipped = self._add_leases(ingest_id, p)
-                self.db.execute("UPDATE ingests SET records=?, skipped=? WHERE id=?", (records, skipped, ingest_id))
-                self.db.execute("COMMIT")
-                return "added leases", records, skipped
-            for line_no, doc, err in _read_docs(p):
-                if err:
-                    skipped += 1
-                    continue
-                if doc.get("coverage") is not None and "hosts" in doc and "files" in doc:
-                    self._add_hunt_summary(ingest_id, doc)
-                    records += 1
-                    continue
-                self._add_doc(ingest_id, line_no, doc)
-                records += 1
+                status = "added leases"
+            elif case_packs.looks_like_pack(p):
+                records, status = self._add_pack(ingest_id, p), "added pack"
+            else:
+                records, skipped = self._add_records(ingest_id, p)
+            if not records:
+                what = f"{skipped} unreadable or foreign lines" if skipped else "empty"
+                raise InputError(f"holds no findings, hunt summary, indicator pack or address leases ({what}); "
+                                 "not added", path=path)
             self.db.execute("UPDATE ingests SET records=?, skipped=? WHERE id=?", (records, skipped, ingest_id))
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
-        return "added", records, skipped
+        return status, records, skipped
+
+    def _add_records(self, ingest_id: int | None, p: Path) -> tuple[int, int]:
+        records = skipped = 0
+        names: set[str] = set()
+        for line_no, doc, err in _read_docs(p):
+            if err:
+                skipped += 1
+            elif doc.get("coverage") is not None and "hosts" in doc and "files" in doc:
+                self._add_hunt_summary(ingest_id, doc)
+                records += 1
+            elif not isinstance(doc.get("tracehound"), dict):
+                skipped += 1  # JSON, but not a tracehound finding
+            else:
+                self._add_doc(ingest_id, line_no, doc)
+                names |= case_packs.names_in(doc)
+                records += 1
+        case_packs.record_builtins(self.db, names, ingest_id)
+        return records, skipped
+
+    def _add_pack(self, ingest_id: int | None, p: Path) -> int:
+        from tracehound.intel.formats import read_pack
+
+        pack = read_pack(str(p))
+        # A pack file added replaces the built-in pack of the same name recorded from findings.
+        self.db.execute("DELETE FROM packs WHERE name=? AND origin LIKE 'builtin:%'", (pack.name,))
+        case_packs.record_pack(self.db, pack, str(p), ingest_id)
+        return 1
+
+    def remove_input(self, spec: str) -> dict[str, Any]:
+        """Take one input out of the case with everything it brought (findings, coverage, sightings, leases,
+        packs). `spec` is the path as added, the file itself, or a SHA-256 prefix (8+ hex digits)."""
+        rows = self.db.execute("SELECT id, path, sha256, records FROM ingests ORDER BY id").fetchall()
+        sha = ""
+        if Path(spec).is_file():
+            with Path(spec).open("rb") as fh:
+                sha = hashlib.file_digest(fh, "sha256").hexdigest()
+        hits = [r for r in rows if r[1] == spec or r[2] == sha
+                or (len(spec) >= 8 and all(c in "0123456789abcdef" for c in spec.lower()) and r[2].startswith(spec.lower()))]
+        if not hits:
+            raise UsageError(f"{spec!r} is not an input of this case (see the inputs of 'tracehound report'; "
+                             f"{len(rows)} inputs)")
+        if len({r[0] for r in hits}) > 1:
+            raise UsageError(f"{spec!r} names {len(hits)} inputs: give the SHA-256 of one")
+        ingest_id, stored_path, stored_sha, records = hits[0]
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for table in ("findings", "hunt_coverage", "sightings", "leases", "packs"):
+                self.db.execute(f"DELETE FROM {table} WHERE ingest_id=?", (ingest_id,))
+            self.db.execute("DELETE FROM ingests WHERE id=?", (ingest_id,))
+            self._rebuild_derived()
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return {"path": stored_path, "sha256": stored_sha, "records": records}
+
+    def _rebuild_derived(self) -> None:
+        """Identities and built-in pack records come from the findings: rebuilt after a removal."""
+        self.db.execute("DELETE FROM identities")
+        self.db.execute("DELETE FROM packs WHERE origin LIKE 'builtin:%'")
+        names: dict[int, set[str]] = {}
+        for ingest_id, doc_text in self.db.execute("SELECT ingest_id, doc FROM findings ORDER BY id").fetchall():
+            doc = json.loads(doc_text)
+            names.setdefault(ingest_id, set()).update(case_packs.names_in(doc))
+            if (doc.get("tracehound") or {}).get("record") == "inventory-host":
+                self._add_identities(doc)
+        for ingest_id, ns in names.items():
+            case_packs.record_builtins(self.db, ns, ingest_id)
 
     def _add_leases(self, ingest_id: int | None, path: Path) -> tuple[int, int]:
         import csv
@@ -218,9 +288,13 @@ class Case:
             (ingest_id, line_no, th.get("source"), (doc.get("event") or {}).get("kind"), th.get("record"), host,
              th.get("verdict"), doc.get("@timestamp"), json.dumps(doc, ensure_ascii=False)))
         if th.get("record") == "inventory-host":
-            name = str((doc.get("host") or {}).get("name") or host)
-            for ident in [name] + list((doc.get("host") or {}).get("ip") or []) + list(th.get("aliases") or []):
-                self.db.execute("INSERT OR REPLACE INTO identities VALUES (?,?,?)", (str(ident).lower(), name, "inventory"))
+            self._add_identities(doc)
+
+    def _add_identities(self, doc: dict[str, Any]) -> None:
+        th = doc.get("tracehound") or {}
+        name = str((doc.get("host") or {}).get("name") or th.get("host") or "unknown")
+        for ident in [name] + list((doc.get("host") or {}).get("ip") or []) + list(th.get("aliases") or []):
+            self.db.execute("INSERT OR REPLACE INTO identities VALUES (?,?,?)", (str(ident).lower(), name, "inventory"))
 
     def _add_hunt_summary(self, ingest_id: int | None, doc: dict[str, Any]) -> None:
         for h in doc.get("hosts") or []:
@@ -298,14 +372,9 @@ class Case:
         return [{"path": p, "sha256": s, "added_at": a, "records": r, "skipped": k}
                 for p, s, a, r, k in self.db.execute("SELECT path, sha256, added_at, records, skipped FROM ingests ORDER BY id")]
 
-    def packs(self) -> list[str]:
-        names = set()
-        for (doc_text,) in self.db.execute("SELECT doc FROM findings WHERE record='host-summary'"):
-            names.add(json.loads(doc_text)["tracehound"].get("pack", ""))
-        for (doc_text,) in self.db.execute("SELECT doc FROM findings WHERE doc LIKE '%\"provider\"%' LIMIT 200"):
-            for e in (json.loads(doc_text).get("threat") or {}).get("enrichments") or []:
-                names.add(e["indicator"].get("provider", ""))
-        return sorted(n for n in names if n)
+    def packs(self) -> list[dict[str, Any]]:
+        """The packs of the case with what the report quotes; names used by findings but absent: `missing`."""
+        return case_packs.case_packs(self.db)
 
 
 _RANK = {"compromised": 5, "suspicious": 4, "exposed": 3, "not checked": 2, "clean": 1}

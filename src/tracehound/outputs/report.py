@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tracehound.defang import defang, strip_control
-from tracehound.intel.builtin import BUILTIN_SOURCES, load_builtin
+from tracehound.findings.ecs import matched_indicators
 from tracehound.intel.formats.csvpack import neutralise
 from tracehound.outputs.case_store import Case, HostView
 
@@ -48,10 +48,9 @@ def _defang_text(value: Any) -> str:
 
 def evidence_row(doc: dict[str, Any]) -> dict[str, Any]:
     th = doc.get("tracehound") or {}
-    enrich = (doc.get("threat") or {}).get("enrichments") or []
-    indicators = [defang(str(e["matched"]["indicator"])) if e["indicator"].get("type") in
-                  ("domain-name", "ipv4-addr", "ipv6-addr", "url", "email-addr") else str(e["matched"]["indicator"])
-                  for e in enrich]
+    matched = matched_indicators(doc)
+    indicators = [defang(m["value"]) if m["ecs_type"] in ("domain-name", "ipv4-addr", "ipv6-addr", "url", "email-addr")
+                  else m["value"] for m in matched]
     where = ""
     if (doc.get("log") or {}).get("file"):
         where = f"{doc['log']['file'].get('path', '')}:{th.get('line', '')}"
@@ -68,8 +67,7 @@ def evidence_row(doc: dict[str, Any]) -> dict[str, Any]:
         "time": doc.get("@timestamp") or "", "source": th.get("source", ""), "check": th.get("check") or th.get("format") or "",
         "verdict": th.get("verdict", ""), "indicators": indicators, "message": _defang_text(message), "where": _defang_text(where),
         "original": defang_record(_defang_text((doc.get("event") or {}).get("original", ""))[:2000],
-                                  [str(e["matched"]["indicator"]) for e in enrich] + [str(e["matched"].get("atomic", ""))
-                                                                                       for e in enrich]),
+                                  [m["value"] for m in matched] + [m["atomic"] for m in matched]),
     }
 
 
@@ -85,19 +83,15 @@ def defang_record(text: str, values: list[str]) -> str:
 
 
 def _pack_remediation(case: Case) -> tuple[dict[str, list[str]], int | None, list[dict[str, Any]]]:
-    """Advisory sentences per action, C2 delay and indicator summary of the packs used in the case."""
+    """Advisory sentences per action, C2 delay and summary of the packs recorded in the case."""
     quotes: dict[str, list[str]] = {}
     delay: int | None = None
-    packs: list[dict[str, Any]] = []
-    for name in case.packs():
-        if name not in BUILTIN_SOURCES:
-            packs.append({"name": name, "title": "", "counts": {}})
-            continue
-        p = load_builtin(name)
-        packs.append({"name": name, "title": p.title, "counts": p.counts(), "published": p.published})
-        delay = p.c2_delay_days or delay
-        for r in p.remediation:
-            quotes.setdefault(r.action, []).append(r.text)
+    packs = case.packs()
+    for p in packs:
+        if p["c2_delay_days"] is not None:
+            delay = max(delay or 0, int(p["c2_delay_days"]))
+        for r in p["remediation"]:
+            quotes.setdefault(str(r.get("action", "")), []).append(strip_control(str(r.get("text", ""))))
     return quotes, delay, packs
 
 

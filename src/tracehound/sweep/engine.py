@@ -329,9 +329,9 @@ def _check_signature(data: bytes, name: str, fields: dict[str, Any]) -> list[dic
     subject = info.signers[0].subject if info.signers else ""
     sig_fields = {**fields, "file.code_signature.exists": info.signed,
                   "file.code_signature.subject_name": subject or None,
-                  "file.code_signature.thumbprint_sha1": info.signers[0].sha1 if info.signers else None,
+                  "tracehound.file.code_signature.thumbprint_sha1": info.signers[0].sha1 if info.signers else None,
                   "file.code_signature.thumbprint_sha256": info.signers[0].sha256 if info.signers else None}
-    hit = [(certs[c.sha1], "file.code_signature.thumbprint_sha1", c.sha1) for c in info.certificates if c.sha1 in certs]
+    hit = [(certs[c.sha1], "tracehound.file.code_signature.thumbprint_sha1", c.sha1) for c in info.certificates if c.sha1 in certs]
     hit += [(certs[c.sha256], "file.code_signature.thumbprint_sha256", c.sha256) for c in info.certificates
             if c.sha256 in certs]
     if hit:
@@ -351,14 +351,14 @@ def _check_signature(data: bytes, name: str, fields: dict[str, Any]) -> list[dic
 def _check_macho(data: bytes, name: str, fields: dict[str, Any]) -> list[dict[str, Any]]:
     certs: dict[str, Indicator] = _W["certs"]
     found = signing_macho.macho_certificates(data)
-    hit = [(certs[c.sha1], "file.code_signature.thumbprint_sha1", c.sha1) for c in found if c.sha1 in certs]
+    hit = [(certs[c.sha1], "tracehound.file.code_signature.thumbprint_sha1", c.sha1) for c in found if c.sha1 in certs]
     hit += [(certs[c.sha256], "file.code_signature.thumbprint_sha256", c.sha256) for c in found if c.sha256 in certs]
     if not hit:
         return []
     leaf = found[0]
     return [_doc("signing", "exposed", f"{name} (Mach-O) is signed with a compromised certificate ({leaf.subject})", hit,
                  fields={**fields, "file.code_signature.exists": True, "file.code_signature.subject_name": leaf.subject,
-                         "file.code_signature.thumbprint_sha1": leaf.sha1,
+                         "tracehound.file.code_signature.thumbprint_sha1": leaf.sha1,
                          "file.code_signature.thumbprint_sha256": leaf.sha256})]
 
 
