@@ -168,7 +168,6 @@ def test_previous_findings_shape_still_read(tmp_path: Path, capsys, ecs: dict[st
     import json
 
     from conftest import run_cli
-    from tracehound.outputs.case_store import Case
 
     old = {"@timestamp": "2023-03-29T10:00:00Z", "event": {"kind": "alert"}, "source": {"ip": "10.0.0.5"},
            "url": {"full": "https://akamaicontainer.com/x"}, "log": {"file": {"path": "p.log"}, "offset": 0},
