@@ -54,6 +54,7 @@ MIGRATIONS: list[str] = [
     # 4: the indicator packs the findings were matched with (title, remediation, C2 delay, affected versions)
     case_packs.MIGRATION,
 ]
+PACKS_SCHEMA = 4  # from this schema on, the case records its packs
 LEASE_COLUMNS = {
     "ip": ("ip", "ip address", "ipaddress", "address", "client ip"),
     "host": ("host", "hostname", "host name", "client name", "name", "computer"),
@@ -134,6 +135,8 @@ class Case:
                 for stmt in MIGRATIONS[n].split(";"):
                     if stmt.strip():
                         self.db.execute(stmt)
+                if n + 1 == PACKS_SCHEMA and version > 0:  # a case made before packs were recorded
+                    self._rebuild_derived()
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(n + 1),))
                 self.db.execute("COMMIT")
             except BaseException:
