@@ -314,3 +314,17 @@ def test_remove_takes_an_input_out_with_its_findings(demo: Path, tmp_path: Path,
     assert code == 0
     with Case(case) as c:
         assert {h.host: h.verdict for h in c.hosts()} == EXPECTED_VERDICTS
+
+
+def test_case_from_before_packs_were_recorded(demo: Path, tmp_path: Path) -> None:
+    """A case at schema 3 (no packs table) is migrated and records the packs its findings name."""
+    import sqlite3
+
+    case = tmp_path / "case"
+    shutil.copytree(demo / "case", case)
+    db = sqlite3.connect(case / "case.sqlite")
+    db.executescript("DROP TABLE packs; UPDATE meta SET value='3' WHERE key='schema_version';")
+    db.close()
+    with Case(case) as c:
+        assert c.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "4"
+        assert [(p["name"], p["missing"]) for p in c.packs()] == [("3cx", False)]

@@ -13,19 +13,17 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tracehound import safejson
 from tracehound.errors import InputError, UsageError
 from tracehound.findings.ecs import VERDICT_ORDER
 from tracehound.outputs import case_packs
+from tracehound.outputs.case_inputs import is_lease_file, read_docs, read_leases, utc_iso
 
 DB_NAME = "case.sqlite"
-MAX_LINE = 64 * 1024 * 1024
 
 MIGRATIONS: list[str] = [
     # 1: initial schema
@@ -55,12 +53,6 @@ MIGRATIONS: list[str] = [
     case_packs.MIGRATION,
 ]
 PACKS_SCHEMA = 4  # from this schema on, the case records its packs
-LEASE_COLUMNS = {
-    "ip": ("ip", "ip address", "ipaddress", "address", "client ip"),
-    "host": ("host", "hostname", "host name", "client name", "name", "computer"),
-    "start": ("start", "starts", "lease start", "from", "begin", "assigned"),
-    "end": ("end", "ends", "lease end", "expires", "expiry", "to", "until"),
-}
 
 
 @dataclass
@@ -166,7 +158,7 @@ class Case:
             cur = self.db.execute("INSERT INTO ingests (sha256, path, added_at, records, skipped) VALUES (?,?,?,0,0)",
                                   (sha, str(p), datetime.now(UTC).isoformat(timespec="seconds")))
             ingest_id = cur.lastrowid
-            if _is_lease_file(p):
+            if is_lease_file(p):
                 records, skipped = self._add_leases(ingest_id, p)
                 status = "added leases"
             elif case_packs.looks_like_pack(p):
@@ -187,7 +179,7 @@ class Case:
     def _add_records(self, ingest_id: int | None, p: Path) -> tuple[int, int]:
         records = skipped = 0
         names: set[str] = set()
-        for line_no, doc, err in _read_docs(p):
+        for line_no, doc, err in read_docs(p):
             if err:
                 skipped += 1
             elif doc.get("coverage") is not None and "hosts" in doc and "files" in doc:
@@ -253,25 +245,13 @@ class Case:
             case_packs.record_builtins(self.db, ns, ingest_id)
 
     def _add_leases(self, ingest_id: int | None, path: Path) -> tuple[int, int]:
-        import csv
-
-        records = skipped = 0
-        with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
-            reader = csv.reader(fh)
-            header = [h.strip().lower() for h in next(reader)]
-            col = {k: next(i for i, h in enumerate(header) if h in names) for k, names in LEASE_COLUMNS.items()}
-            for row in reader:
-                try:
-                    ip, host = row[col["ip"]].strip(), row[col["host"]].strip()
-                    start, end = _utc_iso(row[col["start"]]), _utc_iso(row[col["end"]])
-                except (IndexError, ValueError):
-                    skipped += 1
-                    continue
-                if not ip or not host:
-                    skipped += 1
-                    continue
-                self.db.execute("INSERT INTO leases VALUES (?,?,?,?,?)", (ip.lower(), host, start, end, ingest_id))
-                records += 1
+        records, skipped = 0, 0
+        for lease in read_leases(path):
+            if lease is None:
+                skipped += 1
+                continue
+            self.db.execute("INSERT INTO leases VALUES (?,?,?,?,?)", (*lease, ingest_id))
+            records += 1
         return records, skipped
 
     def lease_holder(self, ip: str, ts: str | None) -> str | None:
@@ -279,7 +259,7 @@ class Case:
         if not ts:
             return None
         row = self.db.execute("SELECT host FROM leases WHERE ip=? AND start<=? AND end>=? ORDER BY start DESC LIMIT 1",
-                              (ip.lower(), _utc_iso(ts), _utc_iso(ts))).fetchone()
+                              (ip.lower(), utc_iso(ts), utc_iso(ts))).fetchone()
         return row[0] if row else None
 
     def _add_doc(self, ingest_id: int | None, line_no: int, doc: dict[str, Any]) -> None:
@@ -385,50 +365,3 @@ _RANK = {"compromised": 5, "suspicious": 4, "exposed": 3, "not checked": 2, "cle
 
 def _rank(verdict: str) -> int:
     return _RANK.get(verdict, 0)
-
-
-def _read_docs(path: Path) -> Iterator[tuple[int, dict[str, Any], str]]:
-    with path.open("r", encoding="utf-8", errors="replace") as fh:
-        first = fh.read(1)
-        fh.seek(0)
-        if first == "{" and path.suffix == ".json":
-            try:
-                doc = safejson.loads(fh.read())
-            except ValueError as exc:
-                raise InputError(f"invalid JSON: {exc}", path=str(path)) from exc
-            yield 1, doc, ""
-            return
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            if len(line) > MAX_LINE:
-                yield n, {}, "line too long"
-                continue
-            try:
-                doc = safejson.loads(line)
-            except ValueError:
-                yield n, {}, "not JSON"
-                continue
-            if not isinstance(doc, dict):
-                yield n, {}, "not an object"
-                continue
-            yield n, doc, ""
-
-
-def _utc_iso(value: str) -> str:
-    """Timestamps compared as text must share one form: UTC, seconds, 'Z'."""
-    v = value.strip().replace("Z", "+00:00")
-    dt = datetime.fromisoformat(v)
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _is_lease_file(path: Path) -> bool:
-    """A CSV whose header names an IP, a host and a start and end time."""
-    try:
-        with path.open(encoding="utf-8-sig", errors="replace") as fh:
-            header = [h.strip().lower() for h in fh.readline().split(",")]
-    except OSError:
-        return False
-    return all(any(h in names for h in header) for names in LEASE_COLUMNS.values())
