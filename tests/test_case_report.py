@@ -328,3 +328,26 @@ def test_case_from_before_packs_were_recorded(demo: Path, tmp_path: Path) -> Non
     with Case(case) as c:
         assert c.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "4"
         assert [(p["name"], p["missing"]) for p in c.packs()] == [("3cx", False)]
+
+
+def test_pack_recognised_by_parsing_not_by_words(extracted_case: dict[str, Path], tmp_path: Path, capsys) -> None:
+    """A STIX bundle of the pack is a pack; a one-line findings file quoting an EVTX `"Event"` is findings."""
+    from tracehound.intel.formats import read_pack, write_pack
+
+    stix = tmp_path / "pack.stix.json"
+    write_pack(read_pack(str(extracted_case["pack"])), "stix", str(stix))
+    line = json.loads(extracted_case["hunt"].read_text().splitlines()[0])
+    line["event"]["original"] = json.dumps({"Event": {"System": {"EventID": 3}}})
+    one = tmp_path / "one.jsonl"
+    one.write_text(json.dumps(line) + "\n")
+    case = tmp_path / "case"
+    run_cli(["case", "init", str(case)], capsys)
+    code, _, err = run_cli(["case", "add", str(case), str(one), str(stix)], capsys)
+    assert code == 0 and f"{one}: added (1 records)" in err and f"{stix}: added pack (1 records)" in err
+    with Case(case) as c:
+        packs = c.packs()
+    # STIX names the pack after its bundle: the findings' own pack (another name) is still reported missing.
+    by_name = {p["name"]: p for p in packs}
+    assert by_name[line["threat"]["enrichments"][0]["indicator"]["provider"]]["missing"]
+    [stix_pack] = [p for p in packs if not p["missing"]]
+    assert stix_pack["origin"] == str(stix) and stix_pack["counts"]["domain"] > 10

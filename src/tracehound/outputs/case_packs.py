@@ -34,19 +34,38 @@ def pack_digest(pack: Pack) -> str:
 
 
 def looks_like_pack(path: Path) -> bool:
-    """A file `--intel` would read as a pack (not a findings file): decided from its start only."""
+    """A file `--intel` reads as a pack (tracehound JSON, STIX bundle, MISP event, CSV pack), not
+    findings, a hunt summary or another tool's JSON Lines. Decided by parsing, not by substrings
+    (an EVTX finding quotes `"Event"` in its event.original)."""
+    from tracehound import safejson
+    from tracehound.intel.formats import MAX_PACK_BYTES
+
     try:
         with path.open(encoding="utf-8-sig", errors="replace") as fh:
             head = fh.read(65536)
+        size = path.stat().st_size
     except OSError:
         return False
-    first = head.lstrip()[:1]
-    if first in ("{", "["):
-        if "\n{" in head.strip() and path.suffix != ".json":
-            return False  # JSON Lines: findings
-        return any(mark in head for mark in ('"format": "tracehound-pack"', '"format":"tracehound-pack"',
-                                             '"type": "bundle"', '"type":"bundle"', '"Event"', '"Attribute"'))
-    return head.lower().startswith("type,value")
+    if head.lower().startswith("type,value"):
+        return True
+    if head.lstrip()[:1] not in ("{", "[") or size > MAX_PACK_BYTES:
+        return False
+    first_line = head.lstrip().split("\n", 1)[0]
+    try:
+        safejson.loads(first_line)
+        if "\n" in head.strip():
+            return False  # JSON Lines: one document per line (findings), not a pack
+    except ValueError:
+        pass
+    try:
+        data = safejson.loads(path.read_text(encoding="utf-8-sig", errors="replace"))
+    except (ValueError, OSError):
+        return False
+    if isinstance(data, list):
+        return bool(data) and isinstance(data[0], dict) and "Event" in data[0]
+    return isinstance(data, dict) and "tracehound" not in data and (
+        data.get("format") == "tracehound-pack" or data.get("type") == "bundle" or "Event" in data
+        or "response" in data or ("info" in data and "Attribute" in data))
 
 
 def record_pack(db: sqlite3.Connection, pack: Pack, origin: str, ingest_id: int | None) -> None:
