@@ -246,6 +246,8 @@ def test_case_with_an_extracted_pack_quotes_the_advisory(extracted_case: dict[st
     before = json.loads((tmp_path / "before.json").read_text())
     # Findings name the pack but do not carry the advisory: the report says the pack is missing, never silent.
     assert [p["name"] for p in before["packs"] if p["missing"]] == [pack["name"]]
+    code, _, err = run_cli(["case", "status", str(case)], capsys)
+    assert code == 0 and f"pack {pack['name']} is named by findings but not in the case" in err
     code, _, err = run_cli(["case", "add", str(case), str(extracted_case["pack"])], capsys)
     assert code == 0 and "added pack (1 records)" in err
     with Case(case) as c:

@@ -89,6 +89,7 @@ def status(directory: str) -> None:
     """Per-host verdicts: compromised / suspicious / exposed / clean / not checked."""
     with Case(directory) as c:
         hosts = c.hosts()
+        missing = [p["name"] for p in c.packs() if p["missing"]]
     counts: dict[str, int] = {}
     t = Table(title=f"Case {safe(directory)}")
     for col in ("host", "verdict", "identities", "swept", "first C2 contact", "evidence"):
@@ -100,6 +101,9 @@ def status(directory: str) -> None:
                   str(len(h.evidence)))
     out_console.print(t)
     out_console.print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    for name in missing:
+        err_console.print(f"[yellow]warning:[/] pack {safe(name)} is named by findings but not in the case: the report "
+                          f"lacks its remediation and C2 delay (add it: tracehound case add {safe(directory)} PACK.json)")
 
 
 @click.command()
