@@ -158,9 +158,15 @@ def test_indicator_fields_elastic_reads(every_kind: dict[str, list[dict]], ecs: 
                     assert ind["file"]["code_signature"]["thumbprint_sha256"] == m["value"]
     assert {"domain", "ipv4", "url", "sha256", "cert-sha1", "software"} <= set(seen)
     for d in (d for docs in every_kind.values() for d in docs):
-        for e in (d.get("threat") or {}).get("enrichments") or []:
+        for e, m in zip((d.get("threat") or {}).get("enrichments") or [], matched_indicators(d), strict=True):
             serial = e["indicator"].get("x509", {}).get("serial_number")
-            assert serial is None or len(serial) not in (40, 64)  # a thumbprint is not a serial number
+            assert serial is None or serial.lower() != m["value"]  # a thumbprint is not a serial number
+    signed = [d for d in every_kind.get("sweep:signing", []) if d["tracehound"]["verdict"] == "exposed"]
+    assert signed or not shutil.which("osslsigncode")
+    for d in signed:  # the signer's certificate: ECS x509 fields for what ECS has, SHA-1 thumbprint under tracehound
+        x509, thumb = d["file"]["x509"], d["tracehound"]["file"]["code_signature"]["thumbprint_sha1"]
+        assert x509["serial_number"] == x509["serial_number"].upper() and x509["serial_number"].lower() != thumb
+        assert x509["issuer"]["distinguished_name"].startswith("CN=")
 
 
 def test_previous_findings_shape_still_read(tmp_path: Path, capsys, ecs: dict[str, str]) -> None:

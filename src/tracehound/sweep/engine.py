@@ -330,7 +330,9 @@ def _check_signature(data: bytes, name: str, fields: dict[str, Any]) -> list[dic
     sig_fields = {**fields, "file.code_signature.exists": info.signed,
                   "file.code_signature.subject_name": subject or None,
                   "tracehound.file.code_signature.thumbprint_sha1": info.signers[0].sha1 if info.signers else None,
-                  "file.code_signature.thumbprint_sha256": info.signers[0].sha256 if info.signers else None}
+                  "file.code_signature.thumbprint_sha256": info.signers[0].sha256 if info.signers else None,
+                  "file.x509.serial_number": info.signers[0].serial.upper() if info.signers else None,
+                  "file.x509.issuer.distinguished_name": info.signers[0].issuer or None if info.signers else None}
     hit = [(certs[c.sha1], "tracehound.file.code_signature.thumbprint_sha1", c.sha1) for c in info.certificates if c.sha1 in certs]
     hit += [(certs[c.sha256], "file.code_signature.thumbprint_sha256", c.sha256) for c in info.certificates
             if c.sha256 in certs]
