@@ -269,6 +269,10 @@ def test_case_with_an_extracted_pack_quotes_the_advisory(extracted_case: dict[st
     run_cli(["report", str(case), "-o", str(html_path)], capsys)
     html = html_path.read_text()
     assert pack["title"] in html and "advisory C2 delay: 7 days" in html
+    code, _, err = run_cli(["case", "remove", str(case), str(extracted_case["pack"])], capsys)
+    assert code == 0 and "removed (1 records" in err
+    with Case(case) as c:
+        assert [(p["name"], p["missing"]) for p in c.packs()] == [(pack["name"], True)]
 
 
 def test_builtin_pack_recorded_in_the_case(demo: Path) -> None:
