@@ -329,7 +329,7 @@ def test_case_from_before_packs_were_recorded(demo: Path, tmp_path: Path) -> Non
     case = tmp_path / "case"
     shutil.copytree(demo / "case", case)
     db = sqlite3.connect(case / "case.sqlite")
-    db.executescript("DROP TABLE packs; UPDATE meta SET value='3' WHERE key='schema_version';")
+    db.executescript("DROP TABLE packs; DROP TABLE pack_refs; UPDATE meta SET value='3' WHERE key='schema_version';")
     db.close()
     with Case(case) as c:
         assert c.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "4"

@@ -23,7 +23,8 @@ CREATE TABLE packs (id INTEGER PRIMARY KEY, name TEXT NOT NULL, sha256 TEXT NOT 
                     title TEXT NOT NULL, campaign TEXT NOT NULL, published TEXT NOT NULL, c2_delay_days INTEGER,
                     remediation TEXT NOT NULL, affected TEXT NOT NULL, counts TEXT NOT NULL,
                     ingest_id INTEGER NOT NULL REFERENCES ingests(id));
-CREATE INDEX packs_name ON packs(name)
+CREATE INDEX packs_name ON packs(name);
+CREATE TABLE pack_refs (name TEXT NOT NULL, ingest_id INTEGER NOT NULL REFERENCES ingests(id), PRIMARY KEY (name, ingest_id))
 """
 
 
@@ -87,11 +88,8 @@ def names_in(doc: dict[str, Any]) -> set[str]:
 
 
 def referenced_names(db: sqlite3.Connection) -> set[str]:
-    """Pack names the findings of the case use."""
-    names: set[str] = set()
-    for (doc_text,) in db.execute("SELECT doc FROM findings WHERE record='host-summary' OR doc LIKE '%\"provider\"%'"):
-        names |= names_in(json.loads(doc_text))
-    return names
+    """Pack names the findings of the case use (recorded per input at `case add`)."""
+    return {n for (n,) in db.execute("SELECT DISTINCT name FROM pack_refs")}
 
 
 def _parts(name: str, known: set[str]) -> list[str]:
@@ -105,6 +103,8 @@ def record_builtins(db: sqlite3.Connection, names: set[str], ingest_id: int | No
     from tracehound.intel.builtin import BUILTIN_SOURCES, load_builtin
 
     known = {n for (n,) in db.execute("SELECT name FROM packs")}
+    if ingest_id is not None:
+        db.executemany("INSERT OR IGNORE INTO pack_refs VALUES (?,?)", [(n, ingest_id) for n in sorted(names)])
     for name in sorted(names):
         for part in _parts(name, known):
             if part not in known and part in BUILTIN_SOURCES:

@@ -221,7 +221,7 @@ class Case:
         ingest_id, stored_path, stored_sha, records = hits[0]
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            for table in ("findings", "hunt_coverage", "sightings", "leases", "packs"):
+            for table in ("findings", "hunt_coverage", "sightings", "leases", "packs", "pack_refs"):
                 self.db.execute(f"DELETE FROM {table} WHERE ingest_id=?", (ingest_id,))
             self.db.execute("DELETE FROM ingests WHERE id=?", (ingest_id,))
             self._rebuild_derived()
@@ -235,6 +235,7 @@ class Case:
         """Identities and built-in pack records come from the findings: rebuilt after a removal."""
         self.db.execute("DELETE FROM identities")
         self.db.execute("DELETE FROM packs WHERE origin LIKE 'builtin:%'")
+        self.db.execute("DELETE FROM pack_refs")
         names: dict[int, set[str]] = {}
         for ingest_id, doc_text in self.db.execute("SELECT ingest_id, doc FROM findings ORDER BY id").fetchall():
             doc = json.loads(doc_text)
