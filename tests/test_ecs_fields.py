@@ -194,3 +194,10 @@ def test_previous_findings_shape_still_read(tmp_path: Path, capsys, ecs: dict[st
     [h] = json.loads((tmp_path / "r.json").read_text())["hosts"]
     assert h["evidence"][0]["indicators"] == ["akamaicontainer[.]com"]
     assert any(r["advisory"] for r in h["remediation"])  # the built-in pack it names is recorded
+
+
+@pytest.mark.parametrize("doc", [{}, {"threat": "x"}, {"threat": {"enrichments": {"a": 1}}},
+                                 {"threat": {"enrichments": [1, {"matched": "x", "indicator": []}]}, "tracehound": {"indicators": {"0": 1}}},
+                                 {"threat": {"enrichments": [{}]}, "tracehound": "x"}])
+def test_matched_indicators_of_hostile_documents(doc: dict) -> None:
+    assert all(m["value"] == "" for m in matched_indicators(doc))

@@ -59,12 +59,15 @@ def attach_threat(doc: dict[str, Any], matches: list[tuple[Indicator, str, str]]
 def matched_indicators(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """Each match of a finding as {value, type, ecs_type, field, atomic, provider}, whatever version wrote it
     (earlier versions kept the value in `threat.enrichments[].matched.indicator`)."""
-    enrich = [e for e in (doc.get("threat") or {}).get("enrichments") or [] if isinstance(e, dict)]
-    extra = (doc.get("tracehound") or {}).get("indicators") or []
+    threat, own = doc.get("threat"), doc.get("tracehound")
+    enrich = threat.get("enrichments") if isinstance(threat, dict) else None
+    extra = own.get("indicators") if isinstance(own, dict) else None
+    extra = extra if isinstance(extra, list) else []
     out = []
-    for n, e in enumerate(enrich):
+    for n, e in enumerate(x for x in (enrich if isinstance(enrich, list) else []) if isinstance(x, dict)):
         th = extra[n] if n < len(extra) and isinstance(extra[n], dict) else {}
-        matched, indicator = e.get("matched") or {}, e.get("indicator") or {}
+        matched, indicator = e.get("matched"), e.get("indicator")
+        matched, indicator = (matched if isinstance(matched, dict) else {}), (indicator if isinstance(indicator, dict) else {})
         out.append({"value": str(th.get("value") or matched.get("indicator") or matched.get("atomic") or ""),
                     "type": str(th.get("type") or indicator.get("tracehound_type") or ""),
                     "ecs_type": str(indicator.get("type") or ""), "field": str(matched.get("field") or ""),
