@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 
 from tracehound.cli.common import err_console, intel_option, out_console, safe
+from tracehound.defang import strip_control
 from tracehound.errors import InputError, UsageError
 from tracehound.findings.writer import FindingWriter
 from tracehound.fsutil import atomic_write_text
@@ -56,7 +57,7 @@ def add(directory: str, files: tuple[str, ...]) -> None:
                 status, n, skipped = c.add_file(f)
             except InputError as exc:
                 refused += 1
-                err_console.print(f"tracehound: error: {safe(str(exc))}")
+                click.echo(f"tracehound: error: {strip_control(str(exc))}", err=True)  # the style of every error
                 continue
             extra = f", {skipped} unreadable lines skipped" if skipped else ""
             err_console.print(f"{safe(f)}: {status} ({n} records{extra})")
