@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tracehound.engines.hunt_summary import HuntSummary, hunt_to_writer
 from tracehound.engines.local_hunt import HuntOptions
+from tracehound.findings.ecs import matched_indicators
 from tracehound.intel.builtin import load_intel
 from tracehound.intel.model import Pack
 
@@ -28,6 +29,6 @@ def hunt(pack: Pack, paths: list[str], **kw) -> tuple[list[dict], HuntSummary]:
 def hits(docs: list[dict]) -> dict[int, set[str]]:
     out: dict[int, set[str]] = {}
     for d in docs:
-        for e in d["threat"]["enrichments"]:
-            out.setdefault(d["tracehound"]["line"], set()).add(e["matched"]["indicator"])
+        for m in matched_indicators(d):
+            out.setdefault(d["tracehound"]["line"], set()).add(m["value"])
     return out

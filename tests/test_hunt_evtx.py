@@ -25,7 +25,7 @@ def test_sysmon_network_connect(samples: Path, tmp_path: Path) -> None:
                    ("gator4243.hostgator.com", "108.179.232.58")}
     for d in docs:
         assert d["process"]["executable"].lower().endswith("mshta.exe")
-        assert d["host"]["name"] and d["winlog"]["record_id"] != d["tracehound"]["line"]  # two numberings, both kept
+        assert d["host"]["name"] and d["tracehound"]["winlog"]["record_id"] != d["tracehound"]["line"]  # two numberings, both kept
         raw = json.loads(d["event"]["original"])
         # time of the connection is EventData/UtcTime, not the record's TimeCreated
         assert d["@timestamp"].startswith(raw["Event"]["EventData"]["UtcTime"][:10])

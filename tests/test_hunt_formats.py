@@ -6,6 +6,7 @@ import pytest
 
 from huntutil import hits, hunt, make_pack
 from logfixtures import EXPECTED_READER, FORMATS, jsonl_mapped
+from tracehound.findings.ecs import matched_indicators
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))
@@ -56,12 +57,13 @@ def test_ecs_fields(tmp_path: Path) -> None:
     assert d["source"]["ip"] == "10.0.0.5" and d["user"]["name"] == "alice"
     assert d["destination"]["domain"] == "www.akamaicontainer.com"
     assert d["url"]["full"] == "http://www.akamaicontainer.com/x"
-    e = {x["matched"]["indicator"]: x for x in d["threat"]["enrichments"]}
-    assert e["akamaicontainer.com"]["matched"]["field"] == "destination.domain"
-    assert e["akamaicontainer.com"]["indicator"]["stage"] == "Stage 1"
-    assert e["akamaicontainer.com"]["indicator"]["context"]["registrar"] == "Namecheap"
-    assert e["162.0.229.159"]["matched"]["field"] == "destination.ip"
-    assert d["log"]["offset"] == len(text.splitlines()[0]) + 1
+    e = {x["value"]: x for x in d["tracehound"]["indicators"]}
+    m = {x["value"]: x for x in matched_indicators(d)}
+    assert m["akamaicontainer.com"]["field"] == "destination.domain"
+    assert e["akamaicontainer.com"]["stage"] == "Stage 1"
+    assert e["akamaicontainer.com"]["context"]["registrar"] == "Namecheap"
+    assert m["162.0.229.159"]["field"] == "destination.ip"
+    assert d["tracehound"]["log"]["offset"] == len(text.splitlines()[0]) + 1
     assert d["tracehound"]["line"] == 2 and d["tracehound"]["verdict"] == "compromised"
 
 

@@ -17,6 +17,7 @@ if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
 
 from tracehound.engines.local_hunt import HuntOptions  # noqa: E402
 from tracehound.engines.spark_hunt import SparkOptions, run_spark_hunt  # noqa: E402
+from tracehound.findings.ecs import matched_indicators  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +33,8 @@ def spark_hunt(pack, paths: list[str], opt: SparkOptions, **kw) -> list[dict]:
 
 
 def key(d: dict) -> tuple:
-    return (d["log"]["file"]["path"], d["tracehound"]["line"], d["log"].get("offset"),
-            tuple(sorted(e["matched"]["indicator"] for e in d["threat"]["enrichments"])))
+    return (d["log"]["file"]["path"], d["tracehound"]["line"], d["tracehound"].get("log", {}).get("offset"),
+            tuple(sorted(m["value"] for m in matched_indicators(d))))
 
 
 def test_text_logs_same_findings_as_local(tmp_path: Path, spark_opt: SparkOptions) -> None:
@@ -72,7 +73,7 @@ def test_parquet_table_with_mapping(tmp_path: Path, spark_opt: SparkOptions, pac
                                                          input_format="parquet"),
                       mapping={"@timestamp": "when", "source.ip": "client", "destination.domain": "q",
                                "destination.ip": "server", "url.full": "link"})
-    got = {(d["tracehound"]["line"], e["matched"]["indicator"]) for d in docs for e in d["threat"]["enrichments"]}
+    got = {(d["tracehound"]["line"], m["value"]) for d in docs for m in matched_indicators(d)}
     assert got == {(2, "akamaicontainer.com"), (4, "162.0.229.159"), (5, "github.com/IconStorages/images")}
     assert {d["source"]["ip"] for d in docs} == {"10.0.0.5", "10.0.0.7", "10.0.0.8"}
 

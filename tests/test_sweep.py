@@ -100,7 +100,7 @@ def test_signatures(swept) -> None:
     sig = by_check(docs)["signing"]
     exposed = {os.path.basename(d["file"]["path"]) for d in sig if d["tracehound"]["verdict"] == "exposed"}
     assert exposed == {"tool.exe", "d3dcompiler_47.dll"}
-    assert all(d["file"]["code_signature"]["thumbprint_sha1"] == tree.cert_sha1 for d in sig if d["tracehound"]["verdict"] == "exposed")
+    assert all(d["tracehound"]["file"]["code_signature"]["thumbprint_sha1"] == tree.cert_sha1 for d in sig if d["tracehound"]["verdict"] == "exposed")
     anomalies = [d for d in sig if d["tracehound"]["verdict"] == "suspicious"]
     assert len(anomalies) == 1 and "CVE-2013-3900" in anomalies[0]["message"]
     assert os.path.basename(anomalies[0]["file"]["path"]) == "d3dcompiler_47.dll"
@@ -236,7 +236,7 @@ def test_macho_signed_with_compromised_certificate(tmp_path: Path, fat: bool) ->
     docs, result = sweep(load_intel([str(f)]), tmp_path / "root", jobs=1)
     sig = [d for d in docs if d["tracehound"].get("check") == "signing"]
     assert [(d["file"]["name"], d["tracehound"]["verdict"]) for d in sig] == [("3CX Desktop App", "exposed")]
-    assert sig[0]["file"]["code_signature"]["thumbprint_sha1"] == thumb
+    assert sig[0]["tracehound"]["file"]["code_signature"]["thumbprint_sha1"] == thumb
     assert sig[0]["file"]["code_signature"]["subject_name"] == "Developer ID Application: Test Ltd"
     assert not any("check failed" in d.get("message", "") for d in docs)
 

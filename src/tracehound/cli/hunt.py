@@ -26,6 +26,7 @@ from tracehound.engines.hunt_summary import HuntSummary, hunt_to_writer, report_
 from tracehound.engines.local_hunt import FileReport, HuntOptions, expand_paths
 from tracehound.engines.resume import HuntState
 from tracehound.errors import UsageError
+from tracehound.findings.ecs import VERDICT_ORDER
 from tracehound.findings.writer import FindingWriter
 from tracehound.fsutil import atomic_write_text
 from tracehound.intel.builtin import load_intel
@@ -35,6 +36,8 @@ from tracehound.sources.logs.stream import DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO
 
 EXIT_FINDINGS = 1
 EXIT_NOTHING_READ = 3
+
+HOST_ROWS = 25  # hit hosts listed on stderr without --all-hosts: the rest are in --summary and the report
 
 
 def parse_when(value: str | None, option: str) -> datetime | None:
@@ -92,10 +95,11 @@ def _formats_help() -> str:
               help="parquet (Spark engine): findings written as a Parquet folder at -o.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted hunt with the same -o FILE: files done are skipped, nothing is duplicated.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary on stderr.")
+@click.option("--all-hosts", is_flag=True, help=f"List every hit host on stderr (default: the first {HOST_ROWS}).")
 def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_path: str | None, since: str | None,
          until: str | None, lookback: int, fmt: str | None, mapping: tuple[str, ...], weak: bool, jobs: int,
          max_line: int, max_ratio: int, no_first_seen: bool, engine: str, spark_master: str, spark_conf: tuple[str, ...],
-         input_format: str, output_format: str, resume: bool, quiet: bool) -> None:
+         input_format: str, output_format: str, resume: bool, quiet: bool, all_hosts: bool = False) -> None:
     """Hunt logs for contacts with the pack's C2 domains, IPs, URLs, hashes and certificates.
 
     PATHS are files, folders (searched recursively) or globs; .gz .bz2 .xz .zst are read
@@ -186,7 +190,7 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
     if summary_path:
         atomic_write_text_path(summary_path, json.dumps(summary.to_dict(), indent=1, ensure_ascii=False))
     if not quiet:
-        print_summary(summary)
+        print_summary(summary, all_hosts)
     readable = [f for f in summary.files if not f.error]
     if not readable:
         raise SystemExit(EXIT_NOTHING_READ)
@@ -210,7 +214,7 @@ def _fmt_ts(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
-def print_summary(summary: HuntSummary) -> None:
+def print_summary(summary: HuntSummary, all_hosts: bool = False) -> None:
     c = err_console
     files_ok = sum(1 for f in summary.files if not f.error)
     records = sum(f.records for f in summary.files)
@@ -220,12 +224,18 @@ def print_summary(summary: HuntSummary) -> None:
         t = Table(title="Hosts in contact with the C2 infrastructure")
         for col in ("host", "verdict", "first seen", "first contact", "last contact", "gap", "hits", "indicators"):
             t.add_column(col, overflow="fold")
-        for h in sorted(summary.hosts.values(), key=lambda h: (h.first_contact is None, h.first_contact or 0, h.host)):
+        # Strongest verdict first, then by first contact: a cut table never hides a compromised host behind others.
+        ordered = sorted(summary.hosts.values(), key=lambda h: (-VERDICT_ORDER.get(h.verdict, 0), h.first_contact is None,
+                                                                h.first_contact or 0, h.host))
+        shown = ordered if all_hosts else ordered[:HOST_ROWS]
+        for h in shown:
             gap = h.gap()
             t.add_row(safe(h.host), h.verdict, _fmt_ts(h.first_seen), _fmt_ts(h.first_contact), _fmt_ts(h.last_contact),
                       f"{gap.total_seconds() / 86400:.1f} d" if gap is not None else "-", str(h.count),
                       safe(", ".join(defang(v) for v in sorted(h.indicators))[:200]))
         c.print(t)
+        if len(ordered) > len(shown):
+            c.print(f"… and {len(ordered) - len(shown)} more (see --summary or the report; --all-hosts lists them all)")
     cov = summary.coverage()
     if cov:
         t = Table(title="Coverage")

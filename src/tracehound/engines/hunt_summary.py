@@ -22,7 +22,7 @@ from tracehound.engines.local_hunt import (
     iter_candidate_lines,
     run_hunt,
 )
-from tracehound.findings.ecs import VERDICT_ORDER
+from tracehound.findings.ecs import VERDICT_ORDER, matched_indicators
 from tracehound.intel.model import Pack
 from tracehound.matching.prefilter import Prefilter
 from tracehound.sources.logs.evtx_source import iter_evtx
@@ -61,8 +61,7 @@ class HostTimeline:
             self.names.add(doc["host"]["name"])
         if (doc.get("user") or {}).get("name"):
             self.users.add(doc["user"]["name"])
-        for e in (doc.get("threat") or {}).get("enrichments") or []:
-            v = e["matched"]["indicator"]
+        for v in (m["value"] for m in matched_indicators(doc)):
             self.indicators[v] = self.indicators.get(v, 0) + 1
         v = (doc.get("tracehound") or {}).get("verdict", "clean")
         if VERDICT_ORDER.get(v, 0) > VERDICT_ORDER.get(self.verdict, 0):

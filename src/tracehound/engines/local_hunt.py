@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from tracehound.errors import InputError, UsageError
-from tracehound.findings.ecs import enrichment, iso_ts, network_verdict, put, strongest
+from tracehound.findings.ecs import attach_threat, iso_ts, network_verdict, put, strongest
 from tracehound.intel.formats.native import loads as load_native
 from tracehound.intel.formats.native import to_dict as pack_to_dict
 from tracehound.intel.model import Pack
@@ -225,9 +225,9 @@ def finding_doc(obs: Observation, matches: list[Match], raw: str, path: str, lin
         put(doc, f"file.hash.{algo}", h)
     for algo, h in obs.cert_hashes.items():
         put(doc, f"tls.server.hash.{algo}", h)
-    doc["threat"] = {"enrichments": [enrichment(m.indicator, m.field, m.observed, pack_name) for m in matches]}
+    attach_threat(doc, [(m.indicator, m.field, m.observed) for m in matches], pack_name)
     doc["log"] = {"file": {"path": path}}
-    put(doc, "log.offset", offset)
+    put(doc, "tracehound.log.offset", offset)
     # The host is our end of the record: the source, unless the indicator *is* the source
     # (an inbound connection from a C2 address), in which case it is the destination.
     inbound = all(m.field == "source.ip" for m in matches)
@@ -239,8 +239,8 @@ def finding_doc(obs: Observation, matches: list[Match], raw: str, path: str, lin
     if parse_error:
         th["parse_error"] = parse_error
     if obs.record_id is not None:
-        put(doc, "winlog.record_id", obs.record_id)
-    doc["tracehound"] = th
+        put(doc, "tracehound.winlog.record_id", obs.record_id)
+    doc.setdefault("tracehound", {}).update(th)
     return doc
 
 

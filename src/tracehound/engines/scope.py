@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tracehound.findings.ecs import enrichment, put
+from tracehound.findings.ecs import attach_threat, put
 from tracehound.intel.model import Pack
 from tracehound.sources.inventory import InventoryRow, read_inventory
 from tracehound.sweep.docs import now_iso
@@ -32,10 +32,10 @@ def scope_doc(row: InventoryRow, path: str, status: str, verdict: str, pack: Pac
     put(doc, "package.version", row.version)
     doc["message"] = f"{row.product} {row.version} on {row.host}: {status}"
     if ind is not None and verdict == "exposed":
-        doc["threat"] = {"enrichments": [enrichment(ind, "package.version", row.version, pack.name)]}
+        attach_threat(doc, [(ind, "package.version", row.version)], pack.name)
     doc["log"] = {"file": {"path": path}}
-    doc["tracehound"] = {"source": "scope", "check": "inventory", "verdict": verdict, "host": row.host,
-                         "line": row.line, "status": status}
+    doc.setdefault("tracehound", {}).update({"source": "scope", "check": "inventory", "verdict": verdict, "host": row.host,
+                                             "line": row.line, "status": status})
     return doc
 
 

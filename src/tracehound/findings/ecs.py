@@ -9,10 +9,10 @@ Verdict levels carried in `tracehound.verdict`:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from tracehound.intel.model import CERT_TYPES, FILE_HASH_TYPES, Indicator, IType
+from tracehound.intel.model import CERT_TYPES, FILE_HASH_TYPES, Indicator, IType, url_host
 
 ECS_VERSION = "8.11.0"
 VERDICT_ORDER = {"clean": 0, "exposed": 1, "suspicious": 2, "compromised": 3}
@@ -31,15 +31,90 @@ def iso_ts(ts: datetime | None) -> str | None:
 
 
 def enrichment(ind: Indicator, field: str, observed: str, pack_name: str) -> dict[str, Any]:
+    """The ECS part of one match (`threat.enrichments[]`): only ECS fields, typed per indicator."""
+    indicator: dict[str, Any] = {"type": _ECS_TYPE[ind.type], "confidence": _confidence(ind.confidence),
+                                 "provider": pack_name, "description": ind.display(), "name": ind.display()}
+    for dotted, value in _typed_fields(ind):
+        put(indicator, dotted, value)
+    for key in ("first_seen", "last_seen"):
+        put(indicator, key, _iso_date(ind.ctx(key)))
+    return {"matched": {"atomic": observed, "field": field, "type": "indicator_match_rule"}, "indicator": indicator}
+
+
+def tracehound_indicator(ind: Indicator) -> dict[str, Any]:
+    """What ECS has no field for, one entry per enrichment (same order): `tracehound.indicators[]`."""
     ctx = {k: ind.context[k] for k in sorted(ind.context) if k not in ("signs",)}
-    return {
-        "matched": {"atomic": observed, "field": field, "type": "indicator_match_rule", "indicator": ind.value},
-        "indicator": {
-            "type": _ECS_TYPE[ind.type], "tracehound_type": ind.type.value, "confidence": _confidence(ind.confidence),
-            "confidence_score": ind.confidence, "provider": pack_name, "stage": ",".join(ind.ctx("stage")),
-            "description": ind.display(), "context": ctx,
-        },
-    }
+    out: dict[str, Any] = {"value": ind.value, "type": ind.type.value, "confidence_score": ind.confidence,
+                           "stage": ",".join(ind.ctx("stage"))}
+    put(out, "context", ctx)
+    return {k: v for k, v in out.items() if v not in ("", None)}
+
+
+def attach_threat(doc: dict[str, Any], matches: list[tuple[Indicator, str, str]], pack_name: str) -> None:
+    """Set `threat.enrichments` (ECS) and `tracehound.indicators` (the rest) of a finding."""
+    doc["threat"] = {"enrichments": [enrichment(ind, fld, obs, pack_name) for ind, fld, obs in matches]}
+    doc.setdefault("tracehound", {})["indicators"] = [tracehound_indicator(ind) for ind, _, _ in matches]
+
+
+def matched_indicators(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each match of a finding as {value, type, ecs_type, field, atomic, provider}, whatever version wrote it
+    (earlier versions kept the value in `threat.enrichments[].matched.indicator`)."""
+    threat, own = doc.get("threat"), doc.get("tracehound")
+    enrich = threat.get("enrichments") if isinstance(threat, dict) else None
+    extra = own.get("indicators") if isinstance(own, dict) else None
+    extra = extra if isinstance(extra, list) else []
+    out = []
+    for n, e in enumerate(x for x in (enrich if isinstance(enrich, list) else []) if isinstance(x, dict)):
+        th = extra[n] if n < len(extra) and isinstance(extra[n], dict) else {}
+        matched, indicator = e.get("matched"), e.get("indicator")
+        matched, indicator = (matched if isinstance(matched, dict) else {}), (indicator if isinstance(indicator, dict) else {})
+        out.append({"value": str(th.get("value") or matched.get("indicator") or matched.get("atomic") or ""),
+                    "type": str(th.get("type") or indicator.get("tracehound_type") or ""),
+                    "ecs_type": str(indicator.get("type") or ""), "field": str(matched.get("field") or ""),
+                    "atomic": str(matched.get("atomic") or ""), "provider": str(indicator.get("provider") or "")})
+    return out
+
+
+def _typed_fields(ind: Indicator) -> list[tuple[str, Any]]:
+    """The ECS indicator fields Elastic's threat-intel views and indicator-match rules read."""
+    t, v = ind.type, ind.value
+    if t is IType.DOMAIN:
+        return [("url.domain", v)]
+    if t in (IType.IPV4, IType.IPV6):
+        return [("ip", v)]
+    if t is IType.URL:
+        return [("url.full", v), ("url.domain", url_host(v))]
+    if t in FILE_HASH_TYPES:
+        names = ind.ctx("file_name")
+        return [(f"file.hash.{t.value}", v), ("file.name", names[0] if len(names) == 1 else None)]
+    if t is IType.CERT_SHA256:
+        return [("file.code_signature.thumbprint_sha256", v), ("file.code_signature.subject_name", _one(ind, "signer"))]
+    if t is IType.CERT_SHA1:  # ECS has no SHA-1 thumbprint field: the value stays in tracehound.indicators
+        return [("file.code_signature.subject_name", _one(ind, "signer")),
+                ("x509.serial_number", _one(ind, "serial"))]
+    if t is IType.FILENAME:
+        return [("file.name", v)]
+    if t is IType.EMAIL:
+        return [("email.address", v)]
+    if t is IType.ASN:
+        return [("as.number", int(v[2:]))]
+    return []
+
+
+def _one(ind: Indicator, key: str) -> str | None:
+    values = ind.ctx(key)
+    return values[0] if len(values) == 1 else None
+
+
+def _iso_date(values: list[str]) -> str | None:
+    """A context date (first_seen/last_seen) in ECS date form, or None when absent or not a date."""
+    if len(values) != 1:
+        return None
+    try:
+        ts = datetime.fromisoformat(values[0].strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return iso_ts(ts if ts.tzinfo else ts.replace(tzinfo=UTC))
 
 
 def _confidence(score: int) -> str:

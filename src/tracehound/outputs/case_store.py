@@ -13,18 +13,17 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tracehound import safejson
 from tracehound.errors import InputError, UsageError
 from tracehound.findings.ecs import VERDICT_ORDER
+from tracehound.outputs import case_packs
+from tracehound.outputs.case_inputs import is_lease_file, read_docs, read_leases, utc_iso
 
 DB_NAME = "case.sqlite"
-MAX_LINE = 64 * 1024 * 1024
 
 MIGRATIONS: list[str] = [
     # 1: initial schema
@@ -50,13 +49,10 @@ MIGRATIONS: list[str] = [
                          ingest_id INTEGER NOT NULL REFERENCES ingests(id));
     CREATE INDEX leases_ip ON leases(ip);
     """,
+    # 4: the indicator packs the findings were matched with (title, remediation, C2 delay, affected versions)
+    case_packs.MIGRATION,
 ]
-LEASE_COLUMNS = {
-    "ip": ("ip", "ip address", "ipaddress", "address", "client ip"),
-    "host": ("host", "hostname", "host name", "client name", "name", "computer"),
-    "start": ("start", "starts", "lease start", "from", "begin", "assigned"),
-    "end": ("end", "ends", "lease end", "expires", "expiry", "to", "until"),
-}
+PACKS_SCHEMA = 4  # from this schema on, the case records its packs
 
 
 @dataclass
@@ -132,6 +128,8 @@ class Case:
                 for stmt in MIGRATIONS[n].split(";"):
                     if stmt.strip():
                         self.db.execute(stmt)
+                if n + 1 == PACKS_SCHEMA and version > 0:  # a case made before packs were recorded
+                    self._rebuild_derived()
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(n + 1),))
                 self.db.execute("COMMIT")
             except BaseException:
@@ -140,7 +138,9 @@ class Case:
 
     # ---- ingest ------------------------------------------------------------------------
     def add_file(self, path: str) -> tuple[str, int, int]:
-        """Ingest one findings file (JSONL) or hunt summary (JSON). Returns (status, records, skipped)."""
+        """Ingest one findings file (JSONL), hunt summary (JSON), indicator pack or lease CSV.
+        Returns (status, records, skipped). A file holding none of these is refused (InputError), the
+        case unchanged."""
         p = Path(path)
         try:
             digest = hashlib.sha256()
@@ -153,53 +153,107 @@ class Case:
         if self.db.execute("SELECT 1 FROM ingests WHERE sha256=?", (sha,)).fetchone():
             return "already in the case", 0, 0
         records = skipped = 0
+        status = "added"
         self.db.execute("BEGIN IMMEDIATE")
         try:
             cur = self.db.execute("INSERT INTO ingests (sha256, path, added_at, records, skipped) VALUES (?,?,?,0,0)",
                                   (sha, str(p), datetime.now(UTC).isoformat(timespec="seconds")))
             ingest_id = cur.lastrowid
-            if _is_lease_file(p):
+            if is_lease_file(p):
                 records, skipped = self._add_leases(ingest_id, p)
-                self.db.execute("UPDATE ingests SET records=?, skipped=? WHERE id=?", (records, skipped, ingest_id))
-                self.db.execute("COMMIT")
-                return "added leases", records, skipped
-            for line_no, doc, err in _read_docs(p):
-                if err:
-                    skipped += 1
-                    continue
-                if doc.get("coverage") is not None and "hosts" in doc and "files" in doc:
-                    self._add_hunt_summary(ingest_id, doc)
-                    records += 1
-                    continue
-                self._add_doc(ingest_id, line_no, doc)
-                records += 1
+                status = "added leases"
+            elif case_packs.looks_like_pack(p):
+                records, status = self._add_pack(ingest_id, p), "added pack"
+            else:
+                records, skipped = self._add_records(ingest_id, p)
+            if not records:
+                what = f"{skipped} unreadable or foreign lines" if skipped else "empty"
+                raise InputError(f"holds no findings, hunt summary, indicator pack or address leases ({what}); "
+                                 "not added", path=path)
             self.db.execute("UPDATE ingests SET records=?, skipped=? WHERE id=?", (records, skipped, ingest_id))
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
-        return "added", records, skipped
+        return status, records, skipped
+
+    def _add_records(self, ingest_id: int | None, p: Path) -> tuple[int, int]:
+        records = skipped = 0
+        names: set[str] = set()
+        for line_no, doc, err in read_docs(p):
+            if err:
+                skipped += 1
+            elif doc.get("coverage") is not None and "hosts" in doc and "files" in doc:
+                self._add_hunt_summary(ingest_id, doc)
+                records += 1
+            elif not isinstance(doc.get("tracehound"), dict):
+                skipped += 1  # JSON, but not a tracehound finding
+            else:
+                self._add_doc(ingest_id, line_no, doc)
+                names |= case_packs.names_in(doc)
+                records += 1
+        case_packs.record_builtins(self.db, names, ingest_id)
+        return records, skipped
+
+    def _add_pack(self, ingest_id: int | None, p: Path) -> int:
+        from tracehound.intel.formats import read_pack
+
+        pack = read_pack(str(p))
+        # A pack file added replaces the built-in pack of the same name recorded from findings.
+        self.db.execute("DELETE FROM packs WHERE name=? AND origin LIKE 'builtin:%'", (pack.name,))
+        case_packs.record_pack(self.db, pack, str(p), ingest_id)
+        return 1
+
+    def remove_input(self, spec: str) -> dict[str, Any]:
+        """Take one input out of the case with everything it brought (findings, coverage, sightings, leases,
+        packs). `spec` is the path as added, the file itself, or a SHA-256 prefix (8+ hex digits)."""
+        rows = self.db.execute("SELECT id, path, sha256, records FROM ingests ORDER BY id").fetchall()
+        sha = ""
+        if Path(spec).is_file():
+            with Path(spec).open("rb") as fh:
+                sha = hashlib.file_digest(fh, "sha256").hexdigest()
+        hits = [r for r in rows if r[1] == spec or r[2] == sha
+                or (len(spec) >= 8 and all(c in "0123456789abcdef" for c in spec.lower()) and r[2].startswith(spec.lower()))]
+        if not hits:
+            raise UsageError(f"{spec!r} is not an input of this case (see the inputs of 'tracehound report'; "
+                             f"{len(rows)} inputs)")
+        if len({r[0] for r in hits}) > 1:
+            raise UsageError(f"{spec!r} names {len(hits)} inputs: give the SHA-256 of one")
+        ingest_id, stored_path, stored_sha, records = hits[0]
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for table in ("findings", "hunt_coverage", "sightings", "leases", "packs", "pack_refs"):
+                self.db.execute(f"DELETE FROM {table} WHERE ingest_id=?", (ingest_id,))
+            self.db.execute("DELETE FROM ingests WHERE id=?", (ingest_id,))
+            self._rebuild_derived()
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return {"path": stored_path, "sha256": stored_sha, "records": records}
+
+    def _rebuild_derived(self) -> None:
+        """Identities and built-in pack records come from the findings: rebuilt after a removal."""
+        self.db.execute("DELETE FROM identities")
+        self.db.execute("DELETE FROM packs WHERE origin LIKE 'builtin:%'")
+        self.db.execute("DELETE FROM pack_refs")
+        names: dict[int, set[str]] = {}
+        for ingest_id, doc_text in self.db.execute("SELECT ingest_id, doc FROM findings ORDER BY id").fetchall():
+            doc = json.loads(doc_text)
+            names.setdefault(ingest_id, set()).update(case_packs.names_in(doc))
+            if (doc.get("tracehound") or {}).get("record") == "inventory-host":
+                self._add_identities(doc)
+        for ingest_id, ns in names.items():
+            case_packs.record_builtins(self.db, ns, ingest_id)
 
     def _add_leases(self, ingest_id: int | None, path: Path) -> tuple[int, int]:
-        import csv
-
-        records = skipped = 0
-        with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
-            reader = csv.reader(fh)
-            header = [h.strip().lower() for h in next(reader)]
-            col = {k: next(i for i, h in enumerate(header) if h in names) for k, names in LEASE_COLUMNS.items()}
-            for row in reader:
-                try:
-                    ip, host = row[col["ip"]].strip(), row[col["host"]].strip()
-                    start, end = _utc_iso(row[col["start"]]), _utc_iso(row[col["end"]])
-                except (IndexError, ValueError):
-                    skipped += 1
-                    continue
-                if not ip or not host:
-                    skipped += 1
-                    continue
-                self.db.execute("INSERT INTO leases VALUES (?,?,?,?,?)", (ip.lower(), host, start, end, ingest_id))
-                records += 1
+        records, skipped = 0, 0
+        for lease in read_leases(path):
+            if lease is None:
+                skipped += 1
+                continue
+            self.db.execute("INSERT INTO leases VALUES (?,?,?,?,?)", (*lease, ingest_id))
+            records += 1
         return records, skipped
 
     def lease_holder(self, ip: str, ts: str | None) -> str | None:
@@ -207,7 +261,7 @@ class Case:
         if not ts:
             return None
         row = self.db.execute("SELECT host FROM leases WHERE ip=? AND start<=? AND end>=? ORDER BY start DESC LIMIT 1",
-                              (ip.lower(), _utc_iso(ts), _utc_iso(ts))).fetchone()
+                              (ip.lower(), utc_iso(ts), utc_iso(ts))).fetchone()
         return row[0] if row else None
 
     def _add_doc(self, ingest_id: int | None, line_no: int, doc: dict[str, Any]) -> None:
@@ -219,9 +273,13 @@ class Case:
             (ingest_id, line_no, th.get("source"), (doc.get("event") or {}).get("kind"), th.get("record"), host,
              th.get("verdict"), doc.get("@timestamp"), json.dumps(doc, ensure_ascii=False)))
         if th.get("record") == "inventory-host":
-            name = str((doc.get("host") or {}).get("name") or host)
-            for ident in [name] + list((doc.get("host") or {}).get("ip") or []) + list(th.get("aliases") or []):
-                self.db.execute("INSERT OR REPLACE INTO identities VALUES (?,?,?)", (str(ident).lower(), name, "inventory"))
+            self._add_identities(doc)
+
+    def _add_identities(self, doc: dict[str, Any]) -> None:
+        th = doc.get("tracehound") or {}
+        name = str((doc.get("host") or {}).get("name") or th.get("host") or "unknown")
+        for ident in [name] + list((doc.get("host") or {}).get("ip") or []) + list(th.get("aliases") or []):
+            self.db.execute("INSERT OR REPLACE INTO identities VALUES (?,?,?)", (str(ident).lower(), name, "inventory"))
 
     def _add_hunt_summary(self, ingest_id: int | None, doc: dict[str, Any]) -> None:
         for h in doc.get("hosts") or []:
@@ -301,14 +359,9 @@ class Case:
         return [{"path": p, "sha256": s, "added_at": a, "records": r, "skipped": k}
                 for p, s, a, r, k in self.db.execute("SELECT path, sha256, added_at, records, skipped FROM ingests ORDER BY id")]
 
-    def packs(self) -> list[str]:
-        names = set()
-        for (doc_text,) in self.db.execute("SELECT doc FROM findings WHERE record='host-summary'"):
-            names.add(json.loads(doc_text)["tracehound"].get("pack", ""))
-        for (doc_text,) in self.db.execute("SELECT doc FROM findings WHERE doc LIKE '%\"provider\"%' LIMIT 200"):
-            for e in (json.loads(doc_text).get("threat") or {}).get("enrichments") or []:
-                names.add(e["indicator"].get("provider", ""))
-        return sorted(n for n in names if n)
+    def packs(self) -> list[dict[str, Any]]:
+        """The packs of the case with what the report quotes; names used by findings but absent: `missing`."""
+        return case_packs.case_packs(self.db)
 
 
 _RANK = {"compromised": 5, "suspicious": 4, "exposed": 3, "not checked": 2, "clean": 1}
@@ -316,50 +369,3 @@ _RANK = {"compromised": 5, "suspicious": 4, "exposed": 3, "not checked": 2, "cle
 
 def _rank(verdict: str) -> int:
     return _RANK.get(verdict, 0)
-
-
-def _read_docs(path: Path) -> Iterator[tuple[int, dict[str, Any], str]]:
-    with path.open("r", encoding="utf-8", errors="replace") as fh:
-        first = fh.read(1)
-        fh.seek(0)
-        if first == "{" and path.suffix == ".json":
-            try:
-                doc = safejson.loads(fh.read())
-            except ValueError as exc:
-                raise InputError(f"invalid JSON: {exc}", path=str(path)) from exc
-            yield 1, doc, ""
-            return
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            if len(line) > MAX_LINE:
-                yield n, {}, "line too long"
-                continue
-            try:
-                doc = safejson.loads(line)
-            except ValueError:
-                yield n, {}, "not JSON"
-                continue
-            if not isinstance(doc, dict):
-                yield n, {}, "not an object"
-                continue
-            yield n, doc, ""
-
-
-def _utc_iso(value: str) -> str:
-    """Timestamps compared as text must share one form: UTC, seconds, 'Z'."""
-    v = value.strip().replace("Z", "+00:00")
-    dt = datetime.fromisoformat(v)
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _is_lease_file(path: Path) -> bool:
-    """A CSV whose header names an IP, a host and a start and end time."""
-    try:
-        with path.open(encoding="utf-8-sig", errors="replace") as fh:
-            header = [h.strip().lower() for h in fh.readline().split(",")]
-    except OSError:
-        return False
-    return all(any(h in names for h in header) for names in LEASE_COLUMNS.values())

@@ -14,12 +14,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tracehound.defang import defang, strip_control
-from tracehound.intel.builtin import BUILTIN_SOURCES, load_builtin
+from tracehound.findings.ecs import matched_indicators
 from tracehound.intel.formats.csvpack import neutralise
-from tracehound.outputs.case_store import Case, HostView
+from tracehound.outputs.case_store import Case
+from tracehound.outputs.timeline import timeline_svg
 
 FORMATS = ("html", "md", "csv", "json")
 STATUSES = ("compromised", "suspicious", "exposed", "clean", "not checked")
+EVIDENCE_ROWS = 10  # per host card in HTML; the JSON report has every row
+OPEN_CARDS = 20  # host cards shown open when the case has at most this many hosts
 
 ACTIONS: dict[str, str] = {
     "isolate": "Isolate the host from the network and preserve evidence (memory, disk) before cleaning",
@@ -48,10 +51,9 @@ def _defang_text(value: Any) -> str:
 
 def evidence_row(doc: dict[str, Any]) -> dict[str, Any]:
     th = doc.get("tracehound") or {}
-    enrich = (doc.get("threat") or {}).get("enrichments") or []
-    indicators = [defang(str(e["matched"]["indicator"])) if e["indicator"].get("type") in
-                  ("domain-name", "ipv4-addr", "ipv6-addr", "url", "email-addr") else str(e["matched"]["indicator"])
-                  for e in enrich]
+    matched = matched_indicators(doc)
+    indicators = [defang(m["value"]) if m["ecs_type"] in ("domain-name", "ipv4-addr", "ipv6-addr", "url", "email-addr")
+                  else m["value"] for m in matched]
     where = ""
     if (doc.get("log") or {}).get("file"):
         where = f"{doc['log']['file'].get('path', '')}:{th.get('line', '')}"
@@ -68,8 +70,7 @@ def evidence_row(doc: dict[str, Any]) -> dict[str, Any]:
         "time": doc.get("@timestamp") or "", "source": th.get("source", ""), "check": th.get("check") or th.get("format") or "",
         "verdict": th.get("verdict", ""), "indicators": indicators, "message": _defang_text(message), "where": _defang_text(where),
         "original": defang_record(_defang_text((doc.get("event") or {}).get("original", ""))[:2000],
-                                  [str(e["matched"]["indicator"]) for e in enrich] + [str(e["matched"].get("atomic", ""))
-                                                                                       for e in enrich]),
+                                  [m["value"] for m in matched] + [m["atomic"] for m in matched]),
     }
 
 
@@ -85,19 +86,15 @@ def defang_record(text: str, values: list[str]) -> str:
 
 
 def _pack_remediation(case: Case) -> tuple[dict[str, list[str]], int | None, list[dict[str, Any]]]:
-    """Advisory sentences per action, C2 delay and indicator summary of the packs used in the case."""
+    """Advisory sentences per action, C2 delay and summary of the packs recorded in the case."""
     quotes: dict[str, list[str]] = {}
     delay: int | None = None
-    packs: list[dict[str, Any]] = []
-    for name in case.packs():
-        if name not in BUILTIN_SOURCES:
-            packs.append({"name": name, "title": "", "counts": {}})
-            continue
-        p = load_builtin(name)
-        packs.append({"name": name, "title": p.title, "counts": p.counts(), "published": p.published})
-        delay = p.c2_delay_days or delay
-        for r in p.remediation:
-            quotes.setdefault(r.action, []).append(r.text)
+    packs = case.packs()
+    for p in packs:
+        if p["c2_delay_days"] is not None:
+            delay = max(delay or 0, int(p["c2_delay_days"]))
+        for r in p["remediation"]:
+            quotes.setdefault(str(r.get("action", "")), []).append(strip_control(str(r.get("text", ""))))
     return quotes, delay, packs
 
 
@@ -105,15 +102,11 @@ def build_model(case: Case) -> dict[str, Any]:
     hosts = case.hosts()
     quotes, delay, packs = _pack_remediation(case)
     counts = {s: 0 for s in STATUSES}
-    host_rows = []
+    plans = {verdict: _plan(verdict, quotes, delay) for verdict in STATUSES}
+    host_rows: list[dict[str, Any]] = []
     for h in hosts:
         counts[h.verdict] = counts.get(h.verdict, 0) + 1
-        plan = []
-        for action in PLAN.get(h.verdict, []):
-            text = ACTIONS[action]
-            if action == "c2-delay" and delay:
-                text = f"Keep hunting: the implant waits {delay} days before its first C2 call"
-            plan.append({"action": action, "text": text, "advisory": quotes.get(action, [])[:1]})
+        plan = plans.get(h.verdict) or _plan(h.verdict, quotes, delay)
         host_rows.append({
             "host": _defang_text(h.host), "verdict": h.verdict, "os": h.os, "swept": h.swept,
             "sweep_complete": h.sweep_complete, "identities": sorted(_defang_text(i) for i in h.identities),
@@ -122,31 +115,29 @@ def build_model(case: Case) -> dict[str, Any]:
             "install_time_note": h.install_time_note,
             "install_delay_days": h.delay_days(h.installed_at) if h.installed_at else None,
             "evidence": [evidence_row(d) for d in h.evidence], "installed": h.installed, "remediation": plan,
-            "contacts": [c["@timestamp"] for c in h.contacts()],
+            "contacts": [c["@timestamp"] for c in h.contacts()], "anchor": f"host-{len(host_rows) + 1}",
+            "card": bool(h.evidence or h.installed),
         })
     return {
         "generated": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "case": str(case.dir), "counts": counts, "hosts": host_rows, "coverage": case.coverage(),
         "ingests": case.ingests(), "packs": packs, "c2_delay_days": delay, "timeline": timeline_svg(hosts),
+        "checklists": [{"verdict": v, "hosts": counts[v], "items": plans[v]} for v in STATUSES if counts[v] and plans[v]],
+        "evidence_rows": EVIDENCE_ROWS, "open_cards": len(host_rows) <= OPEN_CARDS,
+        "card_groups": [{"verdict": v, "hosts": [h for h in host_rows if h["verdict"] == v and h["card"]]}
+                        for v in STATUSES if any(h["verdict"] == v and h["card"] for h in host_rows)],
     }
 
 
-def timeline_svg(hosts: list[HostView]) -> dict[str, Any]:
-    """Geometry of the C2-contact timeline (rendered as inline SVG by the template)."""
-    lanes = [(h.host, [c["@timestamp"] for c in h.contacts()]) for h in hosts if h.contacts()]
-    if not lanes:
-        return {"lanes": [], "width": 0, "height": 0}
-    times = [datetime.fromisoformat(t.replace("Z", "+00:00")) for _, ts in lanes for t in ts]
-    t0, t1 = min(times), max(times)
-    span = max((t1 - t0).total_seconds(), 1.0)
-    width, left, lane_h = 900, 180, 26
-    out = []
-    for i, (host, ts) in enumerate(lanes):
-        xs = sorted({round(left + (datetime.fromisoformat(t.replace("Z", "+00:00")) - t0).total_seconds() / span
-                           * (width - left - 20), 1) for t in ts})
-        out.append({"host": _defang_text(host)[:28], "y": 20 + i * lane_h, "xs": xs, "count": len(ts)})
-    return {"lanes": out, "width": width, "height": 40 + len(lanes) * lane_h, "start": t0.isoformat(),
-            "end": t1.isoformat(), "left": left}
+def _plan(verdict: str, quotes: dict[str, list[str]], delay: int | None) -> list[dict[str, Any]]:
+    """The checklist for one verdict, each action with the advisory's own sentence when it has one."""
+    plan = []
+    for action in PLAN.get(verdict, []):
+        text = ACTIONS[action]
+        if action == "c2-delay" and delay:
+            text = f"Keep hunting: the implant waits {delay} days before its first C2 call"
+        plan.append({"action": action, "text": text, "advisory": quotes.get(action, [])[:1]})
+    return plan
 
 
 def render(case: Case, fmt: str) -> str:
@@ -187,16 +178,20 @@ def _markdown(m: dict[str, Any]) -> str:
         lines.append(f"| {_md(h['host'])} | {h['verdict']} | {_md(', '.join(h['identities']))} | "
                      f"{'yes' if h['swept'] else 'no'} | {h['first_seen'] or '-'} | {h['first_contact'] or '-'} | {delay} | "
                      f"{len(h['evidence'])} |")
+    for c in m["checklists"]:
+        lines += ["", f"## Checklist: {c['verdict']} ({c['hosts']} hosts)", ""]
+        for r in c["items"]:
+            lines.append(f"- [ ] {_md(r['text'])}")
+            lines += [f"  - Advisory: “{_md(q)}”" for q in r["advisory"]]
     for h in m["hosts"]:
-        if not h["evidence"] and not h["remediation"]:
+        if not h["evidence"]:
             continue
         lines += ["", f"### {_md(h['host'])} — {h['verdict']}", ""]
-        for e in h["evidence"]:
+        for e in h["evidence"][:m["evidence_rows"]]:
             lines.append(f"- {e['time'] or ''} [{e['source']}/{e['check']}] **{e['verdict']}** {_md(e['message'])} "
                          f"({_md(', '.join(e['indicators']))}) `{_md(e['where'])}`")
-        if h["remediation"]:
-            lines += ["", "Remediation:"]
-            lines += [f"- [ ] {_md(r['text'])}" for r in h["remediation"]]
+        if len(h["evidence"]) > m["evidence_rows"]:
+            lines.append(f"- … {len(h['evidence']) - m['evidence_rows']} more (see the JSON report)")
     if m["coverage"]:
         lines += ["", "## Log coverage", "", "| format | files | records | from | to |", "|---|---|---|---|---|"]
         lines += [f"| {c['format']} | {c['files']} | {c['records']} | {c['first'] or '-'} | {c['last'] or '-'} |"

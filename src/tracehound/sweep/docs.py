@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from tracehound.findings.ecs import enrichment, put
+from tracehound.findings.ecs import attach_threat, put
 from tracehound.intel.model import Indicator
 
 
@@ -25,6 +25,6 @@ def sweep_doc(host: str, os_type: str, check: str, verdict: str, message: str,
     for k, v in (fields or {}).items():
         put(doc, k, v)
     if matches:
-        doc["threat"] = {"enrichments": [enrichment(ind, fld, obs, pack_name) for ind, fld, obs in matches]}
+        attach_threat(doc, matches, pack_name)
     doc.setdefault("tracehound", {}).update({"source": "sweep", "check": check, "verdict": verdict, "host": host})
     return doc

@@ -22,9 +22,11 @@ def check_pe(data: bytes, name: str, fields: dict[str, Any], certs: dict[str, In
     subject = info.signers[0].subject if info.signers else ""
     sig_fields = {**fields, "file.code_signature.exists": info.signed,
                   "file.code_signature.subject_name": subject or None,
-                  "file.code_signature.thumbprint_sha1": info.signers[0].sha1 if info.signers else None,
-                  "file.code_signature.thumbprint_sha256": info.signers[0].sha256 if info.signers else None}
-    hit = [(certs[c.sha1], "file.code_signature.thumbprint_sha1", c.sha1) for c in info.certificates if c.sha1 in certs]
+                  "tracehound.file.code_signature.thumbprint_sha1": info.signers[0].sha1 if info.signers else None,
+                  "file.code_signature.thumbprint_sha256": info.signers[0].sha256 if info.signers else None,
+                  "file.x509.serial_number": info.signers[0].serial.upper() if info.signers else None,
+                  "file.x509.issuer.distinguished_name": info.signers[0].issuer or None if info.signers else None}
+    hit = [(certs[c.sha1], "tracehound.file.code_signature.thumbprint_sha1", c.sha1) for c in info.certificates if c.sha1 in certs]
     hit += [(certs[c.sha256], "file.code_signature.thumbprint_sha256", c.sha256) for c in info.certificates
             if c.sha256 in certs]
     if hit:
@@ -45,12 +47,12 @@ def check_macho(data: bytes, name: str, fields: dict[str, Any], certs: dict[str,
                 _doc: MakeDoc) -> list[dict[str, Any]]:
     """Mach-O: the certificates of the code-signature CMS blob against certificate indicators."""
     found = signing_macho.macho_certificates(data)
-    hit = [(certs[c.sha1], "file.code_signature.thumbprint_sha1", c.sha1) for c in found if c.sha1 in certs]
+    hit = [(certs[c.sha1], "tracehound.file.code_signature.thumbprint_sha1", c.sha1) for c in found if c.sha1 in certs]
     hit += [(certs[c.sha256], "file.code_signature.thumbprint_sha256", c.sha256) for c in found if c.sha256 in certs]
     if not hit:
         return []
     leaf = found[0]
     return [_doc("signing", "exposed", f"{name} (Mach-O) is signed with a compromised certificate ({leaf.subject})", hit,
                  fields={**fields, "file.code_signature.exists": True, "file.code_signature.subject_name": leaf.subject,
-                         "file.code_signature.thumbprint_sha1": leaf.sha1,
+                         "tracehound.file.code_signature.thumbprint_sha1": leaf.sha1,
                          "file.code_signature.thumbprint_sha256": leaf.sha256})]
