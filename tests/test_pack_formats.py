@@ -87,7 +87,13 @@ def test_csv_formula_injection_neutralised(tmp_path: Path) -> None:
 def test_csv_errors_name_line(tmp_path: Path) -> None:
     f = tmp_path / "p.csv"
     f.write_text("type,value\ndomain,good.example\nsha256,nothex\n")
-    with pytest.raises(PackError, match=r"p\.csv:3: invalid sha256"):
+    pack = read_pack(str(f))  # one bad value does not lose the pack: it is kept with its line and reason
+    assert [i.value for i in pack.indicators] == ["good.example"]
+    [rej] = pack.rejections()
+    assert (rej.document, rej.line, rej.type, rej.value) == (str(f), 3, "sha256", "nothex")
+    assert "64 hex digits" in rej.reason
+    f.write_text("type,value\nsha256,nothex\n")
+    with pytest.raises(PackError, match=r"p\.csv: no valid indicator: 1 value rejected: .*p\.csv:2 sha256"):
         read_pack(str(f))
     f.write_text("type,value\nbogus,x\n")
     with pytest.raises(PackError, match=r":2: unknown indicator type"):

@@ -8,7 +8,8 @@ from typing import Any
 
 from tracehound import safejson
 from tracehound.errors import PackError
-from tracehound.intel.model import Indicator, IType, Pack, canonical_value
+from tracehound.intel.model import Indicator, IType, Pack
+from tracehound.intel.values import one_line
 
 _NS = uuid.UUID("a4f3c8e2-1b7d-4e0a-9c35-6f2d8b1e0c47")
 _TO_MISP: dict[IType, tuple[str, str]] = {
@@ -39,7 +40,7 @@ _SOFTWARE_MARK = "tracehound-software"
 
 def _comment(ind: Indicator) -> str:
     parts = [f"{k}={','.join(ind.ctx(k))}" for k in sorted(ind.context)]
-    return "; ".join(p.replace("\n", " ") for p in parts)
+    return "; ".join(one_line(p) for p in parts)
 
 
 def _parse_comment(comment: str) -> dict[str, str | list[str]]:
@@ -119,10 +120,5 @@ def _add_attribute(pack: Pack, a: Any, path: str) -> None:
     elif mtype in _FROM_MISP:
         values = [(_FROM_MISP[mtype], value)]
     for itype, v in values:
-        try:
-            pack.add(Indicator(itype, canonical_value(itype, v), _parse_comment(comment),
-                               80 if a.get("to_ids", True) else 40))
-        except ValueError:
-            from tracehound.intel.model import Exclusion
-
-            pack.excluded.append(Exclusion(v, mtype, "invalid value for its MISP type", path, 0))
+        pack.add_value(itype, v, _parse_comment(comment), 80 if a.get("to_ids", True) else 40, document=path,
+                       where=f"MISP {mtype} attribute {str(a.get('uuid', ''))[:36]}".rstrip())
