@@ -23,6 +23,7 @@ from tracehound.der import tbs_and_algorithm
 from tracehound.errors import InputError
 from tracehound.intel.formats.csvpack import neutralise
 from tracehound.intel.model import Indicator, IType
+from tracehound.outputs.exports.safety import address, dns_name, hex_digest, keep, url_parts
 from tracehound.outputs.exports.select import ExportOptions, Selection, safe_text
 
 DEFENDER_HEADER = ["IndicatorType", "IndicatorValue", "ExpirationTime", "Action", "Severity", "Title", "Description",
@@ -40,13 +41,22 @@ def _title(sel: Selection, ind: Indicator) -> str:
     return safe_text(f"{sel.campaign}: {ind.type.value} {ind.display()}", 120)
 
 
+def _defender_value(ind: Indicator) -> str:
+    t, v = ind.type, ind.value
+    if t is IType.DOMAIN:
+        return dns_name(v)
+    if t in (IType.IPV4, IType.IPV6):
+        return address(v)[0]
+    if t is IType.URL:
+        url_parts(v)  # host a name or address, no raw control character
+        return v if "://" in v else f"http://{v}"
+    return hex_digest(v)
+
+
 def export_defender(sel: Selection, opt: ExportOptions) -> dict[str, str]:
     rows = []
-    for ind in sel.indicators:
-        dtype = DEFENDER_TYPE.get(ind.type)
-        if dtype is None:
-            continue
-        value = ind.value if ind.type is not IType.URL or "://" in ind.value else f"http://{ind.value}"
+    for ind, value in keep(sel, "defender", [i for i in sel.indicators if i.type in DEFENDER_TYPE], _defender_value):
+        dtype = DEFENDER_TYPE[ind.type]
         file_ioc = ind.type in (IType.SHA1, IType.SHA256)
         rows.append([dtype, value, _expires(opt), "BlockAndRemediate" if file_ioc else "Block", "High",
                      _title(sel, ind), safe_text(f"tracehound pack {sel.slug}; " + "; ".join(
@@ -61,7 +71,7 @@ def export_defender(sel: Selection, opt: ExportOptions) -> dict[str, str]:
         for r in rows[n : n + MAX_ROWS]:
             w.writerow([neutralise(c) for c in r])
         out[f"{sel.slug}-defender-{n // MAX_ROWS + 1:03d}.csv"] = buf.getvalue()
-    certs = [i for i in sel.of(IType.CERT_SHA1)]
+    certs = [i for i, _ in keep(sel, "defender", sel.of(IType.CERT_SHA1), lambda i: hex_digest(i.value))]
     body = {"Indicators": [{
         "indicatorValue": c.value, "indicatorType": "CertificateThumbprint", "action": "BlockAndRemediate",
         "title": _title(sel, c), "description": safe_text(f"Compromised code-signing certificate "

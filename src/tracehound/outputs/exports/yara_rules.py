@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from tracehound.intel.model import CERT_TYPES, FILE_HASH_TYPES, IType
+from tracehound.intel.model import FILE_HASH_TYPES, IType
+from tracehound.outputs.exports.safety import hex_digest, keep
 from tracehound.outputs.exports.select import ExportOptions, Selection, safe_text
 
 
@@ -15,16 +16,15 @@ def _meta(**kw: str) -> str:
 def export(sel: Selection, opt: ExportOptions) -> dict[str, str]:
     prefix = "TRACEHOUND_" + re.sub(r"\W", "_", sel.slug).upper()
     rules: list[str] = []
-    for ind in sel.of(*FILE_HASH_TYPES):
+    for ind, _ in keep(sel, "yara", sel.of(*FILE_HASH_TYPES), lambda i: hex_digest(i.value)):
         what = ", ".join(ind.ctx("file_name") + ind.ctx("label"))
         rules.append(
             f"rule {prefix}_{ind.type.value.upper()}_{ind.value[:16]} {{\n   meta:\n"
             + _meta(description=f"{sel.campaign}: {what or 'payload'} by {ind.type.value}", hash=ind.value,
                     author="tracehound", date=opt.now.date().isoformat())
             + f'\n   condition:\n      hash.{ind.type.value}(0, filesize) == "{ind.value}"\n}}\n')
-    for ind in sel.of(*CERT_TYPES):
-        if ind.type is not IType.CERT_SHA1:
-            continue  # the pe module exposes the certificate SHA-1 thumbprint only
+    # the pe module exposes the certificate SHA-1 thumbprint only (cert-sha256: see CANNOT in __init__)
+    for ind, _ in keep(sel, "yara", sel.of(IType.CERT_SHA1), lambda i: hex_digest(i.value)):
         signer = ", ".join(ind.ctx("signer"))
         rules.append(
             f"rule {prefix}_CERT_{ind.value[:16]} {{\n   meta:\n"
