@@ -122,7 +122,8 @@ def read_dir(folder: Path) -> Pack:
         f = folder / name
         if f.is_file():
             found = True
-            pack.merge(loads(f.read_text(encoding="utf-8", errors="replace"), str(f), kind))
+            # bytes, not read_text: universal newlines would make a lone \r inside a value a line break
+            pack.merge(loads(f.read_bytes().decode("utf-8", errors="replace"), str(f), kind))
     if not found:
         raise PackError(f"folder holds none of {', '.join(FILES)}", path=str(folder))
     return pack

@@ -92,7 +92,7 @@ def to_bundle(pack: Pack) -> dict[str, Any]:
         sind = stix2.Indicator(
             id=_oid("indicator", pack.name, *ind.key),
             name=f"{ind.type.value} {ind.display()}",
-            description="; ".join(desc_bits) or None,
+            description="; ".join(desc_bits) or f"{ind.type.value} indicator of {pack.campaign or pack.title or pack.name}",
             pattern=pattern_for(ind), pattern_type="stix", valid_from=ts, created=ts, modified=ts,
             created_by_ref=identity.id, confidence=ind.confidence,
             indicator_types=["malicious-activity"] if ind.confidence >= 50 else ["anomalous-activity"],

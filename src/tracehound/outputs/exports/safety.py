@@ -68,9 +68,10 @@ def escape_path(path: str) -> str:
     return "".join(quote(ch, safe="") if ch == " " or unsafe_char(ch) else ch for ch in path)
 
 
-def url_parts(value: str) -> tuple[str, str]:
+def url_parts(value: str, decoded: bool = False) -> tuple[str, str]:
     """(host[:port], path) of a URL for exports: the host a DNS name or an IP, never '*', the
-    path re-escaped so it holds no raw control character or space."""
+    path re-escaped so it holds no raw control character or space. decoded=True keeps the
+    percent-decoded path, for grammars that write every byte as hex (a Suricata content)."""
     line_safe(value)
     host, path = norm_url(value)
     name, _, port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
@@ -83,7 +84,7 @@ def url_parts(value: str) -> tuple[str, str]:
             strict_ip(name)
     except RejectedValue as exc:
         raise Refused(f"URL host is neither a DNS name nor an IP address ({exc})") from exc
-    return host, escape_path(path)
+    return host, path if decoded else escape_path(path)
 
 
 def keep(sel: Selection, fmt: str, inds: Iterable[Indicator], check: Callable[[Indicator], T]) -> list[tuple[Indicator, T]]:

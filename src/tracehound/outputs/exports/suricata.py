@@ -5,8 +5,8 @@ endswith;` matches d and x.d, not notd. URL indicators: exact host (bsize) and p
 
 Feed values never reach the rule text raw: names and addresses are re-checked (safety.py),
 a content holds only ASCII letters, digits and harmless punctuation, every other byte
-(`;` `"` `\\` `|`, spaces, UTF-8) written as |hex|, and a value holding a control character is
-refused; msg and metadata are reduced to characters their grammar cannot misread.
+(`;` `"` `\\` `|`, spaces, UTF-8, a decoded %0A) written as |hex|, and an indicator value holding a
+raw control character is refused; msg and metadata are reduced to characters their grammar cannot misread.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from tracehound.intel.model import Indicator, IType
-from tracehound.outputs.exports.safety import address, dns_name, keep, line_safe, url_parts
+from tracehound.outputs.exports.safety import address, dns_name, keep, url_parts
 from tracehound.outputs.exports.select import ExportOptions, Selection, safe_text
 
 _PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/~:?=&%@+!*(),")
@@ -35,13 +35,13 @@ def _meta(sel: Selection, opt: ExportOptions, ind: Indicator) -> str:
 
 
 def content(value: str) -> str:
-    """A Suricata content string for value: plain characters as they are, every other byte |hex|."""
-    line_safe(value, allow_space=True)
+    """A Suricata content string for value: plain characters as they are, every other byte |hex|
+    (so a decoded %0A in a URL path is the byte |0a|, never a line break in the rule)."""
     return "".join(c if c in _PLAIN else "".join(f"|{b:02x}|" for b in c.encode("utf-8")) for c in value)
 
 
 def _url_body(ind: Indicator) -> str:
-    host, path = url_parts(ind.value)
+    host, path = url_parts(ind.value, decoded=True)  # http.uri is the normalised (decoded) URI
     host = host.split(":")[0]
     body = f'http.host; content:"{content(host)}"; bsize:{len(host.encode())};'
     if path not in ("", "/"):
