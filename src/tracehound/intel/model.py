@@ -315,7 +315,7 @@ def rejection_summary(rejected: list[Exclusion], limit: int = 5) -> str:
     parts = []
     for e in rejected[:limit]:
         where = f"{e.document}:{e.line} " if e.document and e.line else f"{e.document} " if e.document else ""
-        parts.append(f"{where}{e.type} {e.value!r}: {e.reason[len(REJECTED):]}")
+        parts.append(f"{where}{e.type} '{e.value}': {e.reason[len(REJECTED):]}")
     more = f"; and {len(rejected) - limit} more ('tracehound intel show' lists them)" if len(rejected) > limit else ""
     return f"{len(rejected)} value{'s' if len(rejected) != 1 else ''} rejected: " + "; ".join(parts) + more
 

@@ -51,10 +51,10 @@ def loads(text: str, path: str = "<csv>") -> Pack:
         raise PackError("CSV header must name at least the columns 'type' and 'value'", path=path, line=1)
     col = {h: i for i, h in enumerate(header)}
     pack = Pack(name="csv")
-    line = 1
+    line = end = 1
     try:
         for row in reader:
-            line = reader.line_num
+            line, end = end + 1, reader.line_num  # a quoted cell may span lines: name where the record starts
             if not row or not any(c.strip() for c in row):
                 continue
             cells = [_unneutralise(c) for c in row] + [""] * len(header)
