@@ -454,3 +454,43 @@ def test_real_feeds_pass_the_allow_lists_and_every_exporter(samples: Path, tmp_p
     zone = write(tmp_path, out["rpz"])[0]
     r = subprocess.run([tool("named-checkzone"), "rpz.test", str(zone)], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+# ---- hostile free text: titles, context, certificate subjects ---------------------------------
+BAD_TEXT = 'Évil\u2028camp\r\n; "x" | \\ \x00 -- <&> \u202e\u0085 tab\there'
+
+
+def test_hostile_titles_and_context_stay_text(tmp_path: Path, monkeypatch) -> None:
+    import xml.etree.ElementTree as ET
+
+    import yara_x
+    from sigma.collection import SigmaCollection
+
+    from tracehound.outputs.exports import edr
+
+    pack = Pack(name="h\nx", title=BAD_TEXT, campaign=BAD_TEXT)
+    pack.add(Indicator(IType.DOMAIN, "good.example", {"stage": BAD_TEXT, "file_name": BAD_TEXT}))
+    pack.add(Indicator(IType.SHA256, SHA256, {"file_name": BAD_TEXT, "label": BAD_TEXT}))
+    pack.add(Indicator(IType.CERT_SHA1, "a" * 40, {"signer": BAD_TEXT}))
+    monkeypatch.setattr(edr, "load_certificate", lambda path: edr.CertDigests(BAD_TEXT, "a" * 40, "b" * 64, "sha256", "c" * 64))
+    options = ExportOptions(certificate="unused.pem")
+    sel = select(pack, options)
+    out = {name: fmt.exporter(sel, options) for name, fmt in FORMATS.items()}
+    for fmt, files in out.items():
+        for name, text in files.items():
+            if fmt not in ("stix", "misp"):  # JSON: the writer escapes; everything else must hold no raw control
+                text = text.replace("\r\n", "\n") if name.endswith(".csv") else text
+                assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202e]", text), (fmt, name)
+                assert "\t" not in text or name.endswith(".intel"), name
+            else:
+                json.loads(text)
+    assert len(body(out["suricata"]["h_x.rules"])) == 3
+    r = subprocess.run([tool("suricata"), "-T", "-v", "-S", str(write(tmp_path, out["suricata"])[0]), "-l", str(tmp_path)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "3 rules successfully loaded, 0 rules failed" in r.stdout + r.stderr, r.stdout[-2000:]
+    assert len(yara_x.compile(out["yara"]["h_x.yar"]).scan(b"hostile export test payload").matching_rules) == 1
+    for text in out["sigma"].values():
+        assert not SigmaCollection.from_yaml(text).errors
+    lines = out["zeek"]["h_x.intel"].split("\n")[:-1]
+    assert len(lines) == 4 and all(len(ln.split("\t")) == 6 for ln in lines[1:])
+    ET.fromstring("<r>" + out["appcontrol"]["wdac-signer.xml"] + "</r>")  # well-formed despite <&> and --
