@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from tracehound.cli.common import err_console, intel_option, safe
+from tracehound.defang import defang
 from tracehound.errors import UsageError
 from tracehound.fsutil import atomic_write_text
 from tracehound.intel.builtin import load_intel
@@ -52,7 +53,7 @@ def export(intel: tuple[str, ...], fmt: str | None, all_formats: bool, output: s
     names = sorted(FORMATS) if all_formats else [fmt or ""]
     written: dict[str, dict[str, str]] = {n: FORMATS[n].exporter(sel, options) for n in names}
     for fmt_name, ind, why in sel.refused:
-        err_console.print(f"[yellow]warning:[/] {fmt_name}: refused {ind.type.value} '{safe(visible(ind.value))}': {safe(why)}")
+        err_console.print(f"[yellow]warning:[/] {fmt_name}: refused {ind.type.value} '{safe(defang(visible(ind.value)))}': {safe(why)}")
     if not all_formats and output is None:
         files = written[names[0]]
         if len(files) != 1:
@@ -90,7 +91,7 @@ def _readme(sel: Selection, written: dict[str, dict[str, str]], options: ExportO
     lines += _not_carried(sel, list(written)) or ["  none"]
     if sel.refused:
         lines += ["", "Refused by a format (the value is not safe in that format's syntax; nothing was written for it):"]
-        lines += [f"  {fmt}: {i.type.value} '{visible(i.value)}': {why}" for fmt, i, why in sel.refused]
+        lines += [f"  {fmt}: {i.type.value} '{defang(visible(i.value))}': {why}" for fmt, i, why in sel.refused]
     return "\n".join(lines) + "\n"
 
 

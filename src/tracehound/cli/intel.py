@@ -97,7 +97,7 @@ def show(intel: tuple[str, ...], types: tuple[str, ...], as_json: bool) -> None:
         out_console.print(f"[yellow]{len(rejected)} value(s) rejected when the pack was read[/] (not in the table):")
         for e in rejected[:SHOW_REJECTED]:
             where = f" ({e.document}:{e.line})" if e.line else f" ({e.document})" if e.document else ""
-            out_console.print(f"  {safe(e.type)} '{safe(e.value)}': {safe(e.reason[len(REJECTED):])}{safe(where)}")
+            out_console.print(f"  {safe(e.type)} '{safe(_defang_any(e.value))}': {safe(e.reason[len(REJECTED):])}{safe(where)}")
         if len(rejected) > SHOW_REJECTED:
             out_console.print(f"  … and {len(rejected) - SHOW_REJECTED} more (all of them: "
                               "'tracehound intel convert PACK -f json', list 'excluded')")

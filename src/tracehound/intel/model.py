@@ -134,7 +134,7 @@ def _canonical(itype: IType, v: str) -> str:
 def canonical_domain(value: str) -> str:
     v = value.lower().rstrip(".")
     if "*" in v:
-        raise RejectedValue(f"wildcard host {v!r}: an indicator names one host")
+        raise RejectedValue("wildcard host: an indicator names one host")
     if not v.isascii():
         try:
             v = v.encode("idna").decode("ascii")
@@ -176,7 +176,7 @@ def _split_port(hostport: str, value: str) -> tuple[str, str]:
     if not hostport:
         raise ValueError(f"URL without host {value!r}")
     if "*" in hostport:
-        raise RejectedValue(f"wildcard host in URL {value!r}: an indicator names one host")
+        raise RejectedValue("wildcard host in URL: an indicator names one host")
     port = ""
     if hostport.startswith("["):
         inner, _, after = hostport[1:].partition("]")
@@ -315,7 +315,7 @@ def rejection_summary(rejected: list[Exclusion], limit: int = 5) -> str:
     parts = []
     for e in rejected[:limit]:
         where = f"{e.document}:{e.line} " if e.document and e.line else f"{e.document} " if e.document else ""
-        parts.append(f"{where}{e.type} '{e.value}': {e.reason[len(REJECTED):]}")
+        parts.append(f"{where}{e.type} '{defang(e.value)}': {e.reason[len(REJECTED):]}")
     more = f"; and {len(rejected) - limit} more ('tracehound intel show' lists them)" if len(rejected) > limit else ""
     return f"{len(rejected)} value{'s' if len(rejected) != 1 else ''} rejected: " + "; ".join(parts) + more
 
