@@ -494,3 +494,19 @@ def test_hostile_titles_and_context_stay_text(tmp_path: Path, monkeypatch) -> No
     lines = out["zeek"]["h_x.intel"].split("\n")[:-1]
     assert len(lines) == 4 and all(len(ln.split("\t")) == 6 for ln in lines[1:])
     ET.fromstring("<r>" + out["appcontrol"]["wdac-signer.xml"] + "</r>")  # well-formed despite <&> and --
+
+
+def test_advisory_extraction_shows_rejected_urls(tmp_path: Path) -> None:
+    from tracehound.intel.extract import ExtractOptions, extract_files
+
+    adv = tmp_path / "adv.txt"
+    adv.write_text("Security advisory: Evil campaign\n\nThe implant contacts http://*.com/gate and "
+                   "http://c2.example.com/a\u200bb and http://[fe80::1%25eth0]/x.\n"
+                   "Block the domain c2good.example.com and the address 203.0.113.9.\n", encoding="utf-8")
+    pack = extract_files([str(adv)], ExtractOptions()).pack
+    assert {(i.type.value, i.value) for i in pack.indicators} == {("domain", "c2good.example.com"), ("ipv4", "203.0.113.9")}
+    reasons = sorted((e.line, e.reason) for e in pack.rejections())
+    assert [r for _, r in reasons] == sorted(["rejected: wildcard host in URL: an indicator names one host",
+                                              "rejected: format character U+200B",
+                                              "rejected: IPv6 scope id ('%...') is not part of an indicator"])
+    assert {line for line, _ in reasons} == {3}
