@@ -27,7 +27,6 @@ from tracehound.intel.model import (
     Indicator,
     IType,
     Pack,
-    RejectedValue,
     Remediation,
     SourceRef,
     canonical_value,
@@ -35,7 +34,7 @@ from tracehound.intel.model import (
     url_host,
 )
 from tracehound.intel.tables import Table, find_tables, fold
-from tracehound.intel.values import visible
+from tracehound.intel.values import RejectedValue, visible
 from tracehound.intel.warninglists import excluded_by, flags_for
 
 # TLDs that are also common file extensions: such a "domain" is only believed when defanged

@@ -16,9 +16,9 @@ from typing import Any
 
 from tracehound.defang import defang
 from tracehound.intel.values import (
-    RejectedValue,
+    canonical_domain,
+    canonical_url,
     check_chars,
-    is_dns_name,
     strict_ip,
     strict_network,
     visible,
@@ -129,70 +129,6 @@ def _canonical(itype: IType, v: str) -> str:
     if not v:
         raise ValueError("empty value")
     return v
-
-
-def canonical_domain(value: str) -> str:
-    v = value.lower().rstrip(".")
-    if "*" in v:
-        raise RejectedValue("wildcard host: an indicator names one host")
-    if not v.isascii():
-        try:
-            v = v.encode("idna").decode("ascii")
-        except UnicodeError as exc:
-            raise ValueError(f"invalid internationalised domain {value!r}") from exc
-    if not is_dns_name(v):
-        raise ValueError(f"invalid domain {value!r}")
-    return v
-
-
-_AUTHORITY = re.compile(r"([a-z][a-z0-9+.-]*)://([^/?#]*)(.*)", re.I | re.S)
-
-
-def canonical_url(value: str) -> str:
-    """Lowercase scheme and host, drop default ports; keep path, query and case of the path.
-
-    The host must be a valid domain (punycode), IPv4 or bracketed IPv6 without scope id, never a
-    wildcard; a raw space becomes %20 and percent-escapes stay as written (a %0A is never decoded
-    into a newline in the pack). A URL given without scheme stays without scheme: matching is
-    scheme-agnostic anyway and inventing 'http://' would misstate the advisory.
-    """
-    v = value.strip(" \t\r\n")
-    check_chars(v)
-    v = v.replace(" ", "%20")
-    m = _AUTHORITY.fullmatch(v)
-    if m:
-        scheme, authority, rest = m.group(1).lower(), m.group(2), m.group(3)
-    else:
-        cut = re.search(r"[/?#]", v)
-        scheme, authority, rest = "", v[: cut.start()] if cut else v, v[cut.start():] if cut else ""
-    userinfo, at, hostport = authority.rpartition("@")
-    host, port = _split_port(hostport.lower().rstrip("."), value)
-    if scheme == "http" and port == "80" or scheme == "https" and port == "443":
-        port = ""
-    return f"{scheme + '://' if scheme else ''}{userinfo}{at}{host}{':' + port if port else ''}{rest}"
-
-
-def _split_port(hostport: str, value: str) -> tuple[str, str]:
-    if not hostport:
-        raise ValueError(f"URL without host {value!r}")
-    if "*" in hostport:
-        raise RejectedValue("wildcard host in URL: an indicator names one host")
-    port = ""
-    if hostport.startswith("["):
-        inner, _, after = hostport[1:].partition("]")
-        if after and not re.fullmatch(r":\d{1,5}", after):
-            raise ValueError(f"invalid port in URL {value!r}")
-        ip = strict_ip(inner.replace("%25", "%"))
-        if ":" not in ip:
-            raise ValueError(f"bracketed host is not IPv6 in {value!r}")
-        return f"[{ip}]", after[1:]
-    if hostport.count(":") == 1:
-        hostport, port = hostport.split(":")
-        if not re.fullmatch(r"\d{1,5}", port):
-            raise ValueError(f"invalid port in URL {value!r}")
-    if re.fullmatch(r"[0-9.]+", hostport):
-        return strict_ip(hostport), port
-    return canonical_domain(hostport), port
 
 
 def url_host(url: str) -> str:
