@@ -420,7 +420,8 @@ def test_export_all_readme_names_the_files_and_what_formats_cannot_carry(tmp_pat
                     and not ln.strip().startswith("("))
     assert listed == present
     mentioned = set(re.findall(r"[\w.-]+\.(?:rules|yml|yar|intel|zone|hosts|conf|nft|ipset|csv|json|xml|txt)\b", readme))
-    assert mentioned - {"README.txt"} <= set(present), mentioned - set(present)
+    assert mentioned - {"README.txt", f.name} <= set(present), mentioned - set(present)  # f: where rejections were read
+    assert f"Rejected when the pack was read ({len(HOSTILE)};" in readme and "scope id" in readme
     assert "md5 (1)" in readme and "not in defender" in readme and "no MD5" in readme
     assert "cidr (1)" in readme and "no CIDR" in readme
     for name in present:

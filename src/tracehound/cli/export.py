@@ -77,6 +77,9 @@ def export(intel: tuple[str, ...], fmt: str | None, all_formats: bool, output: s
                       f"{len(sel.left_out)} left out{refused}, {time.perf_counter() - started:.2f} s")
 
 
+README_REJECTED = 100
+
+
 def _readme(sel: Selection, written: dict[str, dict[str, str]], options: ExportOptions) -> str:
     """Which file goes where (only files that were written), what was left out of every format,
     what each format cannot carry and why, and any value a format refused."""
@@ -89,6 +92,14 @@ def _readme(sel: Selection, written: dict[str, dict[str, str]], options: ExportO
     lines += [f"  {i.type.value} {one_line(i.display())}: {why}" for i, why in sel.left_out] or ["  none"]
     lines += ["", "Not carried by some formats (no place for that indicator type in the format):"]
     lines += _not_carried(sel, list(written)) or ["  none"]
+    rejected = sel.pack.rejections()
+    if rejected:
+        lines += ["", f"Rejected when the pack was read ({len(rejected)}; not an indicator of this export):"]
+        lines += [f"  {e.type} '{defang(e.value)}': {e.reason.removeprefix('rejected: ')}"
+                  + (f" ({e.document}:{e.line})" if e.line else f" ({e.document})" if e.document else "")
+                  for e in rejected[:README_REJECTED]]
+        if len(rejected) > README_REJECTED:
+            lines.append(f"  … and {len(rejected) - README_REJECTED} more (the pack's 'excluded' list holds them all)")
     if sel.refused:
         lines += ["", "Refused by a format (the value is not safe in that format's syntax; nothing was written for it):"]
         lines += [f"  {fmt}: {i.type.value} '{defang(visible(i.value))}': {why}" for fmt, i, why in sel.refused]
