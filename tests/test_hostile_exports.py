@@ -511,3 +511,21 @@ def test_advisory_extraction_shows_rejected_urls(tmp_path: Path) -> None:
                                               "rejected: format character U+200B",
                                               "rejected: IPv6 scope id ('%...') is not part of an indicator"])
     assert {line for line, _ in reasons} == {3}
+
+
+def test_nft_overlapping_networks_do_not_break_the_file(tmp_path: Path) -> None:
+    # nft refuses a whole interval-set file when two elements overlap: one feed entry inside another
+    # feed network would unblock every C2. The export merges them; nft -c accepts the file.
+    f = tmp_path / "ov.csv"
+    f.write_text(csv_pack([("cidr", "198.51.100.0/24"), ("ipv4", "198.51.100.7"), ("ipv4", "203.0.113.7"),
+                           ("cidr", "203.0.113.0/25"), ("ipv4", "192.0.2.1"), ("ipv6", "2001:db8::7"),
+                           ("cidr", "2001:db8::/32")]))
+    options = ExportOptions()
+    files = FORMATS["nftables"].exporter(select(read_pack(str(f)), options), options)
+    text = next(iter(files.values()))
+    assert [ln.strip() for ln in text.splitlines() if "elements" in ln] == [
+        "elements = { 192.0.2.1, 198.51.100.0/24, 203.0.113.0/25 }", "elements = { 2001:db8::/32 }"]
+    r = subprocess.run([tool("nft"), "-c", "-f", str(write(tmp_path, files)[0])], capture_output=True, text=True)
+    if r.returncode != 0 and "Operation not permitted" in r.stderr:
+        pytest.skip("nft -c needs CAP_NET_ADMIN here")
+    assert r.returncode == 0, r.stderr

@@ -5,6 +5,8 @@ Addresses are re-parsed (no scope id, nothing but the address) and URLs re-escap
 
 from __future__ import annotations
 
+import ipaddress
+
 from tracehound.intel.model import IType
 from tracehound.outputs.exports.safety import address, dns_name, keep, url_parts
 from tracehound.outputs.exports.select import ExportOptions, Selection
@@ -28,10 +30,20 @@ def export_lists(sel: Selection, opt: ExportOptions) -> dict[str, str]:
     }
 
 
+def _collapsed(values: list[str]) -> list[str]:
+    """Overlapping networks merged: an interval set refuses the whole file when two elements overlap
+    (a /24 and an address inside it), so one feed entry would otherwise unblock every C2."""
+    parsed = [ipaddress.ip_network(v) for v in values]
+    nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = [
+        *ipaddress.collapse_addresses(n for n in parsed if isinstance(n, ipaddress.IPv4Network)),
+        *ipaddress.collapse_addresses(n for n in parsed if isinstance(n, ipaddress.IPv6Network))]
+    return [str(n.network_address) if n.prefixlen == n.max_prefixlen else str(n) for n in nets]
+
+
 def export_nft(sel: Selection, opt: ExportOptions) -> dict[str, str]:
-    lines = [f"# tracehound pack {sel.slug}: nft -f this file", "table inet tracehound {"]
+    lines = [f"# tracehound pack {sel.slug}: nft -f this file (overlapping networks merged)", "table inet tracehound {"]
     for name, family, version in (("c2_v4", "ipv4_addr", 4), ("c2_v6", "ipv6_addr", 6)):
-        elems = _ips(sel, "nftables", version)
+        elems = _collapsed(_ips(sel, "nftables", version))
         lines.append(f"  set {name} {{\n    type {family}\n    flags interval")
         if elems:
             lines.append("    elements = { " + ", ".join(elems) + " }")
