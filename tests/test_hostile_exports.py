@@ -529,3 +529,21 @@ def test_nft_overlapping_networks_do_not_break_the_file(tmp_path: Path) -> None:
     if r.returncode != 0 and "Operation not permitted" in r.stderr:
         pytest.skip("nft -c needs CAP_NET_ADMIN here")
     assert r.returncode == 0, r.stderr
+
+
+def test_yara_hashes_sharing_a_prefix_do_not_break_the_file() -> None:
+    # rule names carry 16 hex digits; a feed can add a fake hash with a real one's prefix: the two
+    # names would collide and YARA refuse every rule of the file
+    import yara_x
+
+    payload = b"hostile export test payload"
+    pack = Pack(name="p")
+    pack.add(Indicator(IType.SHA256, SHA256))
+    pack.add(Indicator(IType.SHA256, SHA256[:16] + "0" * 48))
+    pack.add(Indicator(IType.MD5, MD5))
+    options = ExportOptions()
+    src = next(iter(FORMATS["yara"].exporter(select(pack, options), options).values()))
+    rules = yara_x.compile(src)
+    assert src.count("\nrule ") == 3
+    assert [r.identifier for r in rules.scan(payload).matching_rules] == [f"TRACEHOUND_P_SHA256_{SHA256}",
+                                                                          f"TRACEHOUND_P_MD5_{MD5[:16]}"]
