@@ -154,3 +154,18 @@ def test_deeply_nested_json_is_a_clear_error(tmp_path: Path, capsys) -> None:
     run_cli(["case", "init", str(tmp_path / "c")], capsys)
     code, _, err = run_cli(["case", "add", str(tmp_path / "c"), str(findings)], capsys)
     assert code == 0 and "1 unreadable lines skipped" in err
+
+
+def test_real_misp_events_every_attribute_read_or_counted(samples: Path) -> None:
+    readable = {"sha1", "md5", "sha256", "filename", "domain", "url", "uri", "link", "ip-src", "ip-dst", "ip-dst|port"}
+    for f in sorted((samples / "misp-events").glob("*.json")):
+        data = json.loads(f.read_text(encoding="utf-8"))
+        events = [e.get("Event", e) for e in (data["response"] if "response" in data else [data])]
+        attrs = [a for ev in events for a in (ev.get("Attribute") or [])
+                 + [x for o in ev.get("Object") or [] for x in o.get("Attribute") or []]]
+        pack = read_pack(str(f))
+        unread = sum(int(e.value.split()[0]) for e in pack.excluded if e.type == "misp")
+        assert unread + sum(a["type"] in readable for a in attrs) == len(attrs), f.name
+    sshdoor = read_pack(str(samples / "misp-events" / "sshdoor_misp-events_borleias.json"))
+    ips = [i for i in sshdoor.indicators if i.type is IType.IPV4]  # from an ip-dst|port attribute
+    assert len(ips) == 1

@@ -101,6 +101,13 @@ def show(intel: tuple[str, ...], types: tuple[str, ...], as_json: bool) -> None:
         if len(rejected) > SHOW_REJECTED:
             out_console.print(f"  … and {len(rejected) - SHOW_REJECTED} more (all of them: "
                               "'tracehound intel convert PACK -f json', list 'excluded')")
+    others = [e for e in pack.excluded if not e.reason.startswith(REJECTED)]
+    if others and not types:
+        out_console.print(f"{len(others)} value(s) or record(s) left out when the pack was made:")
+        for e in others[:SHOW_REJECTED]:
+            out_console.print(f"  {safe(e.type)} {safe(_defang_any(e.value))}: {safe(e.reason)}")
+        if len(others) > SHOW_REJECTED:
+            out_console.print(f"  … and {len(others) - SHOW_REJECTED} more (list 'excluded' of the JSON pack)")
     if pack.remediation and not types:
         out_console.print("[bold]Remediation from the advisory[/]")
         for r in pack.remediation:
