@@ -547,3 +547,28 @@ def test_yara_hashes_sharing_a_prefix_do_not_break_the_file() -> None:
     assert src.count("\nrule ") == 3
     assert [r.identifier for r in rules.scan(payload).matching_rules] == [f"TRACEHOUND_P_SHA256_{SHA256}",
                                                                           f"TRACEHOUND_P_MD5_{MD5[:16]}"]
+
+
+@pytest.mark.parametrize(("itype", "value", "canonical"), [
+    ("asn", "AS 22612", "AS22612"),
+    ("url", "HTTP://Evil.COM:80/X y", "http://evil.com/X%20y"),
+    ("url", "http://[2001:DB8::1]:8080/x", "http://[2001:db8::1]:8080/x"),
+    ("url", "https://bücher.example/p", "https://xn--bcher-kva.example/p"),
+    ("url", "github.com/IconStorages/images", "github.com/IconStorages/images"),
+    ("cidr", "192.0.2.1", "192.0.2.1/32"),
+    ("email", "a.b@Bücher.example", "a.b@xn--bcher-kva.example"),
+    ("cert-sha1", "87 c6 d5 53 a2 96 d7 47 34 51 d5 3c aa 29 8e fa 9b 48 70 ad", "87c6d553a296d7473451d53caa298efa9b4870ad"),
+    ("domain", "a b.example", None), ("domain", "a\u00a0b.example", None), ("domain", "a.b\u3000", None),
+    ("ipv4", "010.1.2.3", None), ("ipv6", "fe80::1%25", None), ("cidr", "::/0", None), ("cidr", "10.0.0.0/7", None),
+    ("url", "http://a.example:99999/", None), ("url", "http://localhost/", None), ("email", "a b@c.example", None),
+    ("filename", "a\u202egpj.exe", None), ("software", "App\u2029", None), ("domain", "x" * 5000 + ".com", None),
+])
+def test_canonical_allow_lists(itype: str, value: str, canonical: str | None) -> None:
+    from tracehound.intel.model import canonical_value
+
+    if canonical is None:
+        with pytest.raises(ValueError):
+            canonical_value(IType(itype), value)
+    else:
+        assert canonical_value(IType(itype), value) == canonical
+        assert canonical_value(IType(itype), canonical) == canonical  # a fixed point

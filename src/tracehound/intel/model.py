@@ -94,7 +94,7 @@ def canonical_value(itype: IType, value: str) -> str:
 
 
 def _canonical(itype: IType, v: str) -> str:
-    check_chars(v, allow_space=itype in (IType.FILENAME, IType.FILENAME_REGEX, IType.SOFTWARE, IType.URL,
+    check_chars(v, allow_space=itype in (IType.FILENAME, IType.FILENAME_REGEX, IType.SOFTWARE, IType.URL, IType.ASN,
                                          *FILE_HASH_TYPES, *CERT_TYPES))
     if itype is IType.DOMAIN:
         return canonical_domain(v)

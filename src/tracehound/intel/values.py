@@ -40,7 +40,7 @@ def unsafe_char(value: str, allow_space: bool = True) -> str | None:
             kind = {"Zl": "line separator", "Zp": "paragraph separator", "Cf": "format character"}.get(cat, "control character")
             return f"{kind} U+{ord(ch):04X}"
         if cat.startswith("Z"):
-            return f"separator U+{ord(ch):04X}"
+            return "space" if ch == " " else f"separator U+{ord(ch):04X}"
     return None
 
 
@@ -150,7 +150,7 @@ def _split_port(hostport: str, value: str) -> tuple[str, str]:
     port = ""
     if hostport.startswith("["):
         inner, _, after = hostport[1:].partition("]")
-        if after and not re.fullmatch(r":\d{1,5}", after):
+        if after and not (re.fullmatch(r":\d{1,5}", after) and int(after[1:]) <= 65535):
             raise ValueError(f"invalid port in URL {value!r}")
         ip = strict_ip(inner.replace("%25", "%"))
         if ":" not in ip:
@@ -158,7 +158,7 @@ def _split_port(hostport: str, value: str) -> tuple[str, str]:
         return f"[{ip}]", after[1:]
     if hostport.count(":") == 1:
         hostport, port = hostport.split(":")
-        if not re.fullmatch(r"\d{1,5}", port):
+        if not (re.fullmatch(r"\d{1,5}", port) and int(port) <= 65535):
             raise ValueError(f"invalid port in URL {value!r}")
     if re.fullmatch(r"[0-9.]+", hostport):
         return strict_ip(hostport), port
