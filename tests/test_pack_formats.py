@@ -87,7 +87,13 @@ def test_csv_formula_injection_neutralised(tmp_path: Path) -> None:
 def test_csv_errors_name_line(tmp_path: Path) -> None:
     f = tmp_path / "p.csv"
     f.write_text("type,value\ndomain,good.example\nsha256,nothex\n")
-    with pytest.raises(PackError, match=r"p\.csv:3: invalid sha256"):
+    pack = read_pack(str(f))  # one bad value does not lose the pack: it is kept with its line and reason
+    assert [i.value for i in pack.indicators] == ["good.example"]
+    [rej] = pack.rejections()
+    assert (rej.document, rej.line, rej.type, rej.value) == (str(f), 3, "sha256", "nothex")
+    assert "64 hex digits" in rej.reason
+    f.write_text("type,value\nsha256,nothex\n")
+    with pytest.raises(PackError, match=r"p\.csv: no valid indicator: 1 value rejected: .*p\.csv:2 sha256"):
         read_pack(str(f))
     f.write_text("type,value\nbogus,x\n")
     with pytest.raises(PackError, match=r":2: unknown indicator type"):
@@ -148,3 +154,18 @@ def test_deeply_nested_json_is_a_clear_error(tmp_path: Path, capsys) -> None:
     run_cli(["case", "init", str(tmp_path / "c")], capsys)
     code, _, err = run_cli(["case", "add", str(tmp_path / "c"), str(findings)], capsys)
     assert code == 0 and "1 unreadable lines skipped" in err
+
+
+def test_real_misp_events_every_attribute_read_or_counted(samples: Path) -> None:
+    readable = {"sha1", "md5", "sha256", "filename", "domain", "url", "uri", "link", "ip-src", "ip-dst", "ip-dst|port"}
+    for f in sorted((samples / "misp-events").glob("*.json")):
+        data = json.loads(f.read_text(encoding="utf-8"))
+        events = [e.get("Event", e) for e in (data["response"] if "response" in data else [data])]
+        attrs = [a for ev in events for a in (ev.get("Attribute") or [])
+                 + [x for o in ev.get("Object") or [] for x in o.get("Attribute") or []]]
+        pack = read_pack(str(f))
+        unread = sum(int(e.value.split()[0]) for e in pack.excluded if e.type == "misp")
+        assert unread + sum(a["type"] in readable for a in attrs) == len(attrs), f.name
+    sshdoor = read_pack(str(samples / "misp-events" / "sshdoor_misp-events_borleias.json"))
+    ips = [i for i in sshdoor.indicators if i.type is IType.IPV4]  # from an ip-dst|port attribute
+    assert len(ips) == 1

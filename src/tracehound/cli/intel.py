@@ -12,7 +12,7 @@ from tracehound.intel.builtin import builtin_names, load_builtin, load_intel
 from tracehound.intel.documents import DEFAULT_MAX_BYTES
 from tracehound.intel.extract import ExtractOptions, extract_files
 from tracehound.intel.formats import FORMATS, read_pack, write_pack
-from tracehound.intel.model import IType, Pack
+from tracehound.intel.model import REJECTED, Indicator, IType, Pack
 
 
 @click.group()
@@ -90,17 +90,54 @@ def show(intel: tuple[str, ...], types: tuple[str, ...], as_json: bool) -> None:
     for col in ("type", "indicator", "conf", "context"):
         table.add_column(col, overflow="fold")
     for i in inds:
-        ctx = "; ".join(f"{k}={','.join(i.ctx(k))}" for k in sorted(i.context) if k not in ("signs",))
-        if i.warnings:
-            ctx += (" " if ctx else "") + "⚠ " + ",".join(i.warnings)
-        table.add_row(i.type.value, safe(i.display()), str(i.confidence), safe(ctx[:300]))
+        table.add_row(i.type.value, safe(i.display()), str(i.confidence), safe(context_text(i)))
     out_console.print(table)
+    rejected = pack.rejections()
+    if rejected:
+        out_console.print(f"[yellow]{len(rejected)} value(s) rejected when the pack was read[/] (not in the table):")
+        for e in rejected[:SHOW_REJECTED]:
+            where = f" ({e.document}:{e.line})" if e.line else f" ({e.document})" if e.document else ""
+            out_console.print(f"  {safe(e.type)} '{safe(_defang_any(e.value))}': {safe(e.reason[len(REJECTED):])}{safe(where)}")
+        if len(rejected) > SHOW_REJECTED:
+            out_console.print(f"  … and {len(rejected) - SHOW_REJECTED} more (all of them: "
+                              "'tracehound intel convert PACK -f json', list 'excluded')")
+    others = [e for e in pack.excluded if not e.reason.startswith(REJECTED)]
+    if others and not types:
+        out_console.print(f"{len(others)} value(s) or record(s) left out when the pack was made:")
+        for e in others[:SHOW_REJECTED]:
+            out_console.print(f"  {safe(e.type)} {safe(_defang_any(e.value))}: {safe(e.reason)}")
+        if len(others) > SHOW_REJECTED:
+            out_console.print(f"  … and {len(others) - SHOW_REJECTED} more (list 'excluded' of the JSON pack)")
     if pack.remediation and not types:
         out_console.print("[bold]Remediation from the advisory[/]")
         for r in pack.remediation:
             out_console.print(f"  • [cyan]{r.action}[/]: {safe(r.text)}")
     if pack.c2_delay_days:
         out_console.print(f"C2 delay after install: {pack.c2_delay_days} days — hunt at least that far back.")
+
+
+SHOW_ITEMS = 4  # values shown per context list
+SHOW_CONTEXT = 300  # characters of context per row
+SHOW_REJECTED = 20
+
+
+def context_text(i: Indicator) -> str:
+    """An indicator's context for the table; every cut says what it left out ('--json' shows all)."""
+    parts = []
+    for k in sorted(i.context):
+        if k == "signs":
+            continue
+        values = i.ctx(k)
+        text = ",".join(values[:SHOW_ITEMS])
+        if len(values) > SHOW_ITEMS:
+            text += f" … (+{len(values) - SHOW_ITEMS} more, {len(values)} in all)"
+        parts.append(f"{k}={text}")
+    ctx = "; ".join(parts)
+    if i.warnings:
+        ctx += (" " if ctx else "") + "⚠ " + ",".join(i.warnings)
+    if len(ctx) > SHOW_CONTEXT:
+        ctx = ctx[:SHOW_CONTEXT] + f" … (cut: {len(ctx) - SHOW_CONTEXT} more characters; --json shows all)"
+    return ctx
 
 
 @intel.command("list")

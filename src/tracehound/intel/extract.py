@@ -22,6 +22,7 @@ from tracehound.intel.hashes import find_hex_values
 from tracehound.intel.model import (
     CERT_LENGTHS,
     HASH_LENGTHS,
+    REJECTED,
     Exclusion,
     Indicator,
     IType,
@@ -33,6 +34,7 @@ from tracehound.intel.model import (
     url_host,
 )
 from tracehound.intel.tables import Table, find_tables, fold
+from tracehound.intel.values import RejectedValue, visible
 from tracehound.intel.warninglists import excluded_by, flags_for
 
 # TLDs that are also common file extensions: such a "domain" is only believed when defanged
@@ -176,6 +178,9 @@ class _DocumentExtractor:
              confidence: int = 80, extra_lines: tuple[int, ...] = ()) -> Indicator | None:
         try:
             v = canonical_value(itype, value)
+        except RejectedValue as exc:  # hostile shape (control character, scope id, wildcard): shown, not dropped
+            self.exclude(visible(value), itype.value, f"{REJECTED}{exc}", line)
+            return None
         except ValueError:
             return None
         if itype in (IType.DOMAIN, IType.URL):

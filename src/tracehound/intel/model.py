@@ -9,13 +9,20 @@ with a fresh extraction).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from tracehound.defang import defang
+from tracehound.intel.values import (
+    canonical_domain,
+    canonical_url,
+    check_chars,
+    strict_ip,
+    strict_network,
+    visible,
+)
 
 ContextValue = str | list[str]
 
@@ -44,8 +51,7 @@ NETWORK_TYPES = frozenset({IType.DOMAIN, IType.IPV4, IType.IPV6, IType.CIDR, ITy
 HASH_LENGTHS = {32: IType.MD5, 40: IType.SHA1, 64: IType.SHA256}
 CERT_LENGTHS = {40: IType.CERT_SHA1, 64: IType.CERT_SHA256}
 
-_HEX = re.compile(r"^[0-9a-f]+$")
-_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
+_HEX = re.compile(r"[0-9a-f]+")
 _PLATFORM_ALIASES = {
     "windows": "windows", "win": "windows", "win32": "windows", "win64": "windows",
     "mac": "macos", "macos": "macos", "osx": "macos", "mac os": "macos", "os x": "macos", "darwin": "macos",
@@ -73,70 +79,56 @@ def normalize_version(version: str) -> tuple[int, ...]:
 
 
 def canonical_value(itype: IType, value: str) -> str:
-    """Canonical form of a value for its type; raises ValueError when it is not valid for the type."""
-    v = value.strip()
+    """Canonical form of a value for its type; raises ValueError when it is not valid for the type.
+
+    Allow-lists, whatever format the value came from: surrounding spaces, tabs and line ends are
+    layout and go; any other control, format or separator character (NUL, \\r inside, U+0085,
+    U+2028/2029, bidi and zero-width marks) is refused with `RejectedValue`, as are IPv6 scope
+    ids, wildcard hosts and networks broader than /8 (IPv4) or /16 (IPv6). IDNs become punycode.
+    """
+    v = value.strip(" \t\r\n")
+    try:
+        return _canonical(itype, v)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression: {exc}") from exc
+
+
+def _canonical(itype: IType, v: str) -> str:
+    check_chars(v, allow_space=itype in (IType.FILENAME, IType.FILENAME_REGEX, IType.SOFTWARE, IType.URL, IType.ASN,
+                                         *FILE_HASH_TYPES, *CERT_TYPES))
     if itype is IType.DOMAIN:
-        v = v.lower().rstrip(".")
-        try:
-            v = v.encode("idna").decode("ascii") if not v.isascii() else v
-        except UnicodeError as exc:
-            raise ValueError(f"invalid domain {value!r}") from exc
-        if not _DOMAIN.match(v):
-            raise ValueError(f"invalid domain {value!r}")
-        return v
+        return canonical_domain(v)
     if itype in (IType.IPV4, IType.IPV6):
-        ip = ipaddress.ip_address(v)
-        if (ip.version == 4) != (itype is IType.IPV4):
-            raise ValueError(f"{value!r} is not an {itype.value} address")
-        return str(ip)
+        ip = strict_ip(v)
+        if (":" not in ip) != (itype is IType.IPV4):
+            raise ValueError(f"{v!r} is not an {itype.value} address")
+        return ip
     if itype is IType.CIDR:
-        return str(ipaddress.ip_network(v, strict=False))
+        return strict_network(v)
     if itype in FILE_HASH_TYPES or itype in CERT_TYPES:
-        v = re.sub(r"[\s:]", "", v).lower()
+        v = re.sub(r"[ :]", "", v).lower()
         expected = {IType.MD5: 32, IType.SHA1: 40, IType.SHA256: 64, IType.CERT_SHA1: 40, IType.CERT_SHA256: 64}[itype]
-        if len(v) != expected or not _HEX.match(v):
-            raise ValueError(f"{value!r} is not a {itype.value} ({expected} hex digits)")
+        if len(v) != expected or not _HEX.fullmatch(v):
+            raise ValueError(f"{v!r} is not a {itype.value} ({expected} hex digits)")
         return v
     if itype is IType.URL:
         return canonical_url(v)
     if itype is IType.ASN:
-        m = re.fullmatch(r"(?:AS)?\s*(\d{1,10})", v, re.I)
+        m = re.fullmatch(r"(?:AS)? ?(\d{1,10})", v, re.I)
         if not m:
-            raise ValueError(f"invalid ASN {value!r}")
+            raise ValueError(f"invalid ASN {v!r}")
         return f"AS{int(m.group(1))}"
     if itype is IType.EMAIL:
-        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", v):
-            raise ValueError(f"invalid e-mail address {value!r}")
-        local, _, host = v.rpartition("@")
-        return f"{local}@{host.lower()}"
+        local, at, host = v.rpartition("@")
+        if not at or not local or "@" in local or not re.fullmatch(r"[!#-'*+\-/-9=?A-Z^-~.]+", local):
+            raise ValueError(f"invalid e-mail address {v!r}")
+        return f"{local}@{canonical_domain(host)}"
     if itype is IType.FILENAME_REGEX:
         re.compile(v)
         return v
     if not v:
         raise ValueError("empty value")
     return v
-
-
-def canonical_url(value: str) -> str:
-    """Lowercase scheme and host, drop default ports; keep path, query and case of the path.
-
-    A URL given without scheme stays without scheme: matching is scheme-agnostic anyway and
-    inventing 'http://' would misstate the advisory.
-    """
-    v = value.strip()
-    m = re.match(r"^([a-z][a-z0-9+.-]*)://([^/?#]*)(.*)$", v, re.I)
-    if m:
-        scheme, host, rest = m.group(1).lower(), m.group(2), m.group(3)
-    else:
-        scheme, host, rest = "", v.split("/", 1)[0], v[len(v.split("/", 1)[0]):]
-    host = host.lower().rstrip(".")
-    if scheme == "http" and host.endswith(":80"):
-        host = host[:-3]
-    elif scheme == "https" and host.endswith(":443"):
-        host = host[:-4]
-    if not host:
-        raise ValueError(f"URL without host {value!r}")
-    return f"{scheme}://{host}{rest}" if scheme else f"{host}{rest}"
 
 
 def url_host(url: str) -> str:
@@ -251,6 +243,19 @@ class Exclusion:
         return {"value": self.value, "type": self.type, "reason": self.reason, "document": self.document, "line": self.line}
 
 
+REJECTED = "rejected: "
+
+
+def rejection_summary(rejected: list[Exclusion], limit: int = 5) -> str:
+    """'3 values rejected: pack.csv:4 ipv6 'fe80::1%\\n...': control character U+000A; ...' (one line)."""
+    parts = []
+    for e in rejected[:limit]:
+        where = f"{e.document}:{e.line} " if e.document and e.line else f"{e.document} " if e.document else ""
+        parts.append(f"{where}{e.type} '{defang(e.value)}': {e.reason[len(REJECTED):]}")
+    more = f"; and {len(rejected) - limit} more ('tracehound intel show' lists them)" if len(rejected) > limit else ""
+    return f"{len(rejected)} value{'s' if len(rejected) != 1 else ''} rejected: " + "; ".join(parts) + more
+
+
 @dataclass
 class Remediation:
     """An action the advisory asks for, with the sentence that says so."""
@@ -291,6 +296,22 @@ class Pack:
         self._index[ind.key] = ind
         self.indicators.append(ind)
         return ind
+
+    def add_value(self, itype: IType, value: str, context: dict[str, ContextValue] | None = None,
+                  confidence: int = 80, *, document: str = "", line: int = 0, where: str = "",
+                  warnings: list[str] | None = None) -> Indicator | None:
+        """Canonicalise and add one value from a source; a refused value is kept in `excluded`
+        with the reason (and its unsafe characters escaped), never dropped silently."""
+        try:
+            v = canonical_value(itype, value)
+        except ValueError as exc:
+            reason = f"{REJECTED}{where + ': ' if where else ''}{exc}"
+            self.excluded.append(Exclusion(visible(value), itype.value, reason, document, line))
+            return None
+        return self.add(Indicator(itype, v, dict(context or {}), confidence, warnings=list(warnings or [])))
+
+    def rejections(self) -> list[Exclusion]:
+        return [e for e in self.excluded if e.reason.startswith(REJECTED)]
 
     def get(self, itype: IType, value: str) -> Indicator | None:
         return self._index.get((itype.value, value, ""))

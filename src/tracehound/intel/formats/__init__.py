@@ -12,7 +12,7 @@ from tracehound import safejson
 from tracehound.errors import PackError
 from tracehound.fsutil import atomic_write_text
 from tracehound.intel.formats import csvpack, loki, misp, native, stix
-from tracehound.intel.model import Pack
+from tracehound.intel.model import Pack, rejection_summary
 
 FORMATS = ("json", "stix", "misp", "csv", "loki")
 MAX_PACK_BYTES = 256 * 1024 * 1024
@@ -51,7 +51,7 @@ def read_pack(path: str, fmt: str | None = None) -> Pack:
     p = Path(path)
     try:
         if p.is_dir():
-            return loki.read_dir(p)
+            return _checked(loki.read_dir(p), path)
         size = p.stat().st_size
         if size > MAX_PACK_BYTES:
             raise PackError(f"indicator file too large ({size} bytes)", path=path)
@@ -69,6 +69,14 @@ def read_pack(path: str, fmt: str | None = None) -> Pack:
     reader = {"json": native.loads, "stix": stix.loads, "misp": misp.loads, "csv": csvpack.loads, "loki": loki.loads}[fmt]
     pack = reader(text, path)
     pack.sorted()
+    return _checked(pack, path)
+
+
+def _checked(pack: Pack, path: str) -> Pack:
+    """A pack whose every value was refused is an error, not an empty pack that hunts nothing."""
+    rejected = pack.rejections()
+    if rejected and not pack.indicators:
+        raise PackError(f"no valid indicator: {rejection_summary(rejected)}", path=path)
     return pack
 
 

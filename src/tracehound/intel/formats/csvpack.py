@@ -12,7 +12,7 @@ import json
 
 from tracehound import safejson
 from tracehound.errors import PackError
-from tracehound.intel.model import Indicator, IType, Pack, canonical_value
+from tracehound.intel.model import IType, Pack
 
 HEADER = ["type", "value", "confidence", "platform", "stage", "context", "warnings", "sources"]
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -51,10 +51,10 @@ def loads(text: str, path: str = "<csv>") -> Pack:
         raise PackError("CSV header must name at least the columns 'type' and 'value'", path=path, line=1)
     col = {h: i for i, h in enumerate(header)}
     pack = Pack(name="csv")
-    line = 1
+    line = end = 1
     try:
         for row in reader:
-            line = reader.line_num
+            line, end = end + 1, reader.line_num  # a quoted cell may span lines: name where the record starts
             if not row or not any(c.strip() for c in row):
                 continue
             cells = [_unneutralise(c) for c in row] + [""] * len(header)
@@ -67,10 +67,6 @@ def loads(text: str, path: str = "<csv>") -> Pack:
             except ValueError as exc:
                 raise PackError(f"unknown indicator type {get('type')!r} (known: {', '.join(t.value for t in IType)})",
                                 path=path, line=line) from exc
-            try:
-                value = canonical_value(itype, get("value"))
-            except (ValueError, Exception) as exc:  # re.error from filename-regex too
-                raise PackError(f"invalid {itype.value} value {get('value')!r}: {exc}", path=path, line=line) from exc
             ctx: dict[str, str | list[str]] = {}
             if get("context"):
                 try:
@@ -83,8 +79,8 @@ def loads(text: str, path: str = "<csv>") -> Pack:
                 if get(name) and name not in ctx:
                     ctx[name] = get(name)
             conf = get("confidence")
-            pack.add(Indicator(itype, value, ctx, int(conf) if conf.isdigit() else 70,
-                               warnings=[w for w in get("warnings").split(";") if w]))
+            pack.add_value(itype, cells[col["value"]], ctx, int(conf) if conf.isdigit() else 70, document=path,
+                           line=line, warnings=[w for w in get("warnings").split(";") if w])
     except csv.Error as exc:
         raise PackError(f"bad CSV: {exc}", path=path, line=line) from exc
     return pack

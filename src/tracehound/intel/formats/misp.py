@@ -8,7 +8,8 @@ from typing import Any
 
 from tracehound import safejson
 from tracehound.errors import PackError
-from tracehound.intel.model import Indicator, IType, Pack, canonical_value
+from tracehound.intel.model import Exclusion, Indicator, IType, Pack
+from tracehound.intel.values import one_line
 
 _NS = uuid.UUID("a4f3c8e2-1b7d-4e0a-9c35-6f2d8b1e0c47")
 _TO_MISP: dict[IType, tuple[str, str]] = {
@@ -39,7 +40,7 @@ _SOFTWARE_MARK = "tracehound-software"
 
 def _comment(ind: Indicator) -> str:
     parts = [f"{k}={','.join(ind.ctx(k))}" for k in sorted(ind.context)]
-    return "; ".join(p.replace("\n", " ") for p in parts)
+    return "; ".join(one_line(p) for p in parts)
 
 
 def _parse_comment(comment: str) -> dict[str, str | list[str]]:
@@ -87,6 +88,7 @@ def loads(text: str, path: str = "<misp>") -> Pack:
         else:
             events = [data.get("Event", data)]
     pack = Pack(name="misp")
+    unread: dict[str, int] = {}
     for ev in events:
         if not isinstance(ev, dict):
             raise PackError("MISP event is not an object", path=path)
@@ -96,17 +98,27 @@ def loads(text: str, path: str = "<misp>") -> Pack:
         for obj in ev.get("Object") or []:
             attrs += list(obj.get("Attribute") or []) if isinstance(obj, dict) else []
         for a in attrs:
-            _add_attribute(pack, a, path)
+            kind = _add_attribute(pack, a, path)
+            if kind:
+                unread[kind] = unread.get(kind, 0) + 1
+    for kind, n in sorted(unread.items()):  # counted, never silent (regkey, mutex, yara, text...)
+        pack.excluded.append(Exclusion(f"{n} attribute(s)", "misp", f"MISP type {kind!r} is not an indicator tracehound "
+                                       "matches", path, 0))
     return pack
 
 
-def _add_attribute(pack: Pack, a: Any, path: str) -> None:
+def _ip(v: str) -> IType:
+    return IType.CIDR if "/" in v else IType.IPV6 if ":" in v else IType.IPV4
+
+
+def _add_attribute(pack: Pack, a: Any, path: str) -> str:
+    """Add the attribute's indicator(s); returns its MISP type when it holds none tracehound reads."""
     if not isinstance(a, dict):
-        return
+        return "(not an object)"
     mtype, value, comment = str(a.get("type", "")), str(a.get("value", "")), str(a.get("comment", "") or "")
     values: list[tuple[IType, str]] = []
     if mtype in ("ip-dst", "ip-src"):
-        values = [(IType.CIDR if "/" in value else IType.IPV6 if ":" in value else IType.IPV4, value)]
+        values = [(_ip(value), value)]
     elif mtype == "text" and comment.startswith(_SOFTWARE_MARK):
         values = [(IType.SOFTWARE, value)]
         comment = comment[len(_SOFTWARE_MARK):].lstrip("; ")
@@ -114,15 +126,11 @@ def _add_attribute(pack: Pack, a: Any, path: str) -> None:
         for t, v in zip(mtype.split("|"), value.split("|"), strict=False):
             if t in _FROM_MISP:
                 values.append((_FROM_MISP[t], v))
-            elif t == "ip":
-                values.append((IType.IPV6 if ":" in v else IType.IPV4, v))
+            elif t in ("ip", "ip-dst", "ip-src"):  # domain|ip, ip-dst|port, ip-src|port
+                values.append((_ip(v), v))
     elif mtype in _FROM_MISP:
         values = [(_FROM_MISP[mtype], value)]
     for itype, v in values:
-        try:
-            pack.add(Indicator(itype, canonical_value(itype, v), _parse_comment(comment),
-                               80 if a.get("to_ids", True) else 40))
-        except ValueError:
-            from tracehound.intel.model import Exclusion
-
-            pack.excluded.append(Exclusion(v, mtype, "invalid value for its MISP type", path, 0))
+        pack.add_value(itype, v, _parse_comment(comment), 80 if a.get("to_ids", True) else 40, document=path,
+                       where=f"MISP {mtype} attribute {str(a.get('uuid', ''))[:36]}".rstrip())
+    return "" if values else mtype

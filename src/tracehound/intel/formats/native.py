@@ -7,7 +7,8 @@ from typing import Any
 
 from tracehound import safejson
 from tracehound.errors import PackError
-from tracehound.intel.model import Exclusion, Indicator, Pack, Remediation
+from tracehound.intel.model import REJECTED, Exclusion, Indicator, Pack, Remediation
+from tracehound.intel.values import visible
 
 FORMAT_NAME = "tracehound-pack"
 FORMAT_VERSION = 1
@@ -44,10 +45,14 @@ def loads(text: str, path: str = "<pack>") -> Pack:
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise PackError(f"pack format version {version!r} is newer than this tracehound understands", path=path)
     indicators = []
+    rejected: list[Exclusion] = []
     for n, d in enumerate(data.get("indicators") or [], 1):
         try:
             indicators.append(Indicator.from_dict(d))
-        except (KeyError, ValueError, TypeError) as exc:
+        except ValueError as exc:  # a value refused by its type's allow-list (or an unknown type): kept, with why
+            rejected.append(Exclusion(visible(str(d.get("value", ""))), str(d.get("type", ""))[:40],
+                                      f"{REJECTED}indicator #{n}: {exc}", path, 0))
+        except (KeyError, TypeError, AttributeError) as exc:
             raise PackError(f"indicator #{n} is invalid: {exc}", path=path) from exc
     try:
         return Pack(
@@ -61,7 +66,7 @@ def loads(text: str, path: str = "<pack>") -> Pack:
             remediation=[Remediation(**{k: r[k] for k in ("action", "text", "document", "line") if k in r})
                          for r in data.get("remediation") or []],
             excluded=[Exclusion(**{k: e[k] for k in ("value", "type", "reason", "document", "line") if k in e})
-                      for e in data.get("excluded") or []],
+                      for e in data.get("excluded") or []] + rejected,
         )
     except (TypeError, ValueError, AttributeError) as exc:
         raise PackError(f"malformed pack: {exc}", path=path) from exc

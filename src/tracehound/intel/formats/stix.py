@@ -11,7 +11,7 @@ from typing import Any
 
 from tracehound import safejson
 from tracehound.errors import PackError
-from tracehound.intel.model import Indicator, IType, Pack, canonical_value
+from tracehound.intel.model import Indicator, IType, Pack
 
 NAMESPACE = uuid.UUID("5e3d2f49-8d0c-4b58-9d59-7a1c4f6a2b31")
 EXTENSION_ID = "extension-definition--3f1c2b7e-9a0d-4c55-8e21-7b6d4a9c0e13"
@@ -92,7 +92,7 @@ def to_bundle(pack: Pack) -> dict[str, Any]:
         sind = stix2.Indicator(
             id=_oid("indicator", pack.name, *ind.key),
             name=f"{ind.type.value} {ind.display()}",
-            description="; ".join(desc_bits) or None,
+            description="; ".join(desc_bits) or f"{ind.type.value} indicator of {pack.campaign or pack.title or pack.name}",
             pattern=pattern_for(ind), pattern_type="stix", valid_from=ts, created=ts, modified=ts,
             created_by_ref=identity.id, confidence=ind.confidence,
             indicator_types=["malicious-activity"] if ind.confidence >= 50 else ["anomalous-activity"],
@@ -176,9 +176,10 @@ def loads(text: str, path: str = "<stix>") -> Pack:
         if isinstance(extra, dict):
             ctx = {str(k): [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in extra.items()}
         try:
-            pack.add(Indicator(itype, canonical_value(itype, value), ctx, int(obj.get("confidence", 70))))
-        except ValueError:
-            skipped += 1
+            confidence = int(obj.get("confidence", 70))
+        except (TypeError, ValueError):
+            confidence = 70
+        pack.add_value(itype, value, ctx, confidence, document=path, where=f"STIX {str(obj.get('id', ''))[:80]}")
     if skipped:
         pack.excluded.append(_skipped(skipped, path))
     return pack

@@ -15,14 +15,18 @@ import csv
 import hashlib
 import io
 import json
+import re
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from tracehound.der import tbs_and_algorithm
 from tracehound.errors import InputError
 from tracehound.intel.formats.csvpack import neutralise
 from tracehound.intel.model import Indicator, IType
+from tracehound.intel.values import one_line
+from tracehound.outputs.exports.safety import address, dns_name, hex_digest, keep, url_parts
 from tracehound.outputs.exports.select import ExportOptions, Selection, safe_text
 
 DEFENDER_HEADER = ["IndicatorType", "IndicatorValue", "ExpirationTime", "Action", "Severity", "Title", "Description",
@@ -40,13 +44,22 @@ def _title(sel: Selection, ind: Indicator) -> str:
     return safe_text(f"{sel.campaign}: {ind.type.value} {ind.display()}", 120)
 
 
+def _defender_value(ind: Indicator) -> str:
+    t, v = ind.type, ind.value
+    if t is IType.DOMAIN:
+        return dns_name(v)
+    if t in (IType.IPV4, IType.IPV6):
+        return address(v)[0]
+    if t is IType.URL:
+        url_parts(v)  # host a name or address, no raw control character
+        return v if "://" in v else f"http://{v}"
+    return hex_digest(v)
+
+
 def export_defender(sel: Selection, opt: ExportOptions) -> dict[str, str]:
     rows = []
-    for ind in sel.indicators:
-        dtype = DEFENDER_TYPE.get(ind.type)
-        if dtype is None:
-            continue
-        value = ind.value if ind.type is not IType.URL or "://" in ind.value else f"http://{ind.value}"
+    for ind, value in keep(sel, "defender", [i for i in sel.indicators if i.type in DEFENDER_TYPE], _defender_value):
+        dtype = DEFENDER_TYPE[ind.type]
         file_ioc = ind.type in (IType.SHA1, IType.SHA256)
         rows.append([dtype, value, _expires(opt), "BlockAndRemediate" if file_ioc else "Block", "High",
                      _title(sel, ind), safe_text(f"tracehound pack {sel.slug}; " + "; ".join(
@@ -61,7 +74,7 @@ def export_defender(sel: Selection, opt: ExportOptions) -> dict[str, str]:
         for r in rows[n : n + MAX_ROWS]:
             w.writerow([neutralise(c) for c in r])
         out[f"{sel.slug}-defender-{n // MAX_ROWS + 1:03d}.csv"] = buf.getvalue()
-    certs = [i for i in sel.of(IType.CERT_SHA1)]
+    certs = [i for i, _ in keep(sel, "defender", sel.of(IType.CERT_SHA1), lambda i: hex_digest(i.value))]
     body = {"Indicators": [{
         "indicatorValue": c.value, "indicatorType": "CertificateThumbprint", "action": "BlockAndRemediate",
         "title": _title(sel, c), "description": safe_text(f"Compromised code-signing certificate "
@@ -123,7 +136,7 @@ def export_appcontrol(sel: Selection, opt: ExportOptions) -> dict[str, str]:
     thumbs = ", ".join(i.value for i in sel.of(IType.CERT_SHA1)) or "none in the pack"
     if not opt.certificate:
         return {"README-appcontrol.txt": (
-            f"Application control for {sel.campaign}\n\n"
+            f"Application control for {one_line(sel.campaign)}\n\n"
             f"The advisory gives the signing certificate's SHA-1 thumbprint ({thumbs}).\n"
             "That is enough for Microsoft Defender (see the defender export) but NOT for:\n"
             "  - Santa (macOS): CERTIFICATE rules are the SHA-256 of the leaf certificate;\n"
@@ -134,11 +147,15 @@ def export_appcontrol(sel: Selection, opt: ExportOptions) -> dict[str, str]:
     matches = d.sha1 in {i.value for i in sel.of(IType.CERT_SHA1)}
     santa = {"rules": [{"identifier": d.sha256, "policy": "BLOCKLIST", "rule_type": "CERTIFICATE",
                         "custom_msg": safe_text(f"Blocked: signed with the certificate compromised in {sel.campaign}")}]}
-    wdac = (f'<!-- tracehound: deny files signed by {safe_text(d.subject) or "this certificate"}; merge into your WDAC policy -->\n'
-            f'<Signers>\n  <Signer ID="ID_SIGNER_TRACEHOUND_{d.sha1[:8].upper()}" Name="{safe_text(d.subject, 100) or "tracehound"}">\n'
+    # the subject comes from a certificate found on a suspect host: XML-escaped, and no '--' in a comment
+    subject = escape(safe_text(d.subject), {'"': "&quot;"})
+    wdac = (f'<!-- tracehound: deny files signed by {re.sub("-{2,}", "-", subject) or "this certificate"}; '
+            'merge into your WDAC policy -->\n'
+            f'<Signers>\n  <Signer ID="ID_SIGNER_TRACEHOUND_{d.sha1[:8].upper()}" '
+            f'Name="{escape(safe_text(d.subject, 100)) or "tracehound"}">\n'
             f'    <CertRoot Type="TBS" Value="{d.tbs_hash.upper()}" />\n  </Signer>\n</Signers>\n'
             f'<!-- reference it from <DeniedSigners><DeniedSigner SignerId="ID_SIGNER_TRACEHOUND_{d.sha1[:8].upper()}" /></DeniedSigners> -->\n')
-    note = (f"Certificate {d.subject or '(subject unknown)'}\n  SHA-1 thumbprint {d.sha1}"
+    note = (f"Certificate {one_line(d.subject) or '(subject unknown)'}\n  SHA-1 thumbprint {d.sha1}"
             f" ({'matches' if matches else 'does NOT match'} the pack's certificate indicators)\n"
             f"  SHA-256 (Santa) {d.sha256}\n  TBS hash ({d.tbs_algorithm}, WDAC) {d.tbs_hash}\n")
     return {"santa-rules.json": json.dumps(santa, indent=2) + "\n", "wdac-signer.xml": wdac, "README-appcontrol.txt": note}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from tracehound.intel.model import CERT_TYPES, FILE_HASH_TYPES, Indicator, IType, Pack
+from tracehound.intel.values import one_line
 
 DEFAULT_MIN_CONFIDENCE = 50
 
@@ -31,6 +32,7 @@ class Selection:
     pack: Pack
     indicators: list[Indicator]
     left_out: list[tuple[Indicator, str]]
+    refused: list[tuple[str, Indicator, str]] = field(default_factory=list)  # (format, indicator, why) from exporters
 
     def of(self, *types: IType) -> list[Indicator]:
         return [i for i in self.indicators if i.type in types]
@@ -69,5 +71,6 @@ def select(pack: Pack, options: ExportOptions) -> Selection:
 
 
 def safe_text(value: str, limit: int = 200) -> str:
-    """Single-line text without characters that break rule syntaxes (quotes, semicolons, newlines)."""
-    return re.sub(r"[\"';\\\r\n\t|]", " ", value)[:limit].strip()
+    """Single-line text without characters that break rule syntaxes: quotes, semicolons, backslashes,
+    pipes and every control, format or separator character (\\r, NUL, U+0085, U+2028...)."""
+    return re.sub(r"[\"';\\|]", " ", one_line(value))[:limit].strip()

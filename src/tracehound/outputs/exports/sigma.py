@@ -10,8 +10,8 @@ import json
 import uuid
 from typing import Any
 
-from tracehound.intel.model import FILE_HASH_TYPES, IType
-from tracehound.matching.normalize import norm_url
+from tracehound.intel.model import FILE_HASH_TYPES, Indicator, IType
+from tracehound.outputs.exports.safety import address, dns_name, hex_digest, keep, line_safe, url_parts
 from tracehound.outputs.exports.select import ExportOptions, Selection, safe_text
 
 HASH_FIELD = {"md5": "MD5", "sha1": "SHA1", "sha256": "SHA256"}
@@ -34,8 +34,23 @@ def _rule(sel: Selection, opt: ExportOptions, kind: str, title: str, logsource: 
         "falsepositives": ["Unknown"],
         "level": level,
     }
-    # JSON is valid YAML: no YAML emitter quirks with indicator text.
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    # JSON is valid YAML: no YAML emitter quirks with indicator text. ASCII only: YAML reads U+0085,
+    # U+2028 and U+2029 as line breaks even inside a quoted scalar.
+    return json.dumps(doc, indent=2, ensure_ascii=True) + "\n"
+
+
+def literal(value: str) -> str:
+    """A Sigma string that matches value literally: '*' and '?' are Sigma wildcards, '\\' escapes them."""
+    line_safe(value, allow_space=True)
+    return value.replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?")
+
+
+def _url_selection(ind: Indicator) -> dict[str, str]:
+    host, path = url_parts(ind.value)
+    sel_ = {"cs-host": literal(host.split(":")[0])}
+    if path not in ("", "/"):
+        sel_["c-uri|contains"] = literal(path.rstrip("/"))
+    return sel_
 
 
 def _domain_detection(field: str, domains: list[str]) -> dict[str, Any]:
@@ -46,8 +61,8 @@ def _domain_detection(field: str, domains: list[str]) -> dict[str, Any]:
 def export(sel: Selection, opt: ExportOptions) -> dict[str, str]:
     out: dict[str, str] = {}
     c2 = ["attack.command-and-control", "attack.t1071.001"]
-    domains = [i.value for i in sel.of(IType.DOMAIN)]
-    ips = [i.value for i in sel.of(IType.IPV4, IType.IPV6)]
+    domains = [d for _, d in keep(sel, "sigma", sel.of(IType.DOMAIN), lambda i: dns_name(i.value))]
+    ips = [ip for _, (ip, _v) in keep(sel, "sigma", sel.of(IType.IPV4, IType.IPV6), lambda i: address(i.value))]
     if domains:
         out[f"{sel.slug}_proxy_c2_domains.yml"] = _rule(sel, opt, "proxy-domains", "C2 domains in proxy logs",
                                                          {"category": "proxy"}, _domain_detection("cs-host", domains),
@@ -64,21 +79,17 @@ def export(sel: Selection, opt: ExportOptions) -> dict[str, str]:
             sel, opt, "netconn-ips", "network connection to C2 addresses",
             {"category": "network_connection", "product": "windows"},
             {"selection": {"DestinationIp": ips}, "condition": "selection"}, "medium", c2)
-    urls = sel.of(IType.URL)
+    urls = keep(sel, "sigma", sel.of(IType.URL), _url_selection)
     if urls:
         detection: dict[str, Any] = {}
-        for n, ind in enumerate(urls, 1):
-            host, path = norm_url(ind.value)
-            sel_ = {"cs-host": host.split(":")[0]}
-            if path not in ("", "/"):
-                sel_["c-uri|contains"] = path.rstrip("/")
+        for n, (_, sel_) in enumerate(urls, 1):
             detection[f"selection_url{n}"] = sel_
         detection["condition"] = "1 of selection_url*"
         out[f"{sel.slug}_proxy_c2_urls.yml"] = _rule(sel, opt, "proxy-urls", "requests to C2 URLs",
                                                       {"category": "proxy"}, detection, "high", c2)
-    hashes = sel.of(*FILE_HASH_TYPES)
+    hashes = keep(sel, "sigma", sel.of(*FILE_HASH_TYPES), lambda i: hex_digest(i.value))
     if hashes:
-        values = [f"{HASH_FIELD[i.type.value]}={i.value.upper()}" for i in hashes]
+        values = [f"{HASH_FIELD[i.type.value]}={h.upper()}" for i, h in hashes]
         det = {"selection": {"Hashes|contains": values}, "condition": "selection"}
         exe = ["attack.execution", "attack.t1195.002"]
         out[f"{sel.slug}_process_creation_hashes.yml"] = _rule(sel, opt, "proc-hashes", "process from a known payload",
