@@ -153,7 +153,8 @@ def test_deeply_nested_json_is_a_clear_error(tmp_path: Path, capsys) -> None:
     findings.write_text('{"a": ' + deep + "}\n")
     run_cli(["case", "init", str(tmp_path / "c")], capsys)
     code, _, err = run_cli(["case", "add", str(tmp_path / "c"), str(findings)], capsys)
-    assert code == 0 and "1 unreadable lines skipped" in err
+    # A file of nothing but an unreadable record holds no findings: refused (issue 12 item 6), naming the line.
+    assert code == 2 and "holds no findings" in err and "1 unreadable" in err, err
 
 
 def test_real_misp_events_every_attribute_read_or_counted(samples: Path) -> None:
