@@ -9,20 +9,39 @@ from __future__ import annotations
 
 import re
 
-# Order matters: multi-character forms before their single-character parts.
+# Order matters: multi-character forms before their single-character parts, spaced forms
+# (`example [.] com`, ` [dot] `) before the bare bracket forms.
+_SCHEME_WORDS = r"(?:https?|s?ftps?|tcp|udp)"
 _REFANG_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\[\s*:\s*/\s*/\s*\]|\[:\]//|\[://\]", re.I), "://"),
     (re.compile(r"\b(h[xX]{2}p|hxxp|hXXp|meow)(s?)(?=(?:\[?:\]?|://|\[://\]))", re.I), r"http\2"),
-    (re.compile(r"\bfxp(?=(?:\[?:\]?|://))", re.I), "ftp"),
+    (re.compile(r"\b(s?)f[xX]p(s?)(?=(?:\[?:\]?|://))", re.I), r"\1ftp\2"),
+    (re.compile(r"\bftx(?=://)", re.I), "ftp"),
+    (re.compile(r"\b(https?|s?ftps?):\\\\{1,2}(?=[\w\[])", re.I), r"\1://"),
+    (re.compile(r"\b(https?|s?ftps?)(?::__|__)(?=[\w\[])", re.I), r"\1://"),
+    (re.compile(r"(?<=\w)[ \t]+(?:\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\))[ \t]+(?=\w)", re.I), "."),
     (re.compile(r"\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\}|<\s*(?:\.|dot)\s*>", re.I), "."),
-    (re.compile(r"\s\[\s*dot\s*\]\s|\s\(dot\)\s", re.I), "."),
+    (re.compile(r"(?<=\w)\[\.(?=\w)|(?<=\w)\.\](?=\w)|(?<=\w)\\\.(?=\w)"), "."),
+    # Repeated or mismatched brackets around a dot (`10.10.10.]]]10`, `a[.]b[.] c`, `com [.tld`).
+    (re.compile(r"(?<=\w)[\[({]+[ \t]*(?:\.|dot\b)[ \t]*[\])}]*[ \t]*(?=\w)"
+                r"|(?<=\w)[ \t]*[\[({]+[ \t]*(?:\.|dot\b)[ \t]*[\])}]+[ \t]*(?=\w)"
+                r"|(?<=\w)[ \t]+[\[({]+\.(?=(?-i:[a-z0-9]))"
+                r"|(?<=\w)(?:\.|dot\b)[\])}]+(?=\w)", re.I), "."),
+    (re.compile(r"(?<=\w)[ \t]*[\[({]+[ \t]*(?:@|at)[ \t]*[\])}]+[ \t]*(?=\w)", re.I), "@"),
+    # `user @ example.com`, `user@ example[.]com`: spaces around an @ between a name and a dotted host.
+    (re.compile(r"(?<=\w)(?:[ \t]+@[ \t]*|[ \t]*@[ \t]+)(?=[\w-]+\.\w)"), "@"),
     (re.compile(r"\[\s*(?:@|at)\s*\]|\(\s*(?:@|at)\s*\)|\{\s*(?:@|at)\s*\}", re.I), "@"),
     (re.compile(r"\[\s*:\s*\]"), ":"),
-    (re.compile(r"\[\s*/\s*\]"), "/"),
+    (re.compile(r"\[\s*/\s*\]|\(\s*/\s*\)|(?<=\w)\[/(?=\w)"), "/"),
+    (re.compile(rf"\b({_SCHEME_WORDS}://)[ \t]+(?=[\w\[])", re.I), r"\1"),
+    # `hxxp://example[.]com /test/path`: a space between a URL's host and its path.
+    (re.compile(rf"(\b{_SCHEME_WORDS}://[^\s/]+\.[^\s/]+)[ \t]+(?=/\w)", re.I), r"\1"),
 ]
 
 _DEFANG_MARK = re.compile(
-    r"\[\s*(?:\.|dot|:|://|:\]//|@|at)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\}|\bh[xX]{2}ps?\b|\bfxp\b",
+    r"\[\s*(?:\.|dot|:|://|:\]//|@|at)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\}|\bh[xX]{2}ps?\b|\bs?f[xX]ps?\b"
+    r"|\bftx://|(?<=\w)\[\.(?=\w)|(?<=\w)\\\.(?=\w)|\b(?:https?|ftp):?__(?=\w)|(?<=\w)[\[({]+\s*(?:\.|dot\b)"
+    r"|(?<=\w)\s*(?:\.|dot\b)\s*[\])}]+(?=\w)",
     re.I,
 )
 

@@ -30,6 +30,7 @@ class IType(StrEnum):
     MD5 = "md5"
     SHA1 = "sha1"
     SHA256 = "sha256"
+    SHA512 = "sha512"
     CERT_SHA1 = "cert-sha1"
     CERT_SHA256 = "cert-sha256"
     FILENAME = "filename"
@@ -41,7 +42,7 @@ class IType(StrEnum):
 FILE_HASH_TYPES = frozenset({IType.MD5, IType.SHA1, IType.SHA256})
 CERT_TYPES = frozenset({IType.CERT_SHA1, IType.CERT_SHA256})
 NETWORK_TYPES = frozenset({IType.DOMAIN, IType.IPV4, IType.IPV6, IType.CIDR, IType.URL})
-HASH_LENGTHS = {32: IType.MD5, 40: IType.SHA1, 64: IType.SHA256}
+HASH_LENGTHS = {32: IType.MD5, 40: IType.SHA1, 64: IType.SHA256, 128: IType.SHA512}
 CERT_LENGTHS = {40: IType.CERT_SHA1, 64: IType.CERT_SHA256}
 
 _HEX = re.compile(r"^[0-9a-f]+$")
@@ -91,9 +92,9 @@ def canonical_value(itype: IType, value: str) -> str:
         return str(ip)
     if itype is IType.CIDR:
         return str(ipaddress.ip_network(v, strict=False))
-    if itype in FILE_HASH_TYPES or itype in CERT_TYPES:
+    if itype in FILE_HASH_TYPES or itype in CERT_TYPES or itype is IType.SHA512:
         v = re.sub(r"[\s:]", "", v).lower()
-        expected = {IType.MD5: 32, IType.SHA1: 40, IType.SHA256: 64, IType.CERT_SHA1: 40, IType.CERT_SHA256: 64}[itype]
+        expected = {IType.MD5: 32, IType.SHA1: 40, IType.SHA256: 64, IType.SHA512: 128, IType.CERT_SHA1: 40, IType.CERT_SHA256: 64}[itype]
         if len(v) != expected or not _HEX.match(v):
             raise ValueError(f"{value!r} is not a {itype.value} ({expected} hex digits)")
         return v

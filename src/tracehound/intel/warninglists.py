@@ -80,6 +80,12 @@ def excluded_by(value: str) -> str | None:
     return None
 
 
+def in_list(name: str, value: str) -> bool:
+    """True when value is on the named bundled warninglist (False when the list is missing)."""
+    lst = _load(name)
+    return lst is not None and value in lst
+
+
 def flags_for(value: str) -> list[str]:
     """Warninglists that contain value: shown to the analyst, never used to drop it."""
     out = []

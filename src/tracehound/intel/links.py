@@ -1,0 +1,85 @@
+"""Is a value a citation of the advisory or something the text presents as malicious?
+
+Without any network, from the document itself and bundled lists:
+- **presented as malicious** (always an indicator, even as a live link, e.g. a GitHub staging
+  repository): the value is in an IOC section (heading "Indicators of compromise", "IOCs",
+  "C2", "Infrastructure", "Indicateurs de compromission"...) or its sentence says what it does
+  ("C2", "downloads from", "hosted on", "beacons to", "exfiltrates to", "télécharge depuis"...);
+- **reference**: the line is a citation (`Source:`, `Reference:`, `See`, `Read more`, `[1] …`),
+  the value sits under a references heading ("References", "Sources", "Further reading",
+  "Pour aller plus loin"...), or it is a live link, in a sentence, to a publisher or reference
+  site (MITRE ATT&CK, CERTs, news sites, vendor blogs, social media: packs/reference-sites.json
+  plus MISP's tranco10k, cisco_top10k and security-provider-blogpost warninglists);
+- a defanged value is never a reference: defanging is the author saying "indicator".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from importlib import resources
+
+from tracehound.intel.warninglists import in_list
+
+REFERENCE_LINE = re.compile(
+    r"^\s*(?:[•*-]\s*)?(?:\[\d{1,3}\]\s+\S|\^\d{1,3}\s|(?:source|sources|reference|references|"
+    r"r[ée]f[ée]rences?|lien|liens|link|links|see|voir|read more|en savoir plus|pour plus d|for more|via|"
+    r"credit|cr[ée]dit|cited|cit[ée])\b)", re.I)
+_REFERENCE_HEADING = re.compile(
+    r"^\s*(?:\d+(?:\.\d+)*\.?\s*)?(?:references?|r[ée]f[ée]rences?|sources?|further reading|read more|"
+    r"pour aller plus loin|bibliograph\w*|liens?(?: utiles)?|links|useful links|related (?:articles|posts|reading)|"
+    r"see also|voir aussi|acknowledg\w+|remerciements|credits?)\s*:?\s*$", re.I)
+_IOC_HEADING = re.compile(
+    r"\b(?:iocs?|indicators?(?: of compromise)?|indicateurs?(?: de compromission)?|c2|c&c|command[- ]and[- ]control|"
+    r"infrastructure|network indicators|observables?|malicious|malveillant\w*|hashes|empreintes|"
+    r"marqueurs(?: techniques)?)\b", re.I)
+MALICIOUS_CUE = re.compile(
+    r"\b(?:c2|c&c|cnc|command[- ]and[- ]control|beacon\w*|callback|downloads? (?:\w+ )?from|downloaded from|fetch\w* from|"
+    r"retrieves?|hosted (?:on|at)|staging|exfiltrat\w*|payloads?|dropper|drops?|malicious|malveillant\w*|"
+    r"attacker|attaquant\w*|contacts|connects? to|communicates? with|resolv\w* to|t[ée]l[ée]charg\w* (?:depuis|[àa] partir)|"
+    r"h[ée]berg[ée]\w*|serveur de commande|phishing|hame[çc]onnage|compromised|compromis|ioc)\b", re.I)
+_PUBLISHER_LISTS = ("tranco10k", "cisco_top10k", "security-provider-blogpost")
+
+
+@cache
+def _reference_hosts() -> frozenset[str]:
+    data = json.loads(resources.files("tracehound.packs").joinpath("reference-sites.json").read_text(encoding="utf-8"))
+    return frozenset(str(h).lower() for h in data.get("hosts", []))
+
+
+def publisher_site(host: str) -> str:
+    """Name of the list that says host is a publisher or reference site, or ''."""
+    h = host.lower().rstrip(".")
+    labels = h.split(".")
+    if ".".join(labels[-2:]) in _RESERVED:
+        return ""  # documentation domains (RFC 2606) are examples, never a publisher
+    if any(".".join(labels[i:]) in _reference_hosts() for i in range(len(labels) - 1)):
+        return "reference site (packs/reference-sites.json)"
+    for name in _PUBLISHER_LISTS:
+        if in_list(name, h):
+            return f"publisher/reference site (MISP warninglist {name})"
+    return ""
+
+
+def section_kinds(headings: list[str]) -> list[str]:
+    """Per line: 'ioc', 'references' or '' from the heading the line sits under."""
+    out = []
+    for h in headings:
+        if _REFERENCE_HEADING.match(h):
+            out.append("references")
+        elif _IOC_HEADING.search(h):
+            out.append("ioc")
+        else:
+            out.append("")
+    return out
+
+
+_MARKUP = re.compile(r"<[^>]*>?|\b[\w-]+=(?:\"[^\"]*\"|'[^']*'|\S+)|\S*(?:://|\.\w{2,}/)\S*|\S+\.\S+")
+_RESERVED = frozenset({"example.com", "example.net", "example.org", "example.edu"})
+
+
+def is_prose(line: str, token: str) -> bool:
+    """The token sits in a sentence (a run of words around it), not alone, in a list or in markup."""
+    rest = _MARKUP.sub(" ", line.replace(token, " "))
+    return re.search(r"(?:[^\W\d_]{2,}[,;:]?\s+){3}[^\W\d_]{2,}", rest) is not None
