@@ -171,13 +171,18 @@ class DocumentExtractor:
             return "reference link of the advisory (citation line)"
         if self.sections[i] == "references":
             return "reference link of the advisory (under its references heading)"
-        if self.sections[i] == "ioc" or links.MALICIOUS_CUE.search(line):
+        start = line.find(token)
+        if self.sections[i] == "ioc" or links.presented_as_malicious(line, start, start + len(token)):
             return ""
         if self.defanged_doc:
             return "reference link of the advisory (not defanged in a defanged document)"
-        publisher = links.publisher_site(host) if host and "://" in token else ""
-        if publisher and links.is_prose(line, token):
+        if "://" not in token or not links.is_prose(line, token):
+            return ""
+        publisher = links.publisher_site(host) if host else ""
+        if publisher:
             return f"link in prose to a {publisher}"
+        if links.ARTICLE_PATH.match(token):
+            return "link in prose to an article page (blog/news path), nothing presents it as malicious"
         return ""
 
     # --- prose --------------------------------------------------------------------------

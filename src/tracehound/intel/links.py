@@ -37,8 +37,12 @@ _IOC_HEADING = re.compile(
 MALICIOUS_CUE = re.compile(
     r"\b(?:c2|c&c|cnc|command[- ]and[- ]control|beacon\w*|callback|downloads? (?:\w+ )?from|downloaded from|fetch\w* from|"
     r"retrieves?|hosted (?:on|at)|staging|exfiltrat\w*|payloads?|dropper|drops?|malicious|malveillant\w*|"
-    r"attacker|attaquant\w*|contacts|connects? to|communicates? with|resolv\w* to|t[ée]l[ée]charg\w* (?:depuis|[àa] partir)|"
-    r"h[ée]berg[ée]\w*|serveur de commande|phishing|hame[çc]onnage|compromised|compromis|ioc)\b", re.I)
+    r"contacts|connects? to|communicates? with|resolv\w* to|t[ée]l[ée]charg\w* (?:depuis|[àa] partir)|"
+    r"h[ée]berg[ée]\w*|serveur de commande|phishing|hame[çc]onnage|ioc)\b", re.I)
+# A link to an article page (blog post, news item, dated path) rather than to a resource.
+ARTICLE_PATH = re.compile(
+    r"^[a-z][a-z0-9+.-]*://[^/]+/(?:[^?#]*/)?(?:blog|blogs|news|actualites?|articles?|research|insights?|posts?|"
+    r"publications?|advisories|alerts?|avis|securelist|threat-intelligence|\d{4}/\d{2})/", re.I)
 _PUBLISHER_LISTS = ("tranco10k", "cisco_top10k", "security-provider-blogpost")
 
 
@@ -60,6 +64,14 @@ def publisher_site(host: str) -> str:
         if in_list(name, h):
             return f"publisher/reference site (MISP warninglist {name})"
     return ""
+
+
+def presented_as_malicious(line: str, start: int, end: int) -> bool:
+    """A cue word shortly before the value, or right after it ("… is the C2"), says what it is."""
+    before = line[max(0, start - 100) : start]
+    before = re.split(r"[.!?;]\s", before)[-1]  # the value's own sentence only
+    after = re.split(r"[.!?;]\s", line[end : end + 40])[0]
+    return bool(MALICIOUS_CUE.search(before) or MALICIOUS_CUE.search(after))
 
 
 def section_kinds(headings: list[str]) -> list[str]:

@@ -38,7 +38,7 @@ def read_table(x: DocumentExtractor, table: Table) -> None:
     for row in table.rows:
         cells = dict(zip(kinds, row, strict=True))
         key_kinds = {"domain", "ip", "url", "hash", "thumbprint", "value"} & set(kinds)
-        context = " ".join(text for kind, (text, _) in cells.items() if kind not in key_kinds)
+        context = " ".join(text for col, (text, _) in zip(table.columns, row, strict=True) if col.kind not in key_kinds)
         if BENIGN_ROW.search(context):
             for kind in key_kinds:
                 text, line = cells[kind]
