@@ -30,9 +30,12 @@ TYPES = ("domain", "ipv4", "ipv6", "cidr", "url", "md5", "sha1", "sha256", "sha5
 _ALIASES = {"cert-sha1": "sha1", "cert-sha256": "sha256"}
 _NOTED_OUT = {"differs", "policy", "peer-limitation"}
 
-# Floors reached on the `documented` view (agree cases, adjusted) and on all cases (adjusted).
-AGREE_FLOOR = {"recall": 0.99, "precision": 0.99}
-ALL_FLOOR = {"recall": 0.88, "precision": 0.93}
+# Floors just under what is reached (issue 13 asks >= 0.99 on agree cases for every type, and on
+# all cases a recall of at least iocextract's 0.88 with a precision above ioc-finder's 0.93).
+# Reached when written: agree >= 0.997 recall and 1.000 precision for every type; all cases
+# (adjusted) 0.915 recall, 0.988 precision; strict view 0.845 / 0.988.
+AGREE_FLOOR = {"recall": 0.995, "precision": 0.995}
+ALL_FLOOR = {"recall": 0.91, "precision": 0.98}
 
 
 def norm(itype: str, value: str) -> str:
@@ -111,25 +114,42 @@ def score_case(case: dict, found: dict[str, set[str]], adjusted: bool) -> dict[s
     return res
 
 
+Counts = dict[str, list[int]]
+
+
+def _add(view: Counts, r: dict[str, list[int]]) -> None:
+    for t, counts in r.items():
+        view[t] = [a + b for a, b in zip(view.get(t, [0, 0, 0, 0]), counts, strict=True)]
+
+
 @cache
-def scored() -> tuple[dict, dict, list[tuple[str, dict]]]:
+def scored() -> tuple[Counts, Counts, list[tuple[str, dict]]]:
+    agree, every, _, _, misses = views()
+    return agree, every, misses
+
+
+@cache
+def views() -> tuple[Counts, Counts, Counts, Counts, list[tuple[str, dict]]]:
+    """documented (agree, adjusted), all (adjusted), all (strict), outside-docs (adjusted), agree misses."""
     cases = json.loads(need(CASES).read_text(encoding="utf-8"))
-    agree: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    every: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    agree: Counts = {}
+    every: Counts = {}
+    strict: Counts = {}
+    outside: Counts = {}
     misses: list[tuple[str, dict]] = []
     for case in cases:
         found = found_values(case["input"], case["id"])
-        for view, adjusted in ((every, True),):
-            for t, r in score_case(case, found, adjusted).items():
-                view[t] = [a + b for a, b in zip(view[t], r, strict=True)]
+        r = score_case(case, found, True)
+        _add(every, r)
+        _add(strict, score_case(case, found, False))
+        if case["semantics"] == "outside-docs":
+            _add(outside, r)
         if case["semantics"] == "agree":
-            r = score_case(case, found, True)
-            for t, counts in r.items():
-                agree[t] = [a + b for a, b in zip(agree[t], counts, strict=True)]
+            _add(agree, r)
             if any(c[0] != c[1] or c[3] for c in r.values()):
                 misses.append((case["id"], {"input": case["input"][:200], "expected": case["expected"],
                                             "found": {k: sorted(v) for k, v in found.items()}}))
-    return dict(agree), dict(every), misses
+    return agree, every, strict, outside, misses
 
 
 def rates(counts: list[int]) -> tuple[float, float]:
@@ -137,16 +157,17 @@ def rates(counts: list[int]) -> tuple[float, float]:
     return (got / exp if exp else 1.0), (tp / (tp + fp) if tp + fp else 1.0)
 
 
+def _total(view: Counts) -> list[int]:
+    return [sum(c[k] for c in view.values()) for k in range(4)]
+
+
 def table() -> str:
-    agree, every, _ = scored()
-    lines = [f"{'type':8} {'agree R':>8} {'agree P':>8} {'all R':>8} {'all P':>8}"]
-    for t in TYPES:
-        ar, ap = rates(agree.get(t, [0, 0, 0, 0]))
-        er, ep = rates(every.get(t, [0, 0, 0, 0]))
-        lines.append(f"{t:8} {ar:8.3f} {ap:8.3f} {er:8.3f} {ep:8.3f}")
-    tot_a = [sum(c[k] for c in agree.values()) for k in range(4)]
-    tot_e = [sum(c[k] for c in every.values()) for k in range(4)]
-    lines.append("{:8} {:8.3f} {:8.3f} {:8.3f} {:8.3f}".format("total", *rates(tot_a), *rates(tot_e)))
+    agree, every, strict, outside, _ = views()
+    cols = (("agree", agree), ("all", every), ("strict", strict), ("outside", outside))
+    lines = [f"{'type':8} " + " ".join(f"{name + ' R':>10} {name + ' P':>10}" for name, _ in cols)]
+    for t in (*TYPES, "total"):
+        cells = [rates(_total(v) if t == "total" else v.get(t, [0, 0, 0, 0])) for _, v in cols]
+        lines.append(f"{t:8} " + " ".join(f"{r:10.3f} {p:10.3f}" for r, p in cells))
     return "\n".join(lines)
 
 
@@ -161,12 +182,11 @@ def test_agree_cases_per_type(itype: str) -> None:
 
 def test_all_cases_overall(capsys: pytest.CaptureFixture[str]) -> None:
     _, every, _ = scored()
-    total = [sum(c[k] for c in every.values()) for k in range(4)]
-    recall, precision = rates(total)
-    with capsys.disabled():
-        print("\npeer suites (adjusted view)\n" + table())
+    recall, precision = rates(_total(every))
+    with capsys.disabled():  # the report: documented, all (adjusted), all (strict) and outside-docs views
+        print("\npeer suites: recall (R) and precision (P) per type\n" + table())
     assert recall >= ALL_FLOOR["recall"]
-    assert precision > ALL_FLOOR["precision"]
+    assert precision >= ALL_FLOOR["precision"]
 
 
 def test_scoring_counts_alternatives_and_forbidden() -> None:

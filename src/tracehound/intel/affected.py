@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from tracehound.intel.model import IType, Remediation, normalize_platform
@@ -66,22 +67,45 @@ def read_versions(x: DocumentExtractor, in_table: set[int], product: str) -> Non
         }, 90, tuple(lines))
 
 
+# Cheap gate: a line without any of these words cannot match a remediation rule.
+_REMEDIATION_GATE = re.compile(
+    r"install|remove the|web|certific|bloqu|block|r[èe]gles|d[ée]tection|detection|version|identif|charge utile|"
+    r"payload|stealer|proxy|navigateur|browser|d[ée]lai|delay|wait|dormant|sleep", re.I)
+
+
 def read_remediation(x: DocumentExtractor, in_table: set[int]) -> None:
     known = {(r.action, r.text) for r in x.pack.remediation}
     for i, ln in enumerate(x.lines):
-        if i in in_table or not ln.strip():
+        if i in in_table or not ln.strip() or not _REMEDIATION_GATE.search(ln):
             continue
         for sentence in re.split(r"(?<=[.!?])\s+", ln.strip()):
             if len(sentence) < 20:
                 continue
-            for action, pattern in REMEDIATION_RULES:
-                if pattern.search(sentence) and (action, sentence) not in known:
+            for action in _actions(sentence):
+                if (action, sentence) not in known:
                     known.add((action, sentence))
                     x.pack.remediation.append(Remediation(action, sentence, x.name, i + 1))
                     if action == "c2-delay":
                         m = re.search(r"(\d+)\s*(?:jours|days?)", sentence, re.I)
                         if m:
                             x.pack.c2_delay_days = max(x.pack.c2_delay_days or 0, int(m.group(1)))
+
+
+# Per rule, words one of which its pattern needs: the pattern runs only on sentences that have one.
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "uninstall-affected-software": ("install", "remove the"), "use-web-app": ("web",),
+    "block-signing-certificate": ("certific",), "block-c2-domains": ("bloqu", "block"),
+    "deploy-network-detection": ("tection",), "identify-affected-versions": ("version", "identif"),
+    "check-payload": ("charge utile", "payload", "stealer"), "hunt-proxy-logs": ("proxy",),
+    "reset-browser-credentials": ("navigateur", "browser"), "c2-delay": ("lai", "delay", "wait", "dormant", "sleep"),
+}
+
+
+@lru_cache(maxsize=4096)
+def _actions(sentence: str) -> tuple[str, ...]:
+    low = sentence.lower()
+    return tuple(action for action, pattern in REMEDIATION_RULES
+                 if any(w in low for w in _NEEDS.get(action, ("",))) and pattern.search(sentence))
 
 
 def platform_of(name: str) -> str:

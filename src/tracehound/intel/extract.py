@@ -101,7 +101,10 @@ class DocumentExtractor:
         self.name = Path(doc.path).name
         self.raw = doc.lines
         self.lines = [refang(ln) for ln in doc.lines]
-        self.defanged_doc = any(is_defanged(ln) for ln in doc.lines)
+        self.line_defanged = [is_defanged(ln) for ln in doc.lines]
+        self.defanged_doc = any(self.line_defanged)
+        self._citation: dict[int, bool] = {}
+        self._stage: dict[int, str] = {}
         text = "\n".join(self.lines[:400])
         self.language = "fr" if len(_FRENCH.findall(text)) > len(_ENGLISH.findall(text)) else "en"
         self.headings = self._headings()
@@ -129,8 +132,10 @@ class DocumentExtractor:
         return out
 
     def stage_at(self, line_index: int) -> str:
-        m = _STAGE.search(self.headings[line_index]) or _STAGE.search(self.lines[line_index])
-        return f"Stage {m.group(1)}" if m else ""
+        if line_index not in self._stage:
+            m = _STAGE.search(self.headings[line_index]) or _STAGE.search(self.lines[line_index])
+            self._stage[line_index] = f"Stage {m.group(1)}" if m else ""
+        return self._stage[line_index]
 
     def src(self, *lines: int) -> list[SourceRef]:
         return [SourceRef(self.name, sorted(set(lines)))]
@@ -161,13 +166,15 @@ class DocumentExtractor:
         return self.pack.add(ind)
 
     def was_defanged(self, line_index: int, token: str) -> bool:
-        return token not in self.raw[line_index] and is_defanged(self.raw[line_index])
+        return self.line_defanged[line_index] and token not in self.raw[line_index]
 
     def reference_reason(self, i: int, line: str, token: str, host: str, typed: bool) -> str:
         """Why a live value is a citation rather than an indicator ('' when it is an indicator)."""
         if typed or self.was_defanged(i, token):
             return ""
-        if links.REFERENCE_LINE.match(self.raw[i]):
+        if i not in self._citation:
+            self._citation[i] = links.REFERENCE_LINE.match(self.raw[i]) is not None
+        if self._citation[i]:
             return "reference link of the advisory (citation line)"
         if self.sections[i] == "references":
             return "reference link of the advisory (under its references heading)"
@@ -234,14 +241,20 @@ class DocumentExtractor:
         def free(start: int, end: int) -> bool:
             return all(end <= a or start >= b for a, b in taken)
 
-        urls = list(URL_SCHEME.finditer(line)) + list(URL_BARE_IP.finditer(line)) + list(URL_BARE.finditer(line))
+        for encoding, text in decoded_texts(line):
+            for m in URL_SCHEME.finditer(text):
+                self._url(i, text, m.group(0).rstrip(".,;:!?"), stage, True, {"encoding": encoding})
+        if "." not in line and ":" not in line:
+            return  # no host, address or URL can be written without a dot or a colon
+        urls = (list(URL_SCHEME.finditer(line)) if "://" in line else []) \
+            + (list(URL_BARE_IP.finditer(line)) + list(URL_BARE.finditer(line)) if "/" in line else [])
         for m in sorted(urls, key=lambda m: m.start()):
             url = m.group(0).rstrip(".,;:!?")
             if not free(m.start(), m.start() + len(url)):
                 continue
             taken.append((m.start(), m.start() + len(url)))
             self._url(i, line, url, stage, typed)
-        for m in EMAIL.finditer(line):
+        for m in EMAIL.finditer(line) if "@" in line else ():
             if free(*m.span()):
                 taken.append(m.span())
                 host = m.group(0).rsplit("@", 1)[1].strip("[]")
@@ -269,7 +282,7 @@ class DocumentExtractor:
             if reason:
                 continue
             self.emit(IType.CIDR if "/" in m.group(0) else IType.IPV4, m.group(0), i + 1, {"stage": stage}, 70)
-        for m in IPV6.finditer(line):
+        for m in IPV6.finditer(line) if "::" in line or line.count(":") >= 2 else ():
             if free(*m.span()) and valid_ip(m.group(0).split("/")[0]):
                 taken.append(m.span())
                 if not self.reference_reason(i, line, m.group(0), "", typed) or not self.defanged_doc:
@@ -278,9 +291,6 @@ class DocumentExtractor:
             if free(*m.span()):
                 taken.append(m.span())
                 self._domain(i, line, m, stage, typed)
-        for encoding, text in decoded_texts(line):
-            for m in URL_SCHEME.finditer(text):
-                self._url(i, text, m.group(0).rstrip(".,;:!?"), stage, True, {"encoding": encoding})
 
     def _url(self, i: int, line: str, url: str, stage: str, typed: bool,
              extra: dict[str, str | list[str]] | None = None) -> None:
