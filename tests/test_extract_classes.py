@@ -234,3 +234,25 @@ def test_one_megabyte_advisory_under_two_seconds(seed) -> None:
     spent = time.process_time() - start
     assert len(pack.of_type(IType.DOMAIN)) == 23  # same indicators as one copy of the bulletin
     assert spent < 2.0, f"{spent:.2f}s CPU for 1 MB"
+
+
+def test_benign_words_that_do_not_mark_a_row_benign() -> None:
+    text = """| Domain | Description |
+|---|---|
+| update-office365-cdn.com | masquerades as a legitimate Microsoft update server |
+| files.legit-share.net | legitimate file-sharing service abused for payload staging |
+| time.windows.com | legitimate, contacted by the sample for a time check |
+"""
+    p = extract_text(text, "t.md", ".md")
+    assert vals(p, IType.DOMAIN) == {"update-office365-cdn.com", "files.legit-share.net"}
+    assert "context" in excluded(p)["time.windows.com"]
+
+
+def test_hostile_lines_stay_fast() -> None:
+    import time
+
+    for line in ("@ " + "a-" * 50_000, "% " + "a" * 100_000, "A" * 100_000, "[" * 100_000 + ".", "a." * 50_000,
+                 "1." * 50_000, "x" * 99_999 + "@example.com"):
+        start = time.process_time()
+        extract_text(line, "hostile.txt")
+        assert time.process_time() - start < 1.0, line[:20]

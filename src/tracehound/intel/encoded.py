@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 _B64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{16,}={0,2}")
 _HEX = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){10,}(?![0-9A-Fa-f])")
-_PCT = re.compile(r"[\w.~-]*%3[aA]%2[fF]%2[fF](?:[\w.~:/?#@!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+")
+_PCT = re.compile(r"[\w.~-]{0,16}%3[aA]%2[fF]%2[fF](?:[\w.~:/?#@!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+")
 _SCHEME_HINT = re.compile(rb"(?i)(?:https?|s?ftps?|tcp)://")
 _MAX_RUN = 65536
 

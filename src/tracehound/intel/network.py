@@ -40,7 +40,7 @@ URL_BARE = re.compile(
 URL_BARE_IP = re.compile(
     rf"(?<![\w.:/-])({_IPV4_CORE})((?::\d{{1,5}}/|/(?=[A-Za-z_.~%-])){_URL_BODY}*)", re.I)
 EMAIL = re.compile(
-    r"(?<![\w.+])[\w+](?:[\w.+-]*[\w+])?(?:\([\w.+-]{1,64}\))?@(?:(?:[a-z0-9-]+\.)+[a-z]{2,63}\b|\[?" + _IPV4_CORE + r"\]?(?![\d.]))", re.I)
+    r"(?<![\w.+])[\w+](?:[\w.+-]{0,62}[\w+])?(?:\([\w.+-]{1,64}\))?@(?:(?:[a-z0-9-]+\.)+[a-z]{2,63}\b|\[?" + _IPV4_CORE + r"\]?(?![\d.]))", re.I)
 DOMAIN = re.compile(
     r"(?<![\w@.-])(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}(?![\w-]|\.[a-z0-9])", re.I)
 # Not inside a longer dotted run: `1.1.1.1.a`, `.18.12.15.14` (a lone dot before it), a 5-part version;

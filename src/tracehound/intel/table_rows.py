@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from tracehound.intel.affected import platform_of
 from tracehound.intel.hashes import find_hex_values
+from tracehound.intel.links import MALICIOUS_CUE
 from tracehound.intel.model import CERT_LENGTHS, HASH_LENGTHS, IType
 from tracehound.intel.network import DOMAIN, IPV4, IPV6, VERSION, valid_ip
 from tracehound.intel.tables import Table, fold
@@ -28,7 +29,11 @@ _UNSIGNED = {"n/a", "na", "-", "", "none", "non signe", "non signé", "unsigned"
 BENIGN_ROW = re.compile(
     r"\b(?:benign|legitimate|l[ée]gitimes?|legit|false[- ]positives?|faux[- ]positifs?|attacker[- ]testing|"
     r"test(?:ing)? (?:by|from) the (?:attacker|actor)|not malicious|non malveillant|sinkhole[d]?|allow-?listed|"
-    r"whitelisted|clean)\b", re.I)
+    r"whitelisted)\b", re.I)
+# "masquerading as a legitimate installer", "legitimate service abused for C2": not a benign row.
+_NOT_BENIGN = re.compile(
+    r"\b(?:as|mimic\w*|masquerad\w*|impersonat\w*|spoof\w*|fake|pretend\w*|disguis\w*|looking|like|"
+    r"se faisant passer pour|imit\w*)\s+(?:an?\s+|the\s+|une?\s+)?(?:legitimate|legit|benign|l[ée]gitime)|abus\w*", re.I)
 _NOT_FILE_HASH = ("imphash", "authentihash", "serial", "fuzzy")
 
 
@@ -39,7 +44,7 @@ def read_table(x: DocumentExtractor, table: Table) -> None:
         cells = dict(zip(kinds, row, strict=True))
         key_kinds = {"domain", "ip", "url", "hash", "thumbprint", "value"} & set(kinds)
         context = " ".join(text for col, (text, _) in zip(table.columns, row, strict=True) if col.kind not in key_kinds)
-        if BENIGN_ROW.search(context):
+        if BENIGN_ROW.search(context) and not _NOT_BENIGN.search(context) and not MALICIOUS_CUE.search(context):
             for kind in key_kinds:
                 text, line = cells[kind]
                 if text.strip():
