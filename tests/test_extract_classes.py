@@ -256,3 +256,44 @@ def test_hostile_lines_stay_fast() -> None:
         start = time.process_time()
         extract_text(line, "hostile.txt")
         assert time.process_time() - start < 1.0, line[:20]
+
+
+ESET_STYLE = """# Operation Jacana: spotlight on a cyberespionage campaign
+
+ESET researchers discovered a campaign targeting a governmental entity.
+
+## IoCs
+
+### Files
+
+| SHA-1 | Filename | ESET detection name | Description |
+|---|---|---|---|
+| 2D2A0A07B3B5F6E8DF5D2F26D2F3C7B4A2F0E8D1 | DinodasRAT.exe | Win32/Agent.AFNN | DinodasRAT backdoor. |
+
+### Network
+
+| IP | Domain | Hosting provider | First seen | Details |
+|---|---|---|---|---|
+| 45.61.136.130 | update.centre-ok.com | Vultr | 2023-01-02 | DinodasRAT C&C server. |
+| 192.0.2.44 | N/A | OVH | 2023-02-11 | Download server. |
+
+## MITRE ATT&CK techniques
+
+This table was built using [version 14](https://attack.mitre.org/resources/updates/updates-october-2023/) of the MITRE ATT&CK framework.
+
+| Tactic | ID | Name | Description |
+|---|---|---|---|
+| Command and Control | [T1071.001](https://attack.mitre.org/techniques/T1071/001/) | Application Layer Protocol: Web Protocols | DinodasRAT uses HTTP for C&C. |
+
+For any inquiries about our research published on WeLiveSecurity, please contact us at threatintel@eset.com.
+"""
+
+
+def test_vendor_ioc_readme_shape() -> None:
+    """The shape of ESET's malware-ioc READMEs: IoC tables, an ATT&CK table of links, a contact line."""
+    p = extract_text(ESET_STYLE, "README.md", ".md")
+    assert vals(p, IType.SHA1) == {"2d2a0a07b3b5f6e8df5d2f26d2f3c7b4a2f0e8d1"}
+    assert vals(p, IType.IPV4) == {"45.61.136.130", "192.0.2.44"}  # a row with domain N/A keeps its IP
+    assert vals(p, IType.DOMAIN) == {"update.centre-ok.com"}
+    assert not vals(p, IType.URL) and not vals(p, IType.EMAIL)
+    assert "contact" in excluded(p)["threatintel@eset.com"]

@@ -261,6 +261,9 @@ class DocumentExtractor:
                 if not valid_ip(host) and not registered_suffix(host)[0] and not self.was_defanged(i, m.group(0)):
                     continue  # `foo@gmail.comahhh`: no public suffix and not written as an indicator
                 reason = self.reference_reason(i, line, m.group(0), "", typed)
+                if not reason and not typed and not self.was_defanged(i, m.group(0)) \
+                        and links.CONTACT.search(line) and not links.presented_as_malicious(line, *m.span()):
+                    reason = "contact address of the publisher (not defanged, in a contact sentence)"
                 if reason:
                     self.exclude(m.group(0), "email", reason, i + 1)
                     continue
@@ -276,16 +279,18 @@ class DocumentExtractor:
             if _VERSION_BEFORE.search(line[: m.start()]):
                 continue
             reason = self.reference_reason(i, line, m.group(0), "", typed)
-            if reason and self.defanged_doc:
-                self.exclude(m.group(0), "ipv4", "not defanged in a defanged document (example or version?)", i + 1)
-                continue
             if reason:
+                self.exclude(m.group(0), "ipv4", "not defanged in a defanged document (example or version?)"
+                             if self.defanged_doc else reason, i + 1)
                 continue
             self.emit(IType.CIDR if "/" in m.group(0) else IType.IPV4, m.group(0), i + 1, {"stage": stage}, 70)
         for m in IPV6.finditer(line) if "::" in line or line.count(":") >= 2 else ():
             if free(*m.span()) and valid_ip(m.group(0).split("/")[0]):
                 taken.append(m.span())
-                if not self.reference_reason(i, line, m.group(0), "", typed) or not self.defanged_doc:
+                reason = self.reference_reason(i, line, m.group(0), "", typed)
+                if reason:
+                    self.exclude(m.group(0), "ipv6", reason, i + 1)
+                else:
                     self.emit(IType.CIDR if "/" in m.group(0) else IType.IPV6, m.group(0), i + 1, {"stage": stage}, 70)
         for m in DOMAIN.finditer(line):
             if free(*m.span()):

@@ -69,8 +69,8 @@ def publisher_site(host: str) -> str:
 def presented_as_malicious(line: str, start: int, end: int) -> bool:
     """A cue word shortly before the value, or right after it ("… is the C2"), says what it is."""
     before = line[max(0, start - 100) : start]
-    before = re.split(r"[.!?;]\s", before)[-1]  # the value's own sentence only
-    after = re.split(r"[.!?;]\s", line[end : end + 40])[0]
+    before = re.split(r"[.!?;]\s|\|", before)[-1]  # the value's own sentence (or table cell) only
+    after = re.split(r"[.!?;]\s|\|", line[end : end + 40])[0]
     return bool(MALICIOUS_CUE.search(before) or MALICIOUS_CUE.search(after))
 
 
@@ -95,3 +95,8 @@ def is_prose(line: str, token: str) -> bool:
     """The token sits in a sentence (a run of words around it), not alone, in a list or in markup."""
     rest = _MARKUP.sub(" ", line.replace(token, " "))
     return re.search(r"(?:[^\W\d_]{2,}[,;:]?\s+){3}[^\W\d_]{2,}", rest) is not None
+
+
+CONTACT = re.compile(
+    r"\b(?:contact(?:ez|er)?(?: us)?|inquir\w*|enquir\w*|questions?|feedback|write to|reach us|[ée]crivez|"
+    r"joindre|press|media|report (?:it|abuse) to|signaler [àa])\b", re.I)

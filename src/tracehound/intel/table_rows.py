@@ -105,6 +105,9 @@ def _domain_row(x: DocumentExtractor, cells: dict[str, tuple[str, int]], stage: 
     registrar = cells["registrar"][0] if "registrar" in cells else ""
     created = x.date(cells["created"][0]) if "created" in cells else ""
     row_lines = tuple(line for _, line in cells.values())
+    if "ip" in cells and not DOMAIN.search(dtext):
+        _ip_only_row(x, cells, stage)  # `N/A` or empty domain cell: the row's IPs still count
+        return
     for m in DOMAIN.finditer(dtext):
         domain = m.group(0)
         x.emit(IType.DOMAIN, domain, dline, {
