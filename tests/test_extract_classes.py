@@ -297,3 +297,21 @@ def test_vendor_ioc_readme_shape() -> None:
     assert vals(p, IType.DOMAIN) == {"update.centre-ok.com"}
     assert not vals(p, IType.URL) and not vals(p, IType.EMAIL)
     assert "contact" in excluded(p)["threatintel@eset.com"]
+
+
+def test_pointer_to_an_ioc_repository_is_a_reference() -> None:
+    text = ("Cisco Talos observed the actor since 2021. The IOCs for this research can also be found at our "
+            "GitHub repository here https://github.com/Cisco-Talos/IOCs/tree/main/2024/03 and the full write-up "
+            "at https://blog.talosintelligence.com/new-actor-2024/.\n\n"
+            "Indicators of compromise\n"
+            "http://update-sync.org/load.php\n")
+    p = extract_text(text, "talos.txt")  # nothing defanged: only roles decide
+    assert vals(p, IType.URL) == {"http://update-sync.org/load.php"}
+    assert "github.com" not in vals(p, IType.DOMAIN)
+
+
+def test_short_reference_urls_keep_their_heading() -> None:
+    text = ("The loader was described before.\n\nReferences\nhttps://t.co/abc123\nhttps://bit.ly/3xYz\n"
+            "https://example-news.org/a\n\nIndicators\nhttps://bad-drop.net/x.bin\n")
+    p = extract_text(text, "a.txt")
+    assert vals(p, IType.URL) == {"https://bad-drop.net/x.bin"}

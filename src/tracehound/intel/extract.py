@@ -108,7 +108,7 @@ class DocumentExtractor:
         text = "\n".join(self.lines[:400])
         self.language = "fr" if len(_FRENCH.findall(text)) > len(_ENGLISH.findall(text)) else "en"
         self.headings = self._headings()
-        self.sections = links.section_kinds(self.headings)
+        self.sections = links.section_kinds(self.lines)
         self.excluded_keys: set[tuple[str, str]] = set()
 
     def run(self) -> None:

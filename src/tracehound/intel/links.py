@@ -38,7 +38,7 @@ MALICIOUS_CUE = re.compile(
     r"\b(?:c2|c&c|cnc|command[- ]and[- ]control|beacon\w*|callback|downloads? (?:\w+ )?from|downloaded from|fetch\w* from|"
     r"retrieves?|hosted (?:on|at)|staging|exfiltrat\w*|payloads?|dropper|drops?|malicious|malveillant\w*|"
     r"contacts|connects? to|communicates? with|resolv\w* to|t[ée]l[ée]charg\w* (?:depuis|[àa] partir)|"
-    r"h[ée]berg[ée]\w*|serveur de commande|phishing|hame[çc]onnage|ioc)\b", re.I)
+    r"h[ée]berg[ée]\w*|serveur de commande|phishing (?:page|site|kit|domain|url)s?)\b", re.I)
 # A link to an article page (blog post, news item, dated path) rather than to a resource.
 ARTICLE_PATH = re.compile(
     r"^[a-z][a-z0-9+.-]*://[^/]+/(?:[^?#]*/)?(?:blog|blogs|news|actualites?|articles?|research|insights?|posts?|"
@@ -74,16 +74,25 @@ def presented_as_malicious(line: str, start: int, end: int) -> bool:
     return bool(MALICIOUS_CUE.search(before) or MALICIOUS_CUE.search(after))
 
 
-def section_kinds(headings: list[str]) -> list[str]:
-    """Per line: 'ioc', 'references' or '' from the heading the line sits under."""
-    out = []
-    for h in headings:
-        if _REFERENCE_HEADING.match(h):
-            out.append("references")
-        elif _IOC_HEADING.search(h):
-            out.append("ioc")
-        else:
-            out.append("")
+_VALUE_LIKE = re.compile(r"://|@|\w\.\w|[0-9a-f]{16}|\|", re.I)
+
+
+def _section_heading(line: str) -> bool:
+    """A line that can open a section: short, words only (no URL, host, address, hash or table row)."""
+    s = line.strip()
+    return (0 < len(s) <= 80 and not s.endswith((".", ",", ";")) and not s.startswith(("•", "*", "-"))
+            and not _VALUE_LIKE.search(s) and re.search(r"[^\W\d_]{3,}", s) is not None)
+
+
+def section_kinds(lines: list[str]) -> list[str]:
+    """Per line: 'ioc', 'references' or '' from the section heading the line sits under.
+    A line of values (a reference URL, an IOC) never opens a section, so a list keeps its heading."""
+    out: list[str] = []
+    current = ""
+    for ln in lines:
+        out.append(current)
+        if _section_heading(ln):
+            current = "references" if _REFERENCE_HEADING.match(ln) else "ioc" if _IOC_HEADING.search(ln) else ""
     return out
 
 
