@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from tracehound.intel.warninglists import in_list
@@ -52,6 +52,7 @@ def _reference_hosts() -> frozenset[str]:
     return frozenset(str(h).lower() for h in data.get("hosts", []))
 
 
+@lru_cache(maxsize=65536)
 def publisher_site(host: str) -> str:
     """Name of the list that says host is a publisher or reference site, or ''."""
     h = host.lower().rstrip(".")
