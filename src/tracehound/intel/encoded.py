@@ -21,13 +21,21 @@ _SCHEME_HINT = re.compile(rb"(?i)(?:https?|s?ftps?|tcp)://")
 _MAX_RUN = 65536
 
 
+_GLUED_SCHEME = re.compile(r"(?i)(?<=\w)(?=(?:https?|s?ftps?|tcp)://)")
+
+
 def _printable(data: bytes) -> str | None:
+    """The decoded text when it is mostly printable; other characters become spaces, and a scheme
+    glued to a preceding word (`…asdhttp://`) is set apart, so the URL reader sees the URL alone."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
     good = sum(1 for c in text if c.isprintable() or c in "\r\n\t")
-    return text if text and good / len(text) >= 0.9 else None
+    if not text or good / len(text) < 0.9:
+        return None
+    text = "".join(c if c.isprintable() else " " for c in text)
+    return _GLUED_SCHEME.sub(" ", text)
 
 
 def decoded_texts(line: str) -> Iterator[tuple[str, str]]:
