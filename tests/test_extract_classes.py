@@ -315,3 +315,14 @@ def test_short_reference_urls_keep_their_heading() -> None:
             "https://example-news.org/a\n\nIndicators\nhttps://bad-drop.net/x.bin\n")
     p = extract_text(text, "a.txt")
     assert vals(p, IType.URL) == {"https://bad-drop.net/x.bin"}
+
+
+def test_link_to_the_source_the_sentence_names() -> None:
+    text = ("D'après Harfang Lab et Intrinsec, le groupe réutilise son outillage ; Vade Secure a publié son analyse "
+            "https://www.vadesecure.com/fr/analyse-campagne le même jour, reprise par Numerama.\n"
+            "The attackers registered the domain microsoft-update-center.com two weeks earlier, as Microsoft noted.\n"
+            "Microsoft Update Center lookalike https://microsoft-update-center.com/kb5034441 was seen by Microsoft.\n")
+    p = extract_text(text, "a.txt")
+    assert vals(p, IType.URL) == {"https://microsoft-update-center.com/kb5034441"}
+    assert "source the sentence names" in excluded(p)["https://www.vadesecure.com/fr/analyse-campagne"]
+    assert vals(p, IType.DOMAIN) == {"microsoft-update-center.com"}

@@ -190,6 +190,9 @@ class DocumentExtractor:
             return f"link in prose to a {publisher}"
         if links.ARTICLE_PATH.match(token):
             return "link in prose to an article page (blog/news path), nothing presents it as malicious"
+        registered = registered_suffix(host)[0] if host else ""
+        if registered and links.names_its_publisher(line, token, registered):
+            return "link in prose to the source the sentence names (a citation)"
         return ""
 
     # --- prose --------------------------------------------------------------------------

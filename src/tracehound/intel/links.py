@@ -110,3 +110,17 @@ def is_prose(line: str, token: str) -> bool:
 CONTACT = re.compile(
     r"\b(?:contact(?:ez|er)?(?: us)?|inquir\w*|enquir\w*|questions?|feedback|write to|reach us|[ée]crivez|"
     r"joindre|press|media|report (?:it|abuse) to|signaler [àa])\b", re.I)
+
+
+def names_its_publisher(line: str, token: str, registered: str) -> bool:
+    """`Selon LeMagIT (https://www.lemagit.fr/…)`: the sentence names the site the link goes to
+    (the registrable label, four letters or more, as a word of the text around the link)."""
+    label = registered.split(".", 1)[0].lower()
+    if len(label) < 4 or registered.lower() in _RESERVED:
+        return False
+    start = line.find(token)
+    around = line[max(0, start - 120) : start] + " " + line[start + len(token) : start + len(token) + 60]
+    words = [w.lower() for w in re.findall(r"[^\W_]+", _MARKUP.sub(" ", around))]  # words, not hosts or URLs
+    # "Vade Secure" names vadesecure.com; a hyphenated label (microsoft-update-center) never matches.
+    names = {"".join(words[i : i + n]) for n in (1, 2, 3) for i in range(len(words) - n + 1)}
+    return label in names
