@@ -152,3 +152,63 @@ def test_malformed_html_found_by_fuzzing(tmp_path: Path) -> None:
     f.write_bytes(b"<html><body><p>C2: evil-cdn[.]com</p><!<![\xff\xff\x92\x01m and more: other-c2[.]net</body></html>")
     p = extract_files([str(f)], ExtractOptions()).pack
     assert {i.value for i in p.of_type(IType.DOMAIN)} == {"evil-cdn.com", "other-c2.net"}
+
+
+# --- metadata: title and published date from the document's own header --------------------------
+
+def _meta(tmp_path: Path, name: str, text: str) -> tuple[str, str]:
+    p = extract_files([write(tmp_path, name, text)], ExtractOptions()).pack
+    return p.title, p.published
+
+
+def test_metadata_html_meta(tmp_path: Path) -> None:
+    html = """<!doctype html><html><head>
+<title>Threat Research | ExampleSec</title>
+<meta property="og:title" content="Operation Quartz: a macOS backdoor in a fake updater">
+<meta property="article:published_time" content="2024-03-12T08:00:00+00:00">
+</head><body><nav>Home</nav><p>Last modified 2024-04-01</p>
+<h1>Operation Quartz: a macOS backdoor in a fake updater</h1><p>The updater contacts hxxps://quartz-cdn[.]com/u.</p>
+</body></html>"""
+    assert _meta(tmp_path, "post.html", html) == ("Operation Quartz: a macOS backdoor in a fake updater", "2024-03-12")
+
+
+def test_metadata_markdown_h1_not_a_section_heading(tmp_path: Path) -> None:
+    md = """# Lazarus targets crypto exchanges with a trojanised trading app
+
+Posted on April 2, 2024
+
+## Security recommendations: patch and hunt
+
+## Indicators
+- `trade-sync[.]net`
+"""
+    assert _meta(tmp_path, "report.md", md) == ("Lazarus targets crypto exchanges with a trojanised trading app", "2024-04-02")
+
+
+def test_metadata_front_matter(tmp_path: Path) -> None:
+    md = '---\ntitle: "Cobalt Strike beacons on exposed ESXi"\ndate: 2023-11-20\n---\n\n## Summary: what we saw\n'
+    assert _meta(tmp_path, "post.md", md) == ("Cobalt Strike beacons on exposed ESXi", "2023-11-20")
+
+
+def test_metadata_asciidoc_header(tmp_path: Path) -> None:
+    adoc = "= IOC bulletin: GhostUpdate campaign\nCERT Example <cert@example.org>\nv1.2, 2024-05-07: indicators added\n\n== Indicators\n"
+    assert _meta(tmp_path, "bulletin.adoc", adoc) == ("IOC bulletin: GhostUpdate campaign", "2024-05-07")
+
+
+def test_metadata_publie_le_not_yara_meta(tmp_path: Path) -> None:
+    text = """Avis de sécurité – porte dérobée dans un module de mise à jour
+rule Backdoor_Update {
+    meta:
+        author = "CERT"
+        created = "2022-11-03"
+        date = "2022-11-03"
+    strings:
+        $a = "update-check"
+    condition:
+        $a
+}
+Publié le 1er avril 2023, mis à jour le 5 avril 2023
+"""
+    title, published = _meta(tmp_path, "avis.txt", text)
+    assert published == "2023-04-01"
+    assert title.startswith("Avis de sécurité")

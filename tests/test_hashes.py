@@ -54,3 +54,41 @@ def test_hex_looking_words_not_joined() -> None:
 
 def test_invalid_total_length_not_joined() -> None:
     assert values("5d99efa36f34aa6b43cd81e77544961 c5c8d692c96059fef92c2df26245507") == []
+
+
+SHA512 = ("be688838ca8686e5c90689bf2ab585cef1137c999b48c70b92f67a5c34dc1569"
+          "7b5d11c982ed6d71be1e1e7f7b4e0733884aa97c3f7a339a8ed03577cf74be09")
+
+
+def test_sha512_found_and_split_sha512_rejoined_under_header() -> None:
+    assert values(f"SHA-512: {SHA512}") == [SHA512]
+    # two 64-hex halves: two SHA-256 unless the text says SHA-512
+    assert values(f"{SHA512[:64]} {SHA512[64:]}", hint="SHA-512") == [SHA512]
+    assert values(f"{SHA512[:64]} {SHA512[64:]}", hint="SHA-256") == [SHA512[:64], SHA512[64:]]
+
+
+def test_labelled_values_carry_their_label() -> None:
+    found = find_hex_values("imphash: 18ddf28a71089acdbab5038f58044c0a MD5 68b329da9893e34099c7d8ad5cb9c940")
+    assert [(h.value[:4], h.label) for h in found] == [("18dd", "imphash"), ("68b3", "")]
+
+
+def test_sha512_through_every_pack_format(tmp_path) -> None:
+    import json
+
+    from stix2validator import ValidationOptions, validate_string
+
+    from tracehound.intel.formats import read_pack, write_pack
+    from tracehound.intel.model import Indicator, IType, Pack
+
+    pack = Pack(name="s512")
+    pack.add(Indicator(IType.SHA512, SHA512, {"file_name": "implant.bin"}))
+    for fmt in ("json", "stix", "misp", "csv"):
+        out = tmp_path / f"p.{fmt}"
+        write_pack(pack, fmt, str(out))
+        back = read_pack(str(out))
+        assert [(i.type, i.value) for i in back.indicators] == [(IType.SHA512, SHA512)], fmt
+        if fmt == "stix":
+            text = out.read_text(encoding="utf-8")
+            assert "file:hashes.'SHA-512'" in text
+            result = validate_string(text, ValidationOptions(version="2.1", strict=True))
+            assert result.is_valid, json.dumps(result.as_dict())[:500]

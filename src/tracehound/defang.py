@@ -9,34 +9,72 @@ from __future__ import annotations
 
 import re
 
-# Order matters: multi-character forms before their single-character parts.
-_REFANG_RULES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\[\s*:\s*/\s*/\s*\]|\[:\]//|\[://\]", re.I), "://"),
-    (re.compile(r"\b(h[xX]{2}p|hxxp|hXXp|meow)(s?)(?=(?:\[?:\]?|://|\[://\]))", re.I), r"http\2"),
-    (re.compile(r"\bfxp(?=(?:\[?:\]?|://))", re.I), "ftp"),
-    (re.compile(r"\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\}|<\s*(?:\.|dot)\s*>", re.I), "."),
-    (re.compile(r"\s\[\s*dot\s*\]\s|\s\(dot\)\s", re.I), "."),
-    (re.compile(r"\[\s*(?:@|at)\s*\]|\(\s*(?:@|at)\s*\)|\{\s*(?:@|at)\s*\}", re.I), "@"),
-    (re.compile(r"\[\s*:\s*\]"), ":"),
-    (re.compile(r"\[\s*/\s*\]"), "/"),
+# Order matters: multi-character forms before their single-character parts, spaced forms
+# (`example [.] com`, ` [dot] `) before the bare bracket forms.
+_SCHEME_WORDS = r"(?:https?|s?ftps?|tcp|udp)"
+_B = ("[", "(", "{", "<")
+_RULE_SPECS: list[tuple[tuple[str, ...], str, str, int]] = [
+    (("[",), r"\[\s*:\s*/\s*/\s*\]|\[:\]//|\[://\]", "://", re.I),
+    (("xxp", "meow"), r"\b(h[xX]{2}p|hxxp|hXXp|meow)(s?)(?=(?:\[?:\]?|://|\[://\]))", r"http\2", re.I),
+    (("xp",), r"\b(s?)f[xX]p(s?)(?=(?:\[?:\]?|://))", r"\1ftp\2", re.I),
+    (("ftx",), r"\bftx(?=://)", "ftp", re.I),
+    (("\\",), r"\b(https?|s?ftps?):\\\\{1,2}(?=[\w\[])", r"\1://", re.I),
+    (("__",), r"\b(https?|s?ftps?)(?::__|__)(?=[\w\[])", r"\1://", re.I),
+    (("[", "("), r"(?<=\w)[ \t]+(?:\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\))[ \t]+(?=\w)", ".", re.I),
+    (_B, r"\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\}|<\s*(?:\.|dot)\s*>", ".", re.I),
+    (("[", "]", "\\"), r"(?<=\w)\[\.(?=\w)|(?<=\w)\.\](?=\w)|(?<=\w)\\\.(?=\w)", ".", 0),
+    # Repeated or mismatched brackets around a dot (`10.10.10.]]]10`, `a[.]b[.] c`, `com [.tld`).
+    ((".]", ".)", ".}", "[.", "(.", "{.", "dot"),
+     r"(?<=\w)[\[({]+[ \t]*(?:\.|dot\b)[ \t]*[\])}]*[ \t]*(?=\w)"
+     r"|(?<=\w)[ \t]*[\[({]+[ \t]*(?:\.|dot\b)[ \t]*[\])}]+[ \t]*(?=\w)"
+     r"|(?<=\w)[ \t]+[\[({]+\.(?=(?-i:[a-z0-9]))"
+     r"|(?<=\w)(?:\.|dot\b)[\])}]+(?=\w)", ".", re.I),
+    (("[", "(", "{"), r"(?<=\w)[ \t]*[\[({]+[ \t]*(?:@|at)[ \t]*[\])}]+[ \t]*(?=\w)", "@", re.I),
+    # `user @ example.com`, `user@ example[.]com`: spaces around an @ between a name and a dotted host.
+    ((" @", "@ ", "\t"), r"(?<=\w)(?:[ \t]+@[ \t]*|[ \t]*@[ \t]+)(?=[\w-]+\.\w)", "@", 0),
+    (("[", "(", "{"), r"\[\s*(?:@|at)\s*\]|\(\s*(?:@|at)\s*\)|\{\s*(?:@|at)\s*\}", "@", re.I),
+    (("[",), r"\[\s*:\s*\]", ":", 0),
+    (("[", "("), r"\[\s*/\s*\]|\(\s*/\s*\)|(?<=\w)\[/(?=\w)", "/", 0),
+    (("://",), rf"\b({_SCHEME_WORDS}://)[ \t]+(?=[\w\[])", r"\1", re.I),
+    # `hxxp://example .com/test`: a space before a dot of a URL's host.
+    (("://",), rf"(\b{_SCHEME_WORDS}://[\w-]+(?:\.[\w-]+)*)[ \t]+(?=\.[a-z]{{2,}}\b)", r"\1", re.I),
+    # `http://[example.com`: a stray bracket opening a host name (a bracketed IPv6 host has no dot).
+    (("://[",), r"(?<=://)\[(?=[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/:?#\s]|$))", "", re.I),
+    # `hxxp://example[.]com /test/path`: a space between a URL's host and its path.
+    (("://",), rf"(\b{_SCHEME_WORDS}://[^\s/]+\.[^\s/]+)[ \t]+(?=/\w)", r"\1", re.I),
 ]
+# (substrings of which one must be present, pattern, replacement): a rule is skipped on lines
+# that cannot match it, which keeps a 1 MB advisory fast.
+_REFANG_RULES: list[tuple[tuple[str, ...], re.Pattern[str], str]] = [
+    (needs, re.compile(rx, flags), repl) for needs, rx, repl, flags in _RULE_SPECS]
 
 _DEFANG_MARK = re.compile(
-    r"\[\s*(?:\.|dot|:|://|:\]//|@|at)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\}|\bh[xX]{2}ps?\b|\bfxp\b",
+    r"\[\s*(?:\.|dot|:|://|:\]//|@|at)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\}|\bh[xX]{2}ps?\b|\bs?f[xX]ps?\b"
+    r"|\bftx://|(?<=\w)\[\.(?=\w)|(?<=\w)\\\.(?=\w)|\b(?:https?|ftp):?__(?=\w)|(?<=\w)[\[({]+\s*(?:\.|dot\b)"
+    r"|(?<=\w)\s*(?:\.|dot\b)\s*[\])}]+(?=\w)",
     re.I,
 )
 
 
+# Every rule needs one of these: most lines of an advisory have none and are returned as they are.
+_MAY_BE_DEFANGED = re.compile(r"[\[\](){}<\\@]|__|://|h[xX]{2}p|f[xX]p|ftx|meow", re.I)
+
+
 def refang(text: str) -> str:
     """Return text with every common defanging style undone."""
-    for pattern, repl in _REFANG_RULES:
-        text = pattern.sub(repl, text)
+    if not _MAY_BE_DEFANGED.search(text):
+        return text
+    low = text.lower()
+    for needs, pattern, repl in _REFANG_RULES:
+        if any(n in low for n in needs):
+            text = pattern.sub(repl, text)
+            low = text.lower()
     return text
 
 
 def is_defanged(text: str) -> bool:
     """True when the text carries at least one defanging mark."""
-    return _DEFANG_MARK.search(text) is not None
+    return _MAY_BE_DEFANGED.search(text) is not None and _DEFANG_MARK.search(text) is not None
 
 
 _SCHEME = re.compile(r"^(https?|ftp)://", re.I)

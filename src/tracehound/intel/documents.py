@@ -25,6 +25,17 @@ class Document:
     lines: list[str]
     kind: str
     warnings: list[str] = field(default_factory=list)
+    # What the document's own header says: "title", "published", "date" (HTML meta and
+    # <title>, Markdown front matter and # H1, AsciiDoc = Title / :revdate:).
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+_META_KEYS = {
+    "og:title": "title", "twitter:title": "title", "dc.title": "title",
+    "article:published_time": "published", "og:published_time": "published", "datepublished": "published",
+    "dc.date": "date", "dc.date.issued": "published", "date": "date", "pubdate": "published",
+    "publish-date": "published", "publication_date": "published", "sailthru.date": "date",
+}
 
 
 _BLOCK_TAGS = {
@@ -48,6 +59,11 @@ class _TextExtractor(HTMLParser):
         self._buf: list[str] = []
         self._skip = 0
         self._table = 0
+        self.meta: dict[str, str] = {}
+        self._in_title = False
+        self._in_h1 = False
+        self._title: list[str] = []
+        self._h1: list[str] = []
 
     def _flush(self, paragraph: bool = False) -> None:
         text = re.sub(r"[ \t\u00a0\r\n]+", " ", "".join(self._buf)).strip()
@@ -58,6 +74,18 @@ class _TextExtractor(HTMLParser):
             self.lines.append("")
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "meta":
+            a = {k.lower(): (v or "") for k, v in attrs}
+            key = _META_KEYS.get((a.get("property") or a.get("name") or a.get("itemprop") or "").lower())
+            if key and a.get("content") and key not in self.meta:
+                self.meta[key] = a["content"][:300]
+            return
+        if tag == "time" and "published" not in self.meta:
+            dt = dict(attrs).get("datetime")
+            if dt:
+                self.meta["published"] = dt[:64]
+        self._in_title = self._in_title or tag == "title"
+        self._in_h1 = self._in_h1 or (tag == "h1" and not self._h1)
         if tag in _SKIP_TAGS:
             self._skip += 1
         elif tag in _BLOCK_TAGS:
@@ -68,6 +96,10 @@ class _TextExtractor(HTMLParser):
                 self._buf.append("• ")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        if tag == "h1":
+            self._in_h1 = False
         if tag in _SKIP_TAGS:
             self._skip = max(0, self._skip - 1)
         elif tag in _BLOCK_TAGS:
@@ -76,11 +108,15 @@ class _TextExtractor(HTMLParser):
             self._flush(paragraph=tag in _PARAGRAPH_TAGS)
 
     def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self._title.append(data)
+        if self._in_h1:
+            self._h1.append(data)
         if not self._skip:
             self._buf.append(data)
 
 
-def html_to_lines(html: str) -> list[str]:
+def html_to_lines(html: str, meta: dict[str, str] | None = None) -> list[str]:
     parser = _TextExtractor()
     # A '<!' that opens neither a comment, a CDATA section nor a declaration makes html.parser
     # swallow the rest of the document as a marked section (found by fuzzing): make it text.
@@ -93,6 +129,11 @@ def html_to_lines(html: str) -> list[str]:
         # fall back to stripping tags, so no text after the bad markup is lost.
         return _strip_tags(html)
     parser._flush(paragraph=True)
+    if meta is not None:
+        meta.update(parser.meta)
+        title = re.sub(r"\s+", " ", "".join(parser._h1 or parser._title)).strip()
+        if title and "title" not in meta:
+            meta["title"] = title[:300]
     return parser.lines
 
 
@@ -149,12 +190,49 @@ def load_document(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Docum
     text = _decode(data, warnings)
     head = text[:2048].lower()
     if p.suffix.lower() in (".html", ".htm", ".xhtml") or "<html" in head or "<!doctype html" in head:
-        return Document(name, html_to_lines(text), "html", warnings)
-    kind = "markdown" if p.suffix.lower() in (".md", ".markdown") else "text"
+        meta: dict[str, str] = {}
+        return Document(name, html_to_lines(text, meta), "html", warnings, meta)
+    return text_document(name, text, p.suffix.lower(), warnings)
+
+
+def text_document(name: str, text: str, suffix: str = "", warnings: list[str] | None = None) -> Document:
+    """Plain text, Markdown or AsciiDoc (by suffix or by shape) into lines plus header metadata."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    kind = "markdown" if suffix in (".md", ".markdown") else "asciidoc" if suffix in (".adoc", ".asciidoc") else "text"
+    meta = header_meta(lines)
     if kind == "markdown":
         lines = [_markdown_line(ln) for ln in lines]
-    return Document(name, lines, kind, warnings)
+    return Document(name, lines, kind, warnings or [], meta)
+
+
+_FRONT_KEY = re.compile(r"^(title|date|published|publishdate|pubdate)\s*:\s*[\"']?(.+?)[\"']?\s*$", re.I)
+
+
+def header_meta(lines: list[str]) -> dict[str, str]:
+    """Title and date a Markdown or AsciiDoc header declares (front matter, # H1, = Title, :revdate:)."""
+    meta: dict[str, str] = {}
+    head = lines[:60]
+    if head and head[0].strip() == "---":
+        for ln in head[1:]:
+            if ln.strip() in ("---", "..."):
+                break
+            m = _FRONT_KEY.match(ln.strip())
+            if m:
+                key = m.group(1).lower()
+                key = "title" if key == "title" else "published" if key != "date" else "date"
+                meta.setdefault(key, m.group(2)[:300])
+    for i, ln in enumerate(head):
+        m = re.match(r"^(#|=)\s+(\S.*?)\s*#*\s*$", ln)
+        if m and "title" not in meta:
+            meta["title"] = m.group(2)[:300]
+            if m.group(1) == "=":  # AsciiDoc: author line, then revision line "v1.0, 2024-03-02"
+                for nxt in head[i + 1 : i + 3]:
+                    if re.search(r"\d{4}", nxt) and "," in nxt and "date" not in meta:
+                        meta["date"] = nxt.split(",", 1)[1].split(":", 1)[0][:64]
+        m = re.match(r"^:(revdate|date|published):\s*(.+)$", ln.strip(), re.I)
+        if m:
+            meta.setdefault("published", m.group(2)[:64])
+    return meta
 
 
 def _markdown_line(line: str) -> str:

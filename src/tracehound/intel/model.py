@@ -37,6 +37,7 @@ class IType(StrEnum):
     MD5 = "md5"
     SHA1 = "sha1"
     SHA256 = "sha256"
+    SHA512 = "sha512"
     CERT_SHA1 = "cert-sha1"
     CERT_SHA256 = "cert-sha256"
     FILENAME = "filename"
@@ -48,7 +49,7 @@ class IType(StrEnum):
 FILE_HASH_TYPES = frozenset({IType.MD5, IType.SHA1, IType.SHA256})
 CERT_TYPES = frozenset({IType.CERT_SHA1, IType.CERT_SHA256})
 NETWORK_TYPES = frozenset({IType.DOMAIN, IType.IPV4, IType.IPV6, IType.CIDR, IType.URL})
-HASH_LENGTHS = {32: IType.MD5, 40: IType.SHA1, 64: IType.SHA256}
+HASH_LENGTHS = {32: IType.MD5, 40: IType.SHA1, 64: IType.SHA256, 128: IType.SHA512}
 CERT_LENGTHS = {40: IType.CERT_SHA1, 64: IType.CERT_SHA256}
 
 _HEX = re.compile(r"[0-9a-f]+")
@@ -105,9 +106,10 @@ def _canonical(itype: IType, v: str) -> str:
         return ip
     if itype is IType.CIDR:
         return strict_network(v)
-    if itype in FILE_HASH_TYPES or itype in CERT_TYPES:
+    if itype in FILE_HASH_TYPES or itype in CERT_TYPES or itype is IType.SHA512:
         v = re.sub(r"[ :]", "", v).lower()
-        expected = {IType.MD5: 32, IType.SHA1: 40, IType.SHA256: 64, IType.CERT_SHA1: 40, IType.CERT_SHA256: 64}[itype]
+        expected = {IType.MD5: 32, IType.SHA1: 40, IType.SHA256: 64, IType.SHA512: 128, IType.CERT_SHA1: 40,
+                    IType.CERT_SHA256: 64}[itype]
         if len(v) != expected or not _HEX.fullmatch(v):
             raise ValueError(f"{v!r} is not a {itype.value} ({expected} hex digits)")
         return v
@@ -120,8 +122,18 @@ def _canonical(itype: IType, v: str) -> str:
         return f"AS{int(m.group(1))}"
     if itype is IType.EMAIL:
         local, at, host = v.rpartition("@")
-        if not at or not local or "@" in local or not re.fullmatch(r"[!#-'*+\-/-9=?A-Z^-~.]+", local):
+        # RFC 5322 atext, dots, and a comment in parentheses (john.smith(comment)@example.com)
+        if not at or not local or "@" in local or not re.fullmatch(r"[!#-'*+\-/-9=?A-Z^-~.()]+", local):
             raise ValueError(f"invalid e-mail address {v!r}")
+        if host.startswith("[") and host.endswith("]"):  # RFC 5321 address literal: [192.0.2.1], [IPv6:2001:db8::1]
+            inner = host[1:-1]
+            six = inner[:5].lower() == "ipv6:"
+            ip = strict_ip(inner[5:] if six else inner)
+            if (":" in ip) != six:
+                raise ValueError(f"invalid e-mail address literal {v!r}")
+            return f"{local}@[{'IPv6:' + ip if six else ip}]"
+        if re.fullmatch(r"[0-9.]+", host):  # a bare IPv4 host, as mail software accepts it
+            return f"{local}@{strict_ip(host)}"
         return f"{local}@{canonical_domain(host)}"
     if itype is IType.FILENAME_REGEX:
         re.compile(v)

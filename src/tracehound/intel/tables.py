@@ -8,6 +8,7 @@ blank line is not swallowed). Markdown pipe tables are read too.
 
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -19,14 +20,24 @@ COLUMN_WORDS: dict[str, tuple[str, ...]] = {
     "created": ("creation date", "created", "date de creation", "registration date", "registered", "first seen"),
     "ip": ("ip", "ips", "ip address", "ip addresses", "adresse ip", "adresses ip", "resolving ip", "resolved ip", "ipv4", "ipv6"),
     "asn": ("ip as", "asn", "as", "as number", "ip asn", "autonomous system"),
-    "hash": ("hash", "hashes", "sha-256", "sha256", "sha-1", "sha1", "md5", "file hash", "empreinte", "condensat"),
+    "hash": ("hash", "hashes", "sha-256", "sha256", "sha-1", "sha1", "md5", "sha-512", "sha512", "file hash", "empreinte",
+             "condensat", "hash value"),
+    "imphash": ("imphash", "import hash", "imphashes", "pehash", "rich header hash"),
+    "authentihash": ("authentihash", "authenticode hash"),
+    "serial": ("serial", "serial number", "serial no", "certificate serial", "numero de serie", "n° de serie"),
+    "fuzzy": ("ssdeep", "tlsh", "vhash", "telfhash"),
     "filename": ("filename", "file name", "file", "nom de fichier", "fichier", "nom du fichier"),
     "signer": ("signer", "signers", "signataire", "signataires", "signed by", "signature"),
     "thumbprint": ("thumbprint", "certificate thumbprint", "cert thumbprint", "certificate", "certificat",
                    "empreinte du certificat", "certificate sha1", "certificate sha-1"),
     "url": ("url", "urls", "uri"),
     "country": ("country", "pays"),
-    "description": ("description", "comment", "comments", "notes", "commentaire", "type", "stage"),
+    "port": ("port", "ports", "dst port", "port de destination"),
+    "description": ("description", "comment", "comments", "notes", "commentaire", "type", "stage", "context",
+                    "contexte", "role", "rôle", "usage", "purpose", "status", "statut", "verdict", "category",
+                    "categorie", "tags", "last seen", "date"),
+    # Singular only: "Indicators" / "IOCs" alone on a line is a section heading, not a column.
+    "value": ("indicator", "ioc", "value", "observable", "indicateur", "valeur", "artifact", "artefact"),
 }
 _WORD_TO_KIND = {w: k for k, words in COLUMN_WORDS.items() for w in words}
 
@@ -77,6 +88,7 @@ _KEY_CHECKS: dict[str, re.Pattern[str]] = {
     "hash": re.compile(r"[0-9A-Fa-f]{8}"),
     "thumbprint": re.compile(r"[0-9A-Fa-f]{8}"),
     "url": re.compile(r"[A-Za-z0-9-]+(\[\.\]|\.)[A-Za-z]"),
+    "value": re.compile(r"\S"),
 }
 
 
@@ -86,7 +98,7 @@ def find_tables(lines: list[str]) -> list[Table]:
     i = 0
     n = len(lines)
     while i < n:
-        pipe = _pipe_table(lines, i)
+        pipe = _pipe_table(lines, i) or _csv_table(lines, i)
         if pipe is not None:
             tables.append(pipe)
             i = pipe.end_line - 1
@@ -156,3 +168,37 @@ def _pipe_table(lines: list[str], i: int) -> Table | None:
         k += 1
     table.end_line = k + 1
     return table if table.rows else None
+
+
+def _csv_cells(line: str, sep: str) -> list[str]:
+    try:
+        return [c.strip() for c in next(csv.reader([line], delimiter=sep))]
+    except (csv.Error, StopIteration):
+        return []
+
+
+def _csv_table(lines: list[str], i: int) -> Table | None:
+    """A CSV/TSV block: a header row whose cells name columns, then rows with as many cells."""
+    line = lines[i]
+    for sep in (",", ";", "\t"):
+        if sep not in line:
+            continue
+        headers = _csv_cells(line, sep)
+        if len(headers) < 2:
+            continue
+        known = [header_kind(h) for h in headers]
+        if sum(c is not None for c in known) < max(2, len(headers) // 2) or not _has_key([c for c in known if c]):
+            continue
+        cols = [c or Column("description", h, fold(h)) for c, h in zip(known, headers, strict=True)]
+        table = Table(columns=cols, header_line=i + 1)
+        k = i + 1
+        while k < len(lines) and lines[k].strip():
+            cells = _csv_cells(lines[k], sep)
+            if len(cells) < 2:
+                break
+            cells = (cells + [""] * len(cols))[: len(cols)]
+            table.rows.append([(c, k + 1) for c in cells])
+            k += 1
+        table.end_line = k + 1
+        return table if table.rows else None
+    return None

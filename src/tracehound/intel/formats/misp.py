@@ -22,6 +22,7 @@ _TO_MISP: dict[IType, tuple[str, str]] = {
     IType.MD5: ("md5", "Payload delivery"),
     IType.SHA1: ("sha1", "Payload delivery"),
     IType.SHA256: ("sha256", "Payload delivery"),
+    IType.SHA512: ("sha512", "Payload delivery"),
     IType.CERT_SHA1: ("x509-fingerprint-sha1", "Payload delivery"),
     IType.CERT_SHA256: ("x509-fingerprint-sha256", "Payload delivery"),
     IType.FILENAME: ("filename", "Payload delivery"),
@@ -31,7 +32,8 @@ _TO_MISP: dict[IType, tuple[str, str]] = {
 }
 _FROM_MISP: dict[str, IType] = {
     "domain": IType.DOMAIN, "hostname": IType.DOMAIN, "url": IType.URL, "uri": IType.URL, "link": IType.URL,
-    "md5": IType.MD5, "sha1": IType.SHA1, "sha256": IType.SHA256, "filename": IType.FILENAME,
+    "md5": IType.MD5, "sha1": IType.SHA1, "sha256": IType.SHA256, "sha512": IType.SHA512,
+    "filename": IType.FILENAME,
     "x509-fingerprint-sha1": IType.CERT_SHA1, "x509-fingerprint-sha256": IType.CERT_SHA256,
     "email-src": IType.EMAIL, "email-dst": IType.EMAIL, "AS": IType.ASN, "pattern-filename": IType.FILENAME_REGEX,
 }

@@ -16,7 +16,7 @@ from tracehound.intel.model import Indicator, IType, Pack
 NAMESPACE = uuid.UUID("5e3d2f49-8d0c-4b58-9d59-7a1c4f6a2b31")
 EXTENSION_ID = "extension-definition--3f1c2b7e-9a0d-4c55-8e21-7b6d4a9c0e13"
 
-_HASH_NAMES = {IType.MD5: "MD5", IType.SHA1: "'SHA-1'", IType.SHA256: "'SHA-256'"}
+_HASH_NAMES = {IType.MD5: "MD5", IType.SHA1: "'SHA-1'", IType.SHA256: "'SHA-256'", IType.SHA512: "'SHA-512'"}
 _CERT_NAMES = {IType.CERT_SHA1: "'SHA-1'", IType.CERT_SHA256: "'SHA-256'"}
 
 
@@ -140,6 +140,7 @@ def parse_pattern(pattern: str) -> tuple[IType, str, dict[str, str | list[str]]]
     table: dict[tuple[str, str], IType] = {
         ("domain-name", "value"): IType.DOMAIN, ("url", "value"): IType.URL, ("email-addr", "value"): IType.EMAIL,
         ("file", "hashes.MD5"): IType.MD5, ("file", "hashes.SHA-1"): IType.SHA1, ("file", "hashes.SHA-256"): IType.SHA256,
+        ("file", "hashes.SHA-512"): IType.SHA512,
         ("x509-certificate", "hashes.SHA-1"): IType.CERT_SHA1, ("x509-certificate", "hashes.SHA-256"): IType.CERT_SHA256,
         ("file", "name"): IType.FILENAME_REGEX if op == "MATCHES" else IType.FILENAME,
         ("autonomous-system", "number"): IType.ASN,
