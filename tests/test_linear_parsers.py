@@ -106,3 +106,81 @@ def test_every_reader_linear(name):
             pass
     elapsed = time.perf_counter() - t
     assert elapsed < 2 * BUDGET, f"{name}: {elapsed:.1f} s on {len(UNITS)} lines of 1 MiB"
+
+
+# ---- regexes from feeds: Loki file-name regexes run on Hyperscan -------------------------------------------
+
+def _regex_pack(*patterns: tuple[str, dict]):
+    from tracehound.intel.model import Indicator, Pack
+
+    pack = Pack(name="feed")
+    for pat, ctx in patterns:
+        pack.add(Indicator(IType.FILENAME_REGEX, pat, ctx, 80))
+    return pack
+
+
+def test_feed_regex_exponential_pattern_is_linear():
+    from tracehound.sweep.files import FileIndex
+
+    index = FileIndex.build(_regex_pack(("(.+)+X", {}), ("(a|aa)+$", {}), ("(?i)\\\\temp\\\\[^\\\\]{1,20}\\.ps1", {})))
+    assert not index.refused
+    ordinary = "Users/" + "a" * 5000 + "/AppData/Local/Temp/" + "b" * 5000  # re: (.+)+X never returns on this
+    t = time.perf_counter()
+    for _ in range(100):
+        assert index.regex_hits(ordinary) == []
+    assert time.perf_counter() - t < BUDGET
+    assert [i.value for i in index.regex_hits("Users/bob/X.txt")] == ["(.+)+X"]
+    assert [i.value for i in index.regex_hits("tmp/baaaa")] == ["(a|aa)+$"]
+    assert [i.value for i in index.regex_hits("Windows/TEMP/run.ps1")] == ["(?i)\\\\temp\\\\[^\\\\]{1,20}\\.ps1"]
+
+
+def test_feed_regex_refused_is_reported():
+    from tracehound.sweep.files import FileIndex
+
+    index = FileIndex.build(_regex_pack(("(a)\\1", {}), ("(?<=x)y", {}), ("\\\\evil\\.exe", {"false_positive_regex": ["(?=z)"]}),
+                                        ("\\\\good\\.exe", {})))
+    reasons = {i.value: r for i, r in index.refused}
+    assert set(reasons) == {"(a)\\1", "(?<=x)y", "\\\\evil\\.exe"}
+    assert all(reasons.values()) and reasons["\\\\evil\\.exe"].startswith("false-positive regex")
+    assert [i.value for i in index.regex_hits("C/good.exe")] == ["\\\\good\\.exe"]
+    summary = index.refused_summary()
+    assert len(summary) == 3 and all(k.startswith("file-name regex not run (") for k in summary)
+
+
+def test_loki_filename_iocs_same_as_re(samples):
+    """signature-base filename-iocs.txt (3,828 lines): all but the patterns Hyperscan cannot express compile,
+    and on a path sample the hits equal Python re's (paths built from the regexes themselves, so many match)."""
+    import re
+
+    from tracehound.intel.formats import read_pack
+    from tracehound.sweep.files import FileIndex
+
+    pack = read_pack(str(samples / "loki-iocs" / "filename-iocs.txt"), None)
+    inds = pack.of_type(IType.FILENAME_REGEX)
+    t = time.perf_counter()
+    index = FileIndex.build(pack)
+    build = time.perf_counter() - t
+    refused = {i.value: r for i, r in index.refused}
+    assert len(inds) > 3600 and len(index.regexes) + len(refused) == len(inds)
+    assert len(refused) <= 5, refused
+    # the two refused ones hold an unescaped '$' inside the pattern, which cannot match in re either
+    assert all("$" in i.value + "".join(i.ctx("false_positive_regex")) for i, _ in index.refused)
+    assert build < 10
+
+    def literal(rx: str) -> str:
+        s = re.sub(r"\\(.)", r"\1", rx.replace("(?i)", ""))
+        return re.sub(r"[\^$()\[\]{}*+?|]", "", s).lstrip("\\/").replace("\\", "/")
+
+    paths = [literal(i.value) for i in inds[::30]] + [
+        "Windows/System32/svchost.exe", "Windows/System32/wermgr.exe", "Users/bob/AppData/Roaming/x.js",
+        "Users/bob/AppData/Local/Temp/procdump64.exe", "Program Files/3CXDesktopApp/ffmpeg.dll", "tmp/svchîst.exe"]
+    compiled = [(re.compile(i.value), re.compile(i.ctx("false_positive_regex")[0]) if i.ctx("false_positive_regex")
+                 else None, i) for i in inds if i.value not in refused]
+    total = 0
+    for p in paths:
+        forms = ("/" + p, "\\" + p.replace("/", "\\"))
+        want = {i.value for rx, fp, i in compiled
+                if any(rx.search(f) for f in forms) and not (fp and any(fp.search(f) for f in forms))}
+        assert {i.value for i in index.regex_hits(p)} == want, p
+        total += len(want)
+    assert total > 50  # the sample really exercises the regexes
