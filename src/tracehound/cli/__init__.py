@@ -8,6 +8,7 @@ import sys
 import click
 
 from tracehound import __version__
+from tracehound.cli.common import error_line, one_line
 from tracehound.errors import TracehoundError
 
 EXIT_INTERNAL = 70
@@ -52,11 +53,18 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("tracehound: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # a command group without its subcommand: its own help text
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        # One style for every usage and input error: click's 'Error: Invalid value ...' reads like ours.
+        hint = ""
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f" (see '{exc.ctx.command_path} --help')"
+        error_line(exc.format_message() + hint)
         sys.exit(exc.exit_code)
     except TracehoundError as exc:
-        click.echo(f"tracehound: error: {exc}", err=True)
+        error_line(str(exc))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("tracehound: interrupted", err=True)
@@ -67,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # noqa: BLE001 - last line of defence: one line, not a traceback
         if os.environ.get("TRACEHOUND_DEBUG"):
             raise
-        click.echo(f"tracehound: internal error: {type(exc).__name__}: {exc} (TRACEHOUND_DEBUG=1 shows the traceback)",
-                   err=True)
+        click.echo(one_line(f"tracehound: internal error: {type(exc).__name__}: {exc} "
+                            "(TRACEHOUND_DEBUG=1 shows the traceback)"), err=True)
         sys.exit(EXIT_INTERNAL)
     sys.exit(0)
