@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,63 @@ def test_one_error_style(args: list[str], words: str, capsys) -> None:
     assert_one_clean_error(err)
     assert words in err
     assert "Error:" not in err and "Usage:" not in err
+
+
+# ---- outputs that are not regular files: -o /dev/null, -o -, a FIFO ---------------------------------------
+
+def _inputs(tmp_path: Path) -> dict[str, list[str]]:
+    from logfixtures import squid
+
+    log = tmp_path / "access.log"
+    log.write_text(squid()[0])
+    root = tmp_path / "host"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "hostname").write_text("h1\n")
+    inv = tmp_path / "inv.csv"
+    inv.write_text("hostname,product,version\nPC-1,3CX Desktop App,18.12.416\n")
+    return {"hunt": ["hunt", str(log), "-j", "1", "--no-first-seen", "-q"],
+            "sweep": ["sweep", "--root", str(root), "-j", "1", "-q"],
+            "scope": ["scope", str(inv)],
+            "export": ["export", "-f", "suricata"]}
+
+
+COMMANDS = ("hunt", "sweep", "scope", "export")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_output_dev_null(command: str, tmp_path: Path, capsys) -> None:
+    code, out, err = run_cli([*_inputs(tmp_path)[command], "-o", os.devnull], capsys)
+    assert code in (0, 1), err
+    assert "internal error" not in err and out == ""
+    assert Path(os.devnull).is_char_device()  # never replaced by a renamed temporary file
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_output_stdout(command: str, tmp_path: Path, capsys) -> None:
+    code, out, err = run_cli([*_inputs(tmp_path)[command], "-o", "-"], capsys)
+    assert code in (0, 1), err
+    assert out.strip() and not (tmp_path / "-").exists()
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_output_fifo(command: str, tmp_path: Path, capsys) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    code, _, err = run_cli([*_inputs(tmp_path)[command], "-o", str(fifo)], capsys)
+    reader.join(10)
+    assert code in (0, 1), err
+    assert got and got[0].strip() and fifo.is_fifo() and sorted(os.listdir(tmp_path)).count("pipe") == 1
+    assert not list(tmp_path.glob(".pipe*")) and not list(tmp_path.glob("pipe.*"))  # no temp or state file beside it
+
+
+def test_outputs_refused_clearly(tmp_path: Path, capsys) -> None:
+    inputs = _inputs(tmp_path)
+    for args, words in ((["export", "--all", "-o", os.devnull], "--all needs -o DIR"),
+                        ([*inputs["hunt"], "-o", os.devnull, "--resume"], "--resume needs -o FILE"),
+                        ([*inputs["scope"], "-o", str(tmp_path)], "is a folder")):
+        code, _, err = run_cli(args, capsys)
+        assert code == 2 and words in err, err
+        assert_one_clean_error(err)

@@ -34,14 +34,14 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from tracehound.cli import case, demo, export, hunt, intel, sweep
+    from tracehound.cli import case, demo, export, hunt, intel, scope, sweep
 
     cli.add_command(intel.intel)
     cli.add_command(hunt.hunt)
     cli.add_command(sweep.sweep)
     cli.add_command(case.case)
     cli.add_command(case.report)
-    cli.add_command(case.scope)
+    cli.add_command(scope.scope)
     cli.add_command(demo.demo)
     cli.add_command(export.export)
 
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
         hint = ""
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
             hint = f" (see '{exc.ctx.command_path} --help')"
-        error_line(exc.format_message() + hint)
+        error_line(exc.format_message() + hint, collapse=True)
         sys.exit(exc.exit_code)
     except TracehoundError as exc:
         error_line(str(exc))

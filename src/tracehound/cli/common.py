@@ -40,6 +40,7 @@ def one_line(text: object) -> str:
     return strip_control(str(text).replace("\r\n", "\n")).replace("\n", "\\n")
 
 
-def error_line(message: object) -> None:
+def error_line(message: object, collapse: bool = False) -> None:
     """Every usage or input error, whichever layer raised it: 'tracehound: error: ...' on stderr."""
-    click.echo(f"tracehound: error: {one_line(message)}", err=True)
+    text = " ".join(str(message).split()) if collapse else message  # click's own messages wrap lists over lines
+    click.echo(f"tracehound: error: {one_line(text)}", err=True)
