@@ -184,3 +184,43 @@ def test_loki_filename_iocs_same_as_re(samples):
         assert {i.value for i in index.regex_hits(p)} == want, p
         total += len(want)
     assert total > 50  # the sample really exercises the regexes
+
+
+# ---- advisories (attacker-controlled text, up to 64 MiB) ---------------------------------------------------
+
+def _extract(tmp_path, text: str, suffix: str = ".txt"):
+    from tracehound.intel.extract import ExtractOptions, extract_files
+
+    f = tmp_path / f"advisory{suffix}"
+    f.write_text(text)
+    t = time.perf_counter()
+    result = extract_files([str(f)], ExtractOptions(max_bytes=1 << 26))
+    return result, time.perf_counter() - t
+
+
+def test_advisory_long_lines_linear(tmp_path):
+    _extract(tmp_path, "warm-up 192.0.2.1\n")  # warninglists load once
+    ips = [f"203.0.{i // 250}.{i % 250 + 1}" for i in range(6000)]
+    result, elapsed = _extract(tmp_path, "C2: " + " ".join(ips) + "\n")  # 55 s for 2,000 before (one line)
+    assert elapsed < 2 * BUDGET, f"{elapsed:.1f} s"
+    got = {i.value for i in result.pack.indicators if i.type is IType.IPV4}
+    assert got == set(ips)
+    # 256 KiB lines: the extractor runs ~20 case-insensitive searches per line (linear, ~2 s per MiB);
+    # 'v' + 40,000 spaces took 3.7 s before (quadratic), so 256 KiB would take minutes
+    for text in ("version" + " " * (MAX // 4) + "1.2.3.4\n", "v" + ":" * (MAX // 4) + "\n"):
+        _, elapsed = _extract(tmp_path, text)
+        assert elapsed < BUDGET, f"{elapsed:.1f} s"
+
+
+def test_advisory_version_word_still_excludes(tmp_path):
+    result, _ = _extract(tmp_path, "Affected: version 18.12.407.1 and build: 1.2.3.4; C2 at 198.51.100.23\n")
+    assert {i.value for i in result.pack.indicators if i.type is IType.IPV4} == {"198.51.100.23"}
+
+
+def test_html_unclosed_script_tags_linear():
+    from tracehound.intel.documents import _strip_tags
+
+    t = time.perf_counter()
+    lines = _strip_tags("<p>c2 evil.example.com</p>" + "<script" * (MAX // 7) + "<style>x</style>")
+    assert time.perf_counter() - t < BUDGET
+    assert "c2 evil.example.com" in lines

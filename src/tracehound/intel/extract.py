@@ -50,7 +50,40 @@ _DOMAIN = re.compile(r"(?<![\w@.-])(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+
 _IPV4 = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:/\d{1,2})?(?!\d|\.\d)")
 _IPV6 = re.compile(r"(?<![:\w.])(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?:/\d{1,3})?(?![:\w])", re.I)
 _VERSION = re.compile(r"(?<![\d.])\d+\.\d+(?:\.\d+){1,3}(?!\d|\.\d)")
-_VERSION_BEFORE = re.compile(r"\b(?:versions?|v|build|release|rev)\s*:?\s*$", re.I)
+_VERSION_WORD = re.compile(r"(?:versions?|v|build|release|rev)$", re.I)
+
+
+def _version_word_before(line: str, pos: int) -> bool:
+    r"""Does 'version', 'v', 'build', 'release' or 'rev' (then optional ':' and spaces) end just before pos?
+    Linear: the former `\b(?:...)\s*:?\s*$` searched the whole prefix for every address (quadratic)."""
+    lo = max(0, pos - 64)  # the word, a colon and up to ~50 spaces
+    p = line[lo:pos].rstrip()
+    if p.endswith(":"):
+        p = p[:-1].rstrip()
+    tail = p[-9:]
+    m = _VERSION_WORD.search(tail)
+    if not m:
+        return False
+    start = lo + len(p) - len(tail) + m.start()
+    return start == 0 or not (line[start - 1].isalnum() or line[start - 1] == "_")
+
+
+_line_defanged = lru_cache(maxsize=256)(is_defanged)
+
+
+class _Spans:
+    """Character spans of a line already taken by an indicator: one byte per character, so a
+    check costs the match's length (a list of spans made a line of 4,000 addresses take 6 s)."""
+
+    def __init__(self, n: int) -> None:
+        self.mask = bytearray(n)
+
+    def free(self, start: int, end: int) -> bool:
+        return self.mask.find(1, start, end) < 0
+
+    def append(self, span: tuple[int, int]) -> None:
+        a, b = span
+        self.mask[a:b] = b"\x01" * max(0, b - a)
 _REFERENCE_LINE = re.compile(
     r"^\s*(?:[•*-]\s*)?(?:source|sources|reference|references|r[ée]f[ée]rences?|lien|link|see|voir|read more|"
     r"en savoir plus|pour plus d|for more)\b", re.I)
@@ -189,7 +222,8 @@ class _DocumentExtractor:
         return self.pack.add(ind)
 
     def _was_defanged(self, line_index: int, token: str) -> bool:
-        return token not in self.raw[line_index] and is_defanged(self.raw[line_index])
+        raw = self.raw[line_index]
+        return _line_defanged(raw) and token not in raw  # cached per line: one scan, not one per token
 
     def _date(self, text: str) -> str:
         m = re.search(r"\b(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2}))?", text)
@@ -333,12 +367,12 @@ class _DocumentExtractor:
             }, 80)
 
     def _prose_line(self, i: int, line: str, stage_override: str = "") -> None:
-        taken: list[tuple[int, int]] = []
+        taken = _Spans(len(line))
         stage = stage_override or self.stage_at(i)
         reference_line = bool(_REFERENCE_LINE.match(self.raw[i]))
 
         def free(m: re.Match[str]) -> bool:
-            return all(m.end() <= a or m.start() >= b for a, b in taken)
+            return taken.free(m.start(), m.end())
 
         def is_reference(token: str) -> bool:
             if self._was_defanged(i, token):
@@ -377,7 +411,7 @@ class _DocumentExtractor:
             if not free(m):
                 continue
             taken.append(m.span())
-            if _VERSION_BEFORE.search(line[: m.start()]):
+            if _version_word_before(line, m.start()):
                 continue
             if is_reference(m.group(0)) and not self.defanged_doc:
                 continue

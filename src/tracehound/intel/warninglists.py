@@ -7,6 +7,7 @@ justifies leaving a value out: the big popularity lists contain real C2 domains
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import json
 from functools import cache
@@ -37,13 +38,26 @@ class _List:
         values = [str(v).strip().lower() for v in data.get("list", [])]
         self.exact = {v.lstrip(".") for v in values if v}
         self.suffixes = {v.lstrip(".") for v in values if v.startswith(".") or self.kind == "hostname"}
-        self.networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        # CIDR lists as sorted, merged address ranges per IP version: a lookup is one bisection
+        # (the former scan of every network took 90 ms per address: 2,000 IPs in an advisory, 55 s).
+        self.networks: dict[int, tuple[list[int], list[int]]] = {}
         if self.kind == "cidr":
+            ranges: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
             for v in values:
                 try:
-                    self.networks.append(ipaddress.ip_network(v, strict=False))
+                    n = ipaddress.ip_network(v, strict=False)
                 except ValueError:
                     continue
+                ranges[n.version].append((int(n.network_address), int(n.broadcast_address)))
+            for version, rs in ranges.items():
+                merged: list[tuple[int, int]] = []
+                for a, b in sorted(rs):
+                    if merged and a <= merged[-1][1] + 1:
+                        merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+                    else:
+                        merged.append((a, b))
+                if merged:
+                    self.networks[version] = ([a for a, _ in merged], [b for _, b in merged])
 
     def __contains__(self, value: str) -> bool:
         v = value.lower().rstrip(".")
@@ -52,7 +66,9 @@ class _List:
                 ip = ipaddress.ip_address(v)
             except ValueError:
                 return False
-            return any(ip in n for n in self.networks)
+            starts, ends = self.networks.get(ip.version, ([], []))
+            k = bisect.bisect_right(starts, int(ip)) - 1
+            return k >= 0 and int(ip) <= ends[k]
         if v in self.exact:
             return True
         labels = v.split(".")
