@@ -118,3 +118,12 @@ def test_outputs_refused_clearly(tmp_path: Path, capsys) -> None:
         code, _, err = run_cli(args, capsys)
         assert code == 2 and words in err, err
         assert_one_clean_error(err)
+
+
+def test_folder_outputs_on_a_device(capsys) -> None:
+    code, _, err = run_cli(["intel", "convert", "3cx", "-f", "loki", "-o", os.devnull], capsys)
+    assert code == 2 and "give -o DIR" in err
+    assert_one_clean_error(err)
+    code, _, err = run_cli(["demo", "--out", os.devnull], capsys)  # an OSError from the system: its reason, exit 74
+    assert code == 74 and "Not a directory" in err and "internal error" not in err
+    assert_one_clean_error(err)

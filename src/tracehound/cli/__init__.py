@@ -12,6 +12,7 @@ from tracehound.cli.common import error_line, one_line
 from tracehound.errors import TracehoundError
 
 EXIT_INTERNAL = 70
+EXIT_IO = 74  # sysexits EX_IOERR: an output or input the system refused (disk full, not a folder...)
 EXIT_INTERRUPTED = 130
 
 
@@ -72,6 +73,10 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(0)
+    except OSError as exc:  # a file the command had to write or read: the system's reason, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        error_line(f"{where}{exc.strerror or exc}")
+        sys.exit(EXIT_IO)
     except Exception as exc:  # noqa: BLE001 - last line of defence: one line, not a traceback
         if os.environ.get("TRACEHOUND_DEBUG"):
             raise
