@@ -224,3 +224,13 @@ def test_html_unclosed_script_tags_linear():
     lines = _strip_tags("<p>c2 evil.example.com</p>" + "<script" * (MAX // 7) + "<style>x</style>")
     assert time.perf_counter() - t < BUDGET
     assert "c2 evil.example.com" in lines
+
+
+def test_feed_regexes_refused_without_a_linear_engine(monkeypatch):
+    from tracehound.matching import safe_regex
+    from tracehound.sweep.files import FileIndex
+
+    monkeypatch.setattr(safe_regex, "_hyperscan", lambda: None)
+    index = FileIndex.build(_regex_pack(("\\\\good\\.exe", {})))
+    assert [r for _, r in index.refused] == [safe_regex.NO_ENGINE] and index.regex_hits("C/good.exe") == []
+    assert list(index.refused_summary().values()) == [1]
