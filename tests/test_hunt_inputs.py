@@ -64,3 +64,12 @@ def test_explicit_symlink_is_followed(tmp_path: Path) -> None:
     assert expand_inputs([str(b / "link.log")]).files == [str(b / "link.log")]
     walked = expand_inputs([str(b / "etc")])
     assert sorted(walked.files) == sorted([str(b / "etc" / "secret.log"), os.path.join(str(b / "etc"), "deep", "x.log")])
+
+
+def test_engines_take_the_expanded_list_literally(tmp_path: Path) -> None:
+    """What the local and the Spark engines do with the CLI's list (expand_paths(..., globs=False))."""
+    from tracehound.engines.inputs import expand_paths
+
+    b, _ = bundle(tmp_path)
+    files = expand_inputs([str(b)]).files
+    assert expand_paths(files, globs=False) == files == [str(b / "**"), str(b / "access[1].log")]
