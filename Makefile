@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup dev system-deps lint bench clean
+.PHONY: demo test setup dev system-deps lint bench clean fuzz fuzz-all
 
 # The tool alone (what `make demo` needs), then the test, validation and Spark extras.
 $(VENV)/.base: pyproject.toml
@@ -40,12 +40,15 @@ bench: dev
 clean:
 	rm -rf $(VENV) tracehound-demo build dist src/*.egg-info
 
-# Coverage-guided fuzzing (atheris): make fuzz TARGET=readers SECONDS=600, or every target: make fuzz-all SECONDS=600
+# Coverage-guided fuzzing (atheris, pinned per Python in pyproject's 'fuzz' extra): make fuzz TARGET=readers SECONDS=600,
+# or every target: make fuzz-all SECONDS=600. Seeds: real samples from ../shared/samples when present (fuzz/seeds.py).
 SECONDS ?= 600
-fuzz: dev
-	$(BIN)/pip install --quiet atheris==3.1.0
+$(VENV)/.fuzz: $(VENV)/.dev
+	$(BIN)/pip install --quiet -e '.[fuzz]'
+	touch $@
+
+fuzz: $(VENV)/.fuzz
 	$(BIN)/python fuzz/fuzz.py $(TARGET) -max_total_time=$(SECONDS) -rss_limit_mb=2048 -timeout=20
 
-fuzz-all: dev
-	$(BIN)/pip install --quiet atheris==3.1.0
+fuzz-all: $(VENV)/.fuzz
 	for t in $$($(BIN)/python fuzz/fuzz.py --list); do $(BIN)/python fuzz/fuzz.py $$t -max_total_time=$(SECONDS) -rss_limit_mb=2048 -timeout=20 || exit 1; done

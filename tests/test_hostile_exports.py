@@ -142,14 +142,8 @@ def test_reading_rejects_hostile_values_with_reason(tmp_path: Path, fmt: str) ->
     rejected = pack.rejections()
     for e in pack.excluded:  # the pack keeps refused values escaped: no control character survives
         assert not re.search(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b]", e.value + e.reason), e
-    if fmt == "stix":  # a pattern a raw newline cuts is not a single comparison: counted, not parsed
-        cut = [c for t, v, c in VALID if "\n" in v]
-        assert {(i.type.value, i.value) for i in pack.indicators} == {k for k in CANONICAL if k[1] not in cut}
-        unparsed = [e for e in pack.excluded if e.type == "stix"]
-        n_unparsed = int(unparsed[0].value.split()[0]) if unparsed else 0
-        assert len(rejected) + n_unparsed == len(hostile) + len(cut)
-        assert n_unparsed == len(cut) + len([v for _, v, _ in hostile if "\n" in v])
-        return
+    # STIX too: the pattern parser is a linear scan that does not stop at a raw newline, so a value
+    # a newline cuts reaches the canonical gate and is refused there with its reason, like every format.
     assert {(i.type.value, i.value) for i in pack.indicators} == CANONICAL
     assert len(rejected) == len(hostile), [e.to_dict() for e in rejected]
     for e, (_t, _v, why) in zip(rejected, hostile, strict=True):

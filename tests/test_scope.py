@@ -73,3 +73,50 @@ def test_bad_inventories(pack3cx, tmp_path: Path) -> None:
         scope(pack3cx, tmp_path, "x.json", '{"hostIdentifier": "a", "columns": {}}\n{broken\n')
     with pytest.raises(InputError, match="row without a host name"):
         scope(pack3cx, tmp_path, "n.csv", "hostname,product,version\n,3CX Desktop App,18.12.416\n")
+
+
+# plain `osqueryi --json "select * from programs"` output: one machine, no host column (every value a string)
+OSQUERYI_PROGRAMS = json.dumps([
+    {"identifying_number": "{8F4E4C1E-0000}", "install_date": "20230322", "install_location": "C:\\Users\\a\\AppData\\Local\\Programs\\3CXDesktopApp\\",
+     "install_source": "", "language": "", "name": "3CX Desktop App", "publisher": "3CX Ltd", "uninstall_string": "",
+     "upgrade_code": "", "version": "18.12.416"},
+    {"identifying_number": "", "install_date": "", "install_location": "", "install_source": "", "language": "",
+     "name": "7-Zip 22.01 (x64)", "publisher": "Igor Pavlov", "uninstall_string": "", "upgrade_code": "", "version": "22.01"},
+], indent=2)
+
+
+def test_plain_osqueryi_output_with_host(tmp_path: Path, capsys) -> None:
+    f = tmp_path / "pc7.json"
+    f.write_text(OSQUERYI_PROGRAMS)
+    out = tmp_path / "scope.jsonl"
+    code, _, err = run_cli(["scope", str(f), "--host", "PC-7", "-o", str(out)], capsys)
+    assert code == 1, err
+    docs = [json.loads(x) for x in out.read_text().splitlines()]
+    assert exposure(docs) == {"PC-7": "affected"}
+    assert {d["host"]["name"] for d in docs if d["tracehound"].get("record") == "inventory-host"} == {"PC-7"}
+
+
+def test_plain_osqueryi_output_without_host_leaves_no_output(tmp_path: Path, capsys) -> None:
+    good = tmp_path / "intune.csv"
+    good.write_text("Device name,Application name,Application version\nPC-1,3CX Desktop App,18.12.416\n")
+    bare = tmp_path / "pc7.json"
+    bare.write_text(OSQUERYI_PROGRAMS)
+    out = tmp_path / "scope.jsonl"
+    code, _, err = run_cli(["scope", str(good), str(bare), "-o", str(out)], capsys)
+    assert code == 2
+    assert f"{bare}:1:" in err and "--host NAME" in err
+    assert not out.exists() and not list(tmp_path.glob(".scope.jsonl.*"))  # nothing that looks complete
+    code, _, err = run_cli(["scope", str(good), str(bare), "--host", "PC-7", "-o", str(out)], capsys)
+    assert code == 2 and "--host FILE=NAME" in err  # ambiguous with two files
+    code, _, err = run_cli(["scope", str(good), str(bare), "--host", f"{bare}=PC-7", "-o", str(out)], capsys)
+    assert code == 1, err
+    assert exposure([json.loads(x) for x in out.read_text().splitlines()]) == {"PC-1": "affected", "PC-7": "affected"}
+
+
+def test_one_host_csv_with_host(tmp_path: Path, capsys) -> None:
+    f = tmp_path / "apps.csv"
+    f.write_text("name,version\n3CX Desktop App,18.12.407\n")
+    code, _, err = run_cli(["scope", str(f), "-o", "-"], capsys)
+    assert code == 2 and "--host NAME" in err
+    code, out, err = run_cli(["scope", str(f), "--host", "SRV-2", "-o", "-"], capsys)
+    assert code == 1 and exposure([json.loads(x) for x in out.splitlines()]) == {"SRV-2": "affected"}

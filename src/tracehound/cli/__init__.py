@@ -8,9 +8,11 @@ import sys
 import click
 
 from tracehound import __version__
+from tracehound.cli.common import error_line, one_line
 from tracehound.errors import TracehoundError
 
 EXIT_INTERNAL = 70
+EXIT_IO = 74  # sysexits EX_IOERR: an output or input the system refused (disk full, not a folder...)
 EXIT_INTERRUPTED = 130
 
 
@@ -33,14 +35,14 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from tracehound.cli import case, demo, export, hunt, intel, sweep
+    from tracehound.cli import case, demo, export, hunt, intel, scope, sweep
 
     cli.add_command(intel.intel)
     cli.add_command(hunt.hunt)
     cli.add_command(sweep.sweep)
     cli.add_command(case.case)
     cli.add_command(case.report)
-    cli.add_command(case.scope)
+    cli.add_command(scope.scope)
     cli.add_command(demo.demo)
     cli.add_command(export.export)
 
@@ -52,11 +54,18 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("tracehound: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # a command group without its subcommand: its own help text
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        # One style for every usage and input error: click's 'Error: Invalid value ...' reads like ours.
+        hint = ""
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f" (see '{exc.ctx.command_path} --help')"
+        error_line(exc.format_message() + hint, collapse=True)
         sys.exit(exc.exit_code)
     except TracehoundError as exc:
-        click.echo(f"tracehound: error: {exc}", err=True)
+        error_line(str(exc))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("tracehound: interrupted", err=True)
@@ -64,10 +73,14 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(0)
+    except OSError as exc:  # a file the command had to write or read: the system's reason, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        error_line(f"{where}{exc.strerror or exc}")
+        sys.exit(EXIT_IO)
     except Exception as exc:  # noqa: BLE001 - last line of defence: one line, not a traceback
         if os.environ.get("TRACEHOUND_DEBUG"):
             raise
-        click.echo(f"tracehound: internal error: {type(exc).__name__}: {exc} (TRACEHOUND_DEBUG=1 shows the traceback)",
-                   err=True)
+        click.echo(one_line(f"tracehound: internal error: {type(exc).__name__}: {exc} "
+                            "(TRACEHOUND_DEBUG=1 shows the traceback)"), err=True)
         sys.exit(EXIT_INTERNAL)
     sys.exit(0)

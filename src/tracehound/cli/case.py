@@ -1,4 +1,4 @@
-"""`tracehound case ...`, `tracehound report`, `tracehound scope`."""
+"""`tracehound case ...`, `tracehound report`."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from tracehound.cli.common import err_console, intel_option, out_console, safe
+from tracehound.cli.common import err_console, out_console, safe
 from tracehound.defang import strip_control
-from tracehound.errors import InputError, UsageError
-from tracehound.findings.writer import FindingWriter
+from tracehound.errors import InputError
 from tracehound.fsutil import atomic_write_text
-from tracehound.intel.builtin import load_intel
 from tracehound.outputs.case_store import Case
 from tracehound.outputs.report import FORMATS, render
 
@@ -130,37 +128,3 @@ def report(directory: str, output: str | None, fmt: str) -> None:
     else:
         atomic_write_text(Path(target), text)
         err_console.print(f"wrote {safe(target)}")
-
-
-@click.command()
-@intel_option
-@click.argument("inventories", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("-o", "--output", default="-", metavar="FILE", help="Exposure findings as ECS JSON Lines.")
-@click.option("--map", "mapping", multiple=True, metavar="COLUMN=HEADER",
-              help="Say which header holds host, ip, platform, product, version or aliases, e.g. host=AssetName.")
-def scope(intel: tuple[str, ...], inventories: tuple[str, ...], output: str, mapping: tuple[str, ...]) -> None:
-    """Which hosts run an affected version, from asset inventories.
-
-    Reads CSV (any columns; Intune and SCCM export headers are recognised), osquery JSON
-    (programs / apps tables, osqueryi --json or osqueryd result logs). Product names match
-    robustly (3CX Desktop App = 3CXDesktopApp = "3CX Desktop App (MacOS)"); versions match
-    exactly per platform.
-
-    \b
-    Example:
-      tracehound scope assets.csv --map host=AssetName -o scope.jsonl
-    """
-    from tracehound.engines.scope import run_scope
-
-    maps: dict[str, str] = {}
-    for m in mapping:
-        k, sep, v = m.partition("=")
-        if not sep or k not in ("host", "ip", "platform", "product", "version", "aliases"):
-            raise UsageError(f"--map {m!r}: expected host|ip|platform|product|version|aliases=HEADER")
-        maps[k] = v
-    pack = load_intel(intel)
-    with FindingWriter(output) as w:
-        result = run_scope(pack, list(inventories), maps, w.write)
-    err_console.print(f"scope: {len(result.hosts)} hosts, {len(result.related)} with the product, "
-                      f"[yellow]{len(result.affected)} on an affected version[/]: {safe(', '.join(sorted(result.affected)))}")
-    raise SystemExit(1 if result.affected else 0)

@@ -31,3 +31,16 @@ def safe(text: object) -> str:
     from rich.markup import escape
 
     return escape(strip_control(str(text)))
+
+
+def one_line(text: object) -> str:
+    """A message that may quote input, for the terminal: control characters (ESC of CSI/OSC
+    sequences, bidi overrides) filtered as in findings, and line breaks shown as '\\n' so that
+    quoted input cannot fake a line of its own."""
+    return strip_control(str(text).replace("\r\n", "\n")).replace("\n", "\\n")
+
+
+def error_line(message: object, collapse: bool = False) -> None:
+    """Every usage or input error, whichever layer raised it: 'tracehound: error: ...' on stderr."""
+    text = " ".join(str(message).split()) if collapse else message  # click's own messages wrap lists over lines
+    click.echo(f"tracehound: error: {one_line(text)}", err=True)

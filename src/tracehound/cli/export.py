@@ -10,7 +10,7 @@ import click
 from tracehound.cli.common import err_console, intel_option, safe
 from tracehound.defang import defang
 from tracehound.errors import UsageError
-from tracehound.fsutil import atomic_write_text
+from tracehound.fsutil import atomic_write_text, is_special
 from tracehound.intel.builtin import load_intel
 from tracehound.intel.model import IType
 from tracehound.intel.values import one_line, visible
@@ -43,8 +43,10 @@ def export(intel: tuple[str, ...], fmt: str | None, all_formats: bool, output: s
     """
     if bool(fmt) == all_formats:
         raise UsageError("give either --format FORMAT or --all (see 'tracehound export --help')")
-    if all_formats and not output:
-        raise UsageError("--all needs -o DIR")
+    if all_formats and (not output or output == "-" or is_special(output)):
+        raise UsageError(f"--all needs -o DIR (a folder){'' if not output else f', not {output}'}")
+    if output == "-":
+        output = None  # '-' is stdout, as for every other command
     started = time.perf_counter()
     pack = load_intel(intel)
     options = ExportOptions(types=types, min_confidence=min_confidence, exclude_shared_hosting=exclude_shared_hosting,
@@ -62,7 +64,10 @@ def export(intel: tuple[str, ...], fmt: str | None, all_formats: bool, output: s
         return
     assert output is not None
     target = Path(output)
-    single = not all_formats and len(written[names[0]]) == 1 and not target.is_dir() and target.suffix != ""
+    single = not all_formats and len(written[names[0]]) == 1 and not target.is_dir() and (
+        target.suffix != "" or is_special(target))
+    if not all_formats and not single and is_special(target):
+        raise UsageError(f"{names[0]} writes {len(written[names[0]])} files: give -o DIR, not {output}")
     if single:
         atomic_write_text(target, next(iter(written[names[0]].values())))
     else:

@@ -23,7 +23,8 @@ from rich.table import Table
 from tracehound.cli.common import err_console, intel_option, safe
 from tracehound.defang import defang
 from tracehound.engines.hunt_summary import HuntSummary, hunt_to_writer, report_from_dict
-from tracehound.engines.local_hunt import FileReport, HuntOptions, expand_paths
+from tracehound.engines.inputs import Expansion, expand_inputs
+from tracehound.engines.local_hunt import FileReport, HuntOptions
 from tracehound.engines.resume import HuntState
 from tracehound.errors import UsageError
 from tracehound.findings.ecs import VERDICT_ORDER
@@ -155,7 +156,11 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
             raise UsageError("--output-format parquet needs -o FOLDER")
         jsonl_out = output.rstrip("/") + ".jsonl"
     state = HuntState.start(jsonl_out, resume)
-    files = expand_paths(list(paths)) if input_format == "text" else list(paths)
+    expansion = expand_inputs(list(paths)) if input_format == "text" else Expansion(list(paths))
+    files = expansion.files
+    if expansion.symlinks and not quiet:
+        err_console.print(f"[yellow]not followed[/]: {len(expansion.symlinks)} symlink(s) inside the folders or globs given, "
+                          f"e.g. {safe(expansion.symlinks[0])} (name a symlink itself to hunt what it points to)")
     todo = state.pending(files)
     summary = HuntSummary()
     for line in state.previous_findings():

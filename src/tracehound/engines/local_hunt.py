@@ -12,7 +12,6 @@ is deterministic whatever the scheduling.
 
 from __future__ import annotations
 
-import glob
 import json
 import multiprocessing
 import os
@@ -26,7 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tracehound.errors import InputError, UsageError
+from tracehound.engines.inputs import expand_paths
+from tracehound.errors import InputError
 from tracehound.findings.ecs import attach_threat, iso_ts, network_verdict, put, strongest
 from tracehound.intel.formats.native import loads as load_native
 from tracehound.intel.formats.native import to_dict as pack_to_dict
@@ -118,32 +118,6 @@ def plan_units(path: str, jobs: int) -> list[WorkUnit]:
         return [WorkUnit(path)]
     bounds = cuts + [size]
     return [WorkUnit(path, bounds[i], bounds[i + 1], i, len(cuts)) for i in range(len(cuts))]
-
-
-def expand_paths(specs: list[str]) -> list[str]:
-    """Files, folders (recursively, sorted) and globs; symlinks are not followed into folders."""
-    out: list[str] = []
-    seen: set[str] = set()
-    for spec in specs:
-        matches = sorted(glob.glob(spec, recursive=True)) if any(c in spec for c in "*?[") else [spec]
-        if not matches:
-            raise UsageError(f"no file matches {spec!r}")
-        for m in matches:
-            if os.path.isdir(m) and not os.path.islink(m):
-                for root, dirs, files in os.walk(m, followlinks=False):
-                    dirs.sort()
-                    for name in sorted(files):
-                        p = os.path.join(root, name)
-                        if p not in seen:
-                            seen.add(p)
-                            out.append(p)
-            elif os.path.exists(m) or os.path.islink(m):
-                if m not in seen:
-                    seen.add(m)
-                    out.append(m)
-            else:
-                raise UsageError(f"no such file or folder: {m}")
-    return out
 
 
 def detect_format(path: str, forced: str | None = None) -> str:
@@ -480,7 +454,7 @@ def _hunt_evtx(path: str, matcher: Matcher, prefilter: Prefilter, options: HuntO
 def run_hunt(pack: Pack, paths: list[str], options: HuntOptions) -> Iterator[tuple[FileReport, Iterator[str]]]:
     """Hunt files in parallel; yields, in input order, each file's report and its findings as
     JSON lines (line numbers of split files already made file-relative)."""
-    files = expand_paths(paths)
+    files = expand_paths(paths, globs=False)  # the CLI expanded the user's globs: names on disk are not patterns
     tmpdir = tempfile.mkdtemp(prefix="tracehound-hunt-")
     jobs = options.jobs or os.cpu_count() or 1
     units: list[WorkUnit] = []

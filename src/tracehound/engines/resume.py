@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tracehound.errors import UsageError
-from tracehound.fsutil import atomic_write_text
+from tracehound.fsutil import atomic_write_text, is_special
 
 STATE_VERSION = 1
 
@@ -34,9 +34,9 @@ class HuntState:
 
     @classmethod
     def start(cls, output: str, resume: bool) -> HuntState:
-        if output in ("", "-"):
+        if output in ("", "-") or is_special(output):  # stdout, /dev/null, a FIFO: no state file beside it
             if resume:
-                raise UsageError("--resume needs -o FILE (stdout cannot be resumed)")
+                raise UsageError("--resume needs -o FILE, a regular file (stdout, devices and pipes cannot be resumed)")
             return cls(Path(os.devnull))
         state = cls(Path(output))
         if not resume:

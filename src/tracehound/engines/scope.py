@@ -50,12 +50,14 @@ def host_doc(row: InventoryRow, path: str) -> dict[str, Any]:
     return doc
 
 
-def run_scope(pack: Pack, paths: list[str], mapping: dict[str, str], emit: Callable[[dict[str, Any]], None]) -> ScopeResult:
+def run_scope(pack: Pack, paths: list[str], mapping: dict[str, str], emit: Callable[[dict[str, Any]], None],
+              hosts: dict[str, str] | None = None) -> ScopeResult:
+    """`hosts` maps an inventory path to the host name of a file without a host column."""
     products = ProductIndex.build(pack)
     result = ScopeResult()
     for path in paths:
         seen_hosts: dict[str, InventoryRow] = {}
-        for row in read_inventory(path, mapping):
+        for row in read_inventory(path, mapping, (hosts or {}).get(path, "")):
             result.rows += 1
             known = seen_hosts.get(row.host.lower())
             if known is None:

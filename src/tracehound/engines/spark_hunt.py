@@ -111,7 +111,7 @@ def hunt_text(spark: Any, pack: Pack, paths: list[str], options: HuntOptions, op
               ) -> Iterator[tuple[FileReport, Iterator[str]]]:
     from tracehound.engines import local_hunt
 
-    files = expand_paths(paths)
+    files = expand_paths(paths, globs=False)  # already expanded by the CLI: names on disk are not patterns
     units: list[WorkUnit] = []
     saved = local_hunt.SPLIT_MIN
     local_hunt.SPLIT_MIN = max(1, opt.split_size // 2)

@@ -137,11 +137,45 @@ def html_to_lines(html: str, meta: dict[str, str] | None = None) -> list[str]:
     return parser.lines
 
 
+_BLOCK_OPEN = re.compile(r"<(script|style|template|noscript)\b", re.I)
+
+
+def _drop_blocks(html: str) -> str:
+    r"""<script>...</script> (and style, template, noscript) replaced by a space, in linear time: the
+    former `<(script|...)\b.*?</\1\s*>` rescanned to the end for every unclosed opening tag."""
+    out: list[str] = []
+    last = pos = 0
+    unclosed: set[str] = set()  # no closing tag after some position: none after any later one either
+    while (m := _BLOCK_OPEN.search(html, pos)) is not None:
+        name = m.group(1).lower()
+        close = None if name in unclosed else re.compile(rf"</{name}\s*>", re.I).search(html, m.end())
+        if close is None:
+            unclosed.add(name)
+            pos = m.end()
+            continue
+        out += [html[last:m.start()], " "]
+        last = pos = close.end()
+    out.append(html[last:])
+    return "".join(out)
+
+
+def _tags_to_newlines(text: str) -> str:
+    """re.sub(r"<[^>]*>", "\\n", text) in linear time (the regex rescans to the end from every '<'
+    when no '>' follows: quadratic on '<<<<...')."""
+    out: list[str] = []
+    pos = 0
+    while (a := text.find("<", pos)) >= 0 and (b := text.find(">", a + 1)) >= 0:
+        out += [text[pos:a], "\n"]
+        pos = b + 1
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def _strip_tags(html: str) -> list[str]:
     import html as html_mod
 
-    text = re.sub(r"(?is)<(script|style|template|noscript)\b.*?</\1\s*>", " ", html)
-    text = re.sub(r"<[^>]*>", "\n", text)
+    text = _drop_blocks(html)
+    text = _tags_to_newlines(text)
     return [ln for ln in (re.sub(r"[ \t\u00a0]+", " ", html_mod.unescape(x)).strip() for x in text.split("\n"))]
 
 

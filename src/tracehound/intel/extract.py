@@ -54,7 +54,22 @@ from tracehound.intel.warninglists import excluded_by, flags_for
 
 __all__ = ["ExtractOptions", "ExtractResult", "extract_files", "extract_text", "registered_suffix"]
 
-_VERSION_BEFORE = re.compile(r"\b(?:versions?|v|build|release|rev)\s*:?\s*$", re.I)
+_VERSION_WORD = re.compile(r"(?:versions?|v|build|release|rev)$", re.I)
+
+
+def _version_word_before(line: str, pos: int) -> bool:
+    r"""Does 'version', 'v', 'build', 'release' or 'rev' (then optional ':' and spaces) end just before pos?
+    Linear: the former `\b(?:...)\s*:?\s*$` searched the whole prefix for every address (quadratic)."""
+    lo = max(0, pos - 64)  # the word, a colon and up to ~50 spaces
+    p = line[lo:pos].rstrip()
+    if p.endswith(":"):
+        p = p[:-1].rstrip()
+    tail = p[-9:]
+    m = _VERSION_WORD.search(tail)
+    if not m:
+        return False
+    start = lo + len(p) - len(tail) + m.start()
+    return start == 0 or not (line[start - 1].isalnum() or line[start - 1] == "_")
 _STAGE = re.compile(r"\b(?:stage|[ée]tape|phase)\s*(\d+)\b", re.I)
 _CERT_WORDS = re.compile(r"thumbprint|certificat|certificate|empreinte du cert|signing cert|code.?sign", re.I)
 _FRENCH = re.compile(r"\b(les|des|est|pour|vous|une|sont|dans|avec|nous)\b", re.I)
@@ -93,6 +108,21 @@ def extract_text(text: str, name: str = "text", suffix: str = "", options: Extra
     DocumentExtractor(text_document(name, text, suffix), pack, options or ExtractOptions(name=name)).run()
     pack.sorted()
     return pack
+
+
+class _Spans:
+    """Character spans of a line already taken by an indicator: one byte per character, so a
+    check costs the match's length (a list of spans made a line of 4,000 addresses take 6 s)."""
+
+    def __init__(self, n: int) -> None:
+        self.mask = bytearray(n)
+
+    def free(self, start: int, end: int) -> bool:
+        return self.mask.find(1, start, end) < 0
+
+    def append(self, span: tuple[int, int]) -> None:
+        a, b = span
+        self.mask[a:b] = b"\x01" * max(0, b - a)
 
 
 class DocumentExtractor:
@@ -243,11 +273,11 @@ class DocumentExtractor:
 
     def prose_line(self, i: int, line: str, stage_override: str = "", typed: bool = False) -> None:
         """Network values of one line; typed=True when the line is a typed table cell."""
-        taken: list[tuple[int, int]] = []
+        taken = _Spans(len(line))
         stage = stage_override or self.stage_at(i)
 
         def free(start: int, end: int) -> bool:
-            return all(end <= a or start >= b for a, b in taken)
+            return taken.free(start, end)
 
         for encoding, text in decoded_texts(line):
             for m in URL_SCHEME.finditer(text):
@@ -284,7 +314,7 @@ class DocumentExtractor:
             if not free(*m.span()):
                 continue
             taken.append(m.span())
-            if _VERSION_BEFORE.search(line[: m.start()]):
+            if _version_word_before(line, m.start()):
                 continue
             reason = self.reference_reason(i, line, m.group(0), "", typed)
             if reason:

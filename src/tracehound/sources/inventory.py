@@ -60,7 +60,9 @@ def _split(value: str) -> list[str]:
     return [v.strip() for v in value.replace(";", ",").replace(" ", ",").split(",") if v.strip()]
 
 
-def read_inventory(path: str, mapping: dict[str, str]) -> Iterator[InventoryRow]:
+def read_inventory(path: str, mapping: dict[str, str], host: str = "") -> Iterator[InventoryRow]:
+    """Rows of one inventory. `host` names the machine of a file that has no host column
+    (plain `osqueryi --json` output, a one-host CSV); a row's own host name wins."""
     p = Path(path)
     try:
         if p.stat().st_size > MAX_INVENTORY:
@@ -71,12 +73,12 @@ def read_inventory(path: str, mapping: dict[str, str]) -> Iterator[InventoryRow]
     if not text.strip():
         raise InputError("empty inventory", path=path)
     if text.lstrip().startswith(("[", "{")):
-        yield from _osquery(text, path)
+        yield from _osquery(text, path, host)
     else:
-        yield from _csv(text, path, mapping)
+        yield from _csv(text, path, mapping, host)
 
 
-def _csv(text: str, path: str, mapping: dict[str, str]) -> Iterator[InventoryRow]:
+def _csv(text: str, path: str, mapping: dict[str, str], default_host: str = "") -> Iterator[InventoryRow]:
     sample = text[:8192]
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
@@ -94,10 +96,10 @@ def _csv(text: str, path: str, mapping: dict[str, str]) -> Iterator[InventoryRow
             if (wanted and h == wanted.lower()) or (not wanted and h in names):
                 index[canon] = i
                 break
-    missing = [c for c in ("host", "product", "version") if c not in index]
+    missing = [c for c in ("host", "product", "version") if c not in index and not (c == "host" and default_host)]
     if missing:
-        raise InputError(f"no column for {', '.join(missing)} (header: {', '.join(header)}; "
-                         f"use --map {missing[0]}=COLUMN)", path=path, line=1)
+        hint = f"use --map {missing[0]}=COLUMN" + (" or --host NAME for a one-host file" if missing[0] == "host" else "")
+        raise InputError(f"no column for {', '.join(missing)} (header: {', '.join(header)}; {hint})", path=path, line=1)
     try:
         for row in reader:
             if not any(c.strip() for c in row):
@@ -107,15 +109,15 @@ def _csv(text: str, path: str, mapping: dict[str, str]) -> Iterator[InventoryRow
                 i = index.get(c)
                 return row[i].strip() if i is not None and i < len(row) else ""
 
-            if not get("host"):
+            if not (get("host") or default_host):
                 raise InputError("row without a host name", path=path, line=reader.line_num)
-            yield InventoryRow(get("host"), _split(get("ip")), _platform(get("platform")), get("product"),
+            yield InventoryRow(get("host") or default_host, _split(get("ip")), _platform(get("platform")), get("product"),
                                get("version"), _split(get("aliases")), reader.line_num)
     except csv.Error as exc:
         raise InputError(f"bad CSV: {exc}", path=path, line=reader.line_num) from exc
 
 
-def _osquery(text: str, path: str) -> Iterator[InventoryRow]:
+def _osquery(text: str, path: str, default_host: str = "") -> Iterator[InventoryRow]:
     rows: list[tuple[dict[str, Any], str, int]] = []
     stripped = text.lstrip()
     if stripped.startswith("["):
@@ -145,7 +147,8 @@ def _osquery(text: str, path: str) -> Iterator[InventoryRow]:
         version = str(cols.get("version") or cols.get("bundle_short_version") or cols.get("bundle_version") or "")
         is_app = "bundle_identifier" in cols or "bundle_short_version" in cols or str(cols.get("path", "")).endswith(".app")
         platform = "macos" if is_app else "windows" if "install_location" in cols or "publisher" in cols else ""
-        host = host or str(cols.get("hostname") or cols.get("host") or "")
+        host = host or str(cols.get("hostname") or cols.get("host") or "") or default_host
         if not host:
-            raise InputError("osquery row without hostIdentifier/hostname (export with a host column)", path=path, line=n)
+            raise InputError("osquery row without hostIdentifier/hostname (plain osqueryi --json output: "
+                             "say whose it is with --host NAME, or export with a host column)", path=path, line=n)
         yield InventoryRow(host, _split(str(cols.get("ip") or cols.get("address") or "")), platform, name, version, [], n)

@@ -396,6 +396,8 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
             verdicts.append(v)
 
     index, products = _W["files"], _W["products"]
+    for reason, n in index.refused_summary().items():  # feed regexes the linear-time engine refused
+        result.skip(reason, n)
     certs = bool(_W["certs"] or _W["signers"])
     stats = WalkStats()
     profile = installs.MtimeProfile()

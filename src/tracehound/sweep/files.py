@@ -8,10 +8,10 @@ Loki-style path regexes are matched against the path with '/' and with '\\' sepa
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tracehound.intel.model import FILE_HASH_TYPES, Indicator, IType, Pack
+from tracehound.matching.safe_regex import RegexSet
 from tracehound.sweep.products import ProductDefs
 
 INSTALLER_EXT = (".msi", ".dmg", ".pkg", ".zip", ".nupkg", ".appimage", ".deb", ".rpm")
@@ -24,34 +24,52 @@ class FileIndex:
     hashes: dict[str, Indicator]
     algos: tuple[str, ...]
     names: dict[str, Indicator]
-    regexes: list[tuple[re.Pattern[str], re.Pattern[str] | None, Indicator]]
+    regexes: list[tuple[int, Indicator, int | None]]  # (pattern id, indicator, id of its false-positive regex)
+    regex_set: RegexSet | None = None
+    refused: list[tuple[Indicator, str]] = field(default_factory=list)  # regexes not run, with the reason
 
     @classmethod
     def build(cls, pack: Pack) -> FileIndex:
         hashes = {i.value: i for i in pack.indicators if i.type in FILE_HASH_TYPES}
         algos = tuple(sorted({i.type.value for i in pack.indicators if i.type in FILE_HASH_TYPES}))
         names = {i.value.lower(): i for i in pack.of_type(IType.FILENAME)}
-        regexes = []
-        for i in pack.of_type(IType.FILENAME_REGEX):
+        # Feed regexes run on a linear-time engine (safe_regex): `(.+)+X` cannot stall the sweep.
+        inds = pack.of_type(IType.FILENAME_REGEX)
+        patterns: list[tuple[int, str]] = []
+        fp_ids: list[int | None] = []
+        for n, i in enumerate(inds):
+            patterns.append((2 * n, i.value))
             fp = i.ctx("false_positive_regex")
-            try:
-                regexes.append((re.compile(i.value), re.compile(fp[0]) if fp else None, i))
-            except re.error:
+            fp_ids.append(2 * n + 1 if fp else None)
+            if fp:
+                patterns.append((2 * n + 1, fp[0]))
+        rset = RegexSet.compile(patterns) if patterns else None
+        regexes: list[tuple[int, Indicator, int | None]] = []
+        refused: list[tuple[Indicator, str]] = []
+        for n, i in enumerate(inds):
+            if rset is not None and 2 * n in rset.refused:
+                refused.append((i, rset.refused[2 * n]))
                 continue
-        return cls(hashes, algos, names, regexes)
+            fid = fp_ids[n]
+            if rset is not None and fid is not None and fid in rset.refused:
+                refused.append((i, f"false-positive regex: {rset.refused[fid]}"))
+                continue
+            regexes.append((2 * n, i, fid))
+        return cls(hashes, algos, names, regexes, rset, refused)
 
     def name_hit(self, name: str) -> Indicator | None:
         return self.names.get(name.lower())
 
     def regex_hits(self, rel_path: str) -> list[Indicator]:
-        if not self.regexes:
+        if not self.regexes or self.regex_set is None:
             return []
         forms = ("/" + rel_path, "\\" + rel_path.replace("/", "\\"))
-        out = []
-        for rx, fp, ind in self.regexes:
-            if any(rx.search(f) for f in forms) and not (fp and any(fp.search(f) for f in forms)):
-                out.append(ind)
-        return out
+        found = self.regex_set.matches(forms)
+        return [ind for pid, ind, fid in self.regexes if pid in found and not (fid is not None and fid in found)]
+
+    def refused_summary(self) -> dict[str, int]:
+        """Skip reasons for the sweep summary: each refused regex named, with Hyperscan's reason."""
+        return {f"file-name regex not run ({reason}): {ind.value[:120]}": 1 for ind, reason in self.refused}
 
 
 def is_installer(name: str, ind: Indicator | None = None) -> bool:

@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 
 from tracehound import safejson
-from tracehound.errors import PackError
-from tracehound.fsutil import atomic_write_text
+from tracehound.errors import PackError, UsageError
+from tracehound.fsutil import atomic_write_text, is_special
 from tracehound.intel.formats import csvpack, loki, misp, native, stix
 from tracehound.intel.model import Pack, rejection_summary
 
@@ -85,6 +85,8 @@ def write_pack(pack: Pack, fmt: str, out: str | None) -> str | None:
     if fmt == "loki":
         if not out or out == "-":
             return loki.dumps_combined(pack)
+        if is_special(out):
+            raise UsageError(f"the Loki format is a folder of IOC files: give -o DIR, not {out}")
         loki.write_dir(pack, Path(out))
         return None
     writer = {"json": native.dumps, "stix": stix.dumps, "misp": misp.dumps, "csv": csvpack.dumps}[fmt]

@@ -46,9 +46,10 @@ class WindowsDnsReader(Reader):
         return [Observation(ts=ts, kind="dns", src_ip=remote, domain=wire_to_dotted(qname))]
 
 
-_BIND = re.compile(
-    r"(?:^|\s)(?:(\d{2}-\w{3}-\d{4} \d{2}:\d{2}:\d{2})(?:\.\d+)?\s+)?.*?client (?:@\S+ )?([0-9A-Fa-f.:]+)#\d+"
-    r"(?: \([^)]*\))?: (?:view \S+: )?query: (\S+) IN (\S+)")
+# Two linear searches instead of one regex with `\s+.*?client` (quadratic on long runs of spaces):
+# BIND's own timestamp at the start of the line, then the first 'client ... query:' that parses.
+_BIND_STAMP = re.compile(r"(\d{2}-\w{3}-\d{4} \d{2}:\d{2}:\d{2})(?:\.\d+)?\s")
+_BIND = re.compile(r"client (?:@\S+ )?([0-9A-Fa-f.:]+)#\d+(?: \([^)]*\))?: (?:view \S+: )?query: (\S+) IN (\S+)")
 _SYSLOG_TS = re.compile(r"^(\w{3}\s+\d{1,2} \d{2}:\d{2}:\d{2})\s+(\S+)\s")
 
 
@@ -70,7 +71,9 @@ class BindReader(Reader):
             if "query:" in line:
                 raise RecordError("unrecognised BIND query line")
             return []
-        stamp, client, qname, _qtype = m.groups()
+        client, qname, _qtype = m.groups()
+        sm0 = _BIND_STAMP.match(line)
+        stamp = sm0.group(1) if sm0 else None
         ts = None
         if stamp:
             try:
