@@ -106,7 +106,7 @@ def parse_time(value: str, tz: str = "") -> datetime | None:
                 continue
     if dt is None:
         return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=_tz(tz) or UTC)
+    return (dt if dt.tzinfo else dt.replace(tzinfo=_tz(tz) or UTC)).astimezone(UTC)
 
 
 def _url(raw: str, domain: str, path: str, port: int | None) -> str:

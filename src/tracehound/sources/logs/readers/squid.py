@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tracehound.sources.logs.observation import Observation, RecordError, clean, epoch, host_of
 from tracehound.sources.logs.readers.base import Reader, mostly_match
@@ -51,7 +51,7 @@ _NCSA = re.compile(
 
 def ncsa_time(value: str) -> datetime:
     try:
-        return datetime.strptime(value, "%d/%b/%Y:%H:%M:%S %z")
+        return datetime.strptime(value, "%d/%b/%Y:%H:%M:%S %z").astimezone(UTC)
     except ValueError as exc:
         raise RecordError(f"bad NCSA timestamp {value[:40]!r}") from exc
 
