@@ -22,8 +22,28 @@ TARGETS = tuple(DEFAULT_MAP)
 TABLE = FieldTable(RECORD_FIELDS)
 
 
+# DNS answers: lists of addresses/names, or of objects holding one (Route 53 Resolver "Rdata", ECS "data")
+ANSWER_FIELDS = ("answers", "dns.answers", "dns.resolved_ip", "Answers", "QueryResults")
+
+
+def _answers(r: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for name in ANSWER_FIELDS:
+        cur: Any = r
+        for part in name.split("."):
+            cur = cur.get(part) if isinstance(cur, dict) else None
+        items = cur if isinstance(cur, list) else [cur] if isinstance(cur, str) else []
+        for a in items[:64]:
+            v = a.get("Rdata") or a.get("data") if isinstance(a, dict) else a
+            if isinstance(v, str) and v.strip():
+                out += [x.removeprefix("::ffff:").rstrip(".").lower() for x in v.replace(";", " ").split()][:64]
+    return out
+
+
 def record_to_obs(r: dict[str, Any], mapping: dict[str, str]) -> Observation:
-    return observation(flatten(r), TABLE, mapping)
+    obs = observation(flatten(r), TABLE, mapping)
+    obs.answers = _answers(r)
+    return obs
 
 
 def recognised(fields: list[str], mapping: dict[str, str] | None = None) -> list[str]:
