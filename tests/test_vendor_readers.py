@@ -54,8 +54,12 @@ def fortigate() -> Case:
         '<189>date=2023-03-28 time=12:00:05 devname="FPX400" devid="FPX400E000000" tz="+0200" '
         'type="traffic" subtype="http-transaction" srcip=10.0.0.8 srcport=50005 dstip=140.82.121.4 '
         'dstport=443 hostname="github.com" url="https://github.com/torvalds/linux" httpmethod="GET"',
+        # FortiGate with `set format csv`: the same pairs separated by commas
+        'date=2023-03-28,time=12:00:06,devname="FGT60F",devid="FGT60FTK21000000",tz="+0200",logid="0000000013",'
+        f'type="traffic",subtype="forward",srcip=10.0.0.9,srcport=50006,dstip={C2_IP},dstport=443,action="accept"',
     ]
     return "\n".join(lines) + "\n", "kv", {
+        6: (C2_IP, "10.0.0.9", "10.0.0.9", "2023-03-28T10:00:06Z"),
         1: (C2, "10.0.0.5", "10.0.0.5", "2023-03-28T10:00:01Z"),
         3: (C2_IP, "10.0.0.7", "WS-07", "2023-03-28T10:00:03Z"),
         4: (URL_IND, "10.0.0.8", "10.0.0.8", "2023-03-28T10:00:04Z"),
@@ -80,7 +84,12 @@ def leef() -> Case:
         'service-name="junos-https" nat-source-address="198.51.100.1" nat-source-port="1024" '
         'protocol-id="6" policy-name="trust-untrust" source-zone-name="trust" destination-zone-name="untrust"]',
     ]
+    lines.append(  # Check Point Log Exporter LEEF 2.0: no delimiter field, tab-separated attributes
+        "<134>1 2023-03-28T10:00:10Z cpmgmt CheckPoint 1 - - LEEF:2.0|Check Point|Log Update|1.0|Check Point Log|"
+        + "\t".join(["cat=Accept", "devTime=1680000010", "src=10.0.1.9", "dst=93.184.216.34",
+                     f"resource=https://files.{C2}/u", "product=URL Filtering"]))
     return "\n".join(lines) + "\n", "kv", {
+        5: (C2, "10.0.1.9", "10.0.1.9", "2023-03-28T10:40:10Z"),
         1: (C2_IP, "10.0.1.5", "10.0.1.5", "2023-03-28T10:00:06Z"),
         3: (C2, "10.0.1.7", "10.0.1.7", "2023-03-28T10:40:08Z"),
         4: (C2_IP, "10.0.1.8", "10.0.1.8", "2023-03-28T10:00:09Z"),

@@ -20,8 +20,11 @@ from tracehound.sources.logs.readers.sysloghead import header_time
 TABLE = FieldTable(KV_FIELDS)
 # key=value / key="value" / key:"value" (Check Point). An unterminated quote runs to the end of the
 # line, so a hostile line is read in one pass (no backtracking over it).
-_PAIR = re.compile(r'(?<![\w.-])([A-Za-z_][\w.-]{0,63})(?:=|:(?="))("(?:[^"\\]|\\.)*(?:"|$)|[^\s;\]]*)')
+# FortiGate's "csv" syslog format separates pairs with commas: an unquoted value stops at ",key=".
+_PAIR = re.compile(r'(?<![\w.-])([A-Za-z_][\w.-]{0,63})(?:=|:(?="))'
+                   r'("(?:[^"\\]|\\.)*(?:"|$)|(?:[^\s;\],]|,(?![A-Za-z_][\w.-]{0,63}=))*)')
 _LEEF = re.compile(r"LEEF:(\d(?:\.\d)?)\|")
+_HEX_DELIM = re.compile(r"(?:0x|x)[0-9A-Fa-f]{1,4}")
 
 
 def pairs(text: str) -> dict[str, str]:
@@ -36,22 +39,22 @@ def pairs(text: str) -> dict[str, str]:
 
 
 def leef_pairs(line: str, start: int) -> dict[str, str]:
-    """LEEF attributes after the header at start: tab-separated (1.0) or the header's delimiter (2.0)."""
-    parts = line[start:].split("|", 6)
-    version = parts[0].split(":", 1)[1]
-    if version.startswith("2") and len(parts) >= 7:
-        d = parts[5]
-        if re.fullmatch(r"(?:0x|x)[0-9A-Fa-f]{1,4}", d):
-            d = chr(int(d.split("x", 1)[1], 16))
-        body, delim = parts[6], d or "\t"
-    elif len(parts) >= 6:
-        body, delim = "|".join(parts[5:]), "\t"
-    else:
+    """LEEF attributes after the header at start: tab-separated (1.0, and 2.0 without a delimiter field,
+    as Check Point's Log Exporter writes it) or the 2.0 header's delimiter (a character, 0x5E or x5E)."""
+    parts = line[start:].split("|", 5)
+    if len(parts) < 6:
         raise RecordError("LEEF header has fewer than 5 fields")
-    if delim not in body:
-        return pairs(body)  # senders that use spaces where the format says tab
+    rest, delim = parts[5], "\t"
+    if parts[0].split(":", 1)[1].startswith("2"):
+        d, sep, after = rest.partition("|")
+        if sep and "=" not in d and (len(d) <= 1 or _HEX_DELIM.fullmatch(d)):
+            delim = (chr(int(d.split("x", 1)[1], 16)) if len(d) > 1 else d) or "\t"
+            rest = after
+    delim = next((c for c in (delim, "\t", "|", "^") if c in rest), "")
+    if not delim:
+        return pairs(rest)  # senders that use spaces where the format says tab
     out: dict[str, str] = {}
-    for item in body.split(delim):
+    for item in rest.split(delim):
         k, sep, v = item.partition("=")
         if sep and k.strip():
             out.setdefault(norm(k), v.strip())
