@@ -151,6 +151,32 @@ def umbrella() -> Case:
     }
 
 
+def secure_access_dns_with_header() -> Case:
+    # Cisco Secure Access v8/v9 DNS logs name their columns in a header row
+    head = ("timestamp,most granular identity,identities,internal ip,external ip,action,query type,response code,"
+            "domain,categories,most granular identity type,identity types,blocked categories")
+    rows = [f'"2023-03-28 10:00:23","WS-23","WS-23","10.2.0.23","","Allowed","1 (A)","NOERROR","cdn.{C2}.","",'
+            '"Roaming Computer","Roaming Computer",""',
+            f'"2023-03-28 10:00:24","WS-24","WS-24","10.2.0.24","","Allowed","1 (A)","NOERROR","{NEAR_DOMAIN}.","",'
+            '"Roaming Computer","Roaming Computer",""']
+    return "\n".join([head, *rows]) + "\n", "umbrella", {2: (C2, "10.2.0.23", "WS-23", "2023-03-28T10:00:23Z")}
+
+
+def winlogbeat_raw_event_data() -> Case:
+    # Winlogbeat without the ECS mapping: the Sysmon fields under winlog.event_data
+    ev = {"@timestamp": "2023-03-28T10:01:03Z", "winlog": {"computer_name": "WS-61.corp.example", "event_id": 3,
+          "event_data": {"SourceIp": "10.6.0.61", "DestinationIp": C2_IP, "DestinationPort": "443",
+                         "Image": "C:\\x\\3CXDesktopApp.exe"}}}
+    ev22 = {"@timestamp": "2023-03-28T10:01:04Z", "winlog": {"computer_name": "WS-61.corp.example", "event_id": 22,
+            "event_data": {"QueryName": NEAR_DOMAIN, "QueryResults": "type:  5 edge.example.net;::ffff:93.184.216.34;"}}}
+    ev22b = {"@timestamp": "2023-03-28T10:01:05Z", "winlog": {"computer_name": "WS-61.corp.example", "event_id": 22,
+             "event_data": {"QueryName": "cdn.example.net", "QueryResults": f"::ffff:{C2_IP};"}}}
+    return "\n".join(json.dumps(e) for e in (ev, ev22, ev22b)) + "\n", "jsonl", {
+        1: (C2_IP, "10.6.0.61", "WS-61.corp.example", "2023-03-28T10:01:03Z"),
+        3: (C2_IP, "", "WS-61.corp.example", "2023-03-28T10:01:05Z"),
+    }
+
+
 def route53_resolver() -> Case:
     def rec(ts: str, name: str, src: str, inst: str, answer: str = "93.184.216.34") -> str:
         return json.dumps({"version": "1.100000", "account_id": "123456789012", "region": "eu-west-1",
@@ -239,6 +265,7 @@ CASES: dict[str, Callable[[], Case]] = {
     "fortigate-fortiproxy": fortigate, "leef-srx": leef, "cisco-asa-ftd": asa, "umbrella-dns": umbrella,
     "route53-resolver": route53_resolver, "defender-csv": defender_csv, "pfirewall": pfirewall,
     "winlogbeat-sysmon": winlogbeat_sysmon, "squid-combined": squid_combined,
+    "secure-access-dns-header": secure_access_dns_with_header, "winlogbeat-event-data": winlogbeat_raw_event_data,
 }
 
 

@@ -23,7 +23,8 @@ TABLE = FieldTable(RECORD_FIELDS)
 
 
 # DNS answers: lists of addresses/names, or of objects holding one (Route 53 Resolver "Rdata", ECS "data")
-ANSWER_FIELDS = ("answers", "dns.answers", "dns.resolved_ip", "Answers", "QueryResults")
+ANSWER_FIELDS = ("answers", "dns.answers", "dns.resolved_ip", "Answers", "QueryResults",
+                 "winlog.event_data.QueryResults")
 
 
 def _answers(r: dict[str, Any]) -> list[str]:
