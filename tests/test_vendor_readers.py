@@ -317,6 +317,20 @@ def test_hostile_key_value_line_is_linear(tmp_path: Path) -> None:
         assert time.perf_counter() - t0 < 1.0
 
 
+def test_tab_separated_export_with_known_header(tmp_path: Path) -> None:
+    """Advanced Hunting results saved as tab-separated text; tab-separated text without a known header is not CSV."""
+    from tracehound.sources.logs.readers.generic import CsvReader
+
+    text = "Timestamp\tDeviceName\tRemoteIP\tRemoteUrl\tLocalIP\n" + \
+        f"2023-03-28T10:03:00Z\tws-90\t{C2_IP}\t\t10.8.0.90\n2023-03-28T10:03:01Z\tws-91\t{NEAR_IP}\t\t10.8.0.91\n"
+    f = tmp_path / "ah.tsv"
+    f.write_text(text)
+    docs, summary = hunt(make_pack(tmp_path), [str(f)], jobs=1)
+    assert summary.files[0].format == "csv"
+    assert [(d["tracehound"]["line"], d["source"]["ip"], d["tracehound"]["host"]) for d in docs] == [(2, "10.8.0.90", "ws-90")]
+    assert not CsvReader.sniff(["alpha\tbeta\tgamma", "1\t2\t3"])
+
+
 def test_docs_list_every_reader_and_synonym() -> None:
     from conftest import REPO
     from tracehound.sources.logs.readers import BY_NAME

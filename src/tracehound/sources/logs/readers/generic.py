@@ -77,7 +77,12 @@ class CsvReader(Reader):
     @classmethod
     def sniff(cls, lines: list[str]) -> bool:
         first = lines[0] if lines else ""
-        return (first.count(",") >= 2 or first.count("\t") >= 2) and not first.lstrip().startswith("{")
+        if first.lstrip().startswith("{"):
+            return False
+        if first.count(",") >= 2:
+            return True
+        # tab-separated only when its header names a known field (other tab-separated text stays unknown)
+        return first.count("\t") >= 2 and bool(recognised(first.split("\t")))
 
     def parse(self, line: str) -> list[Observation]:
         if not self.fields and line.count("\t") > line.count(","):
