@@ -55,12 +55,17 @@ def fortigate() -> Case:
         '<189>date=2023-03-28 time=12:00:05 devname="FPX400" devid="FPX400E000000" tz="+0200" '
         'type="traffic" subtype="http-transaction" srcip=10.0.0.8 srcport=50005 dstip=140.82.121.4 '
         'dstport=443 hostname="github.com" url="https://github.com/torvalds/linux" httpmethod="GET"',
+        # FortiGate DNS log (type="utm" subtype="dns"): a look-alike query whose answer is the C2 address
+        head.format(d="2023-03-28", t="12:00:07", e=1680000007000000000, logid="1501054802", type="utm", sub="dns")
+        + f'srcip=10.0.0.10 srcport=53000 dstip=10.0.0.1 dstport=53 sessionid=1007 proto=17 qname="{NEAR_DOMAIN}" '
+          f'qtype="A" qtypeval=1 qclass="IN" ipaddr="{C2_IP}, 93.184.216.34" msg="Domain is monitored" action="pass"',
         # FortiGate with `set format csv`: the same pairs separated by commas
         'date=2023-03-28,time=12:00:06,devname="FGT60F",devid="FGT60FTK21000000",tz="+0200",logid="0000000013",'
         f'type="traffic",subtype="forward",srcip=10.0.0.9,srcport=50006,dstip={C2_IP},dstport=443,action="accept"',
     ]
     return "\n".join(lines) + "\n", "kv", {
-        6: (C2_IP, "10.0.0.9", "10.0.0.9", "2023-03-28T10:00:06Z"),
+        6: (C2_IP, "10.0.0.10", "10.0.0.10", "2023-03-28T10:00:07Z"),
+        7: (C2_IP, "10.0.0.9", "10.0.0.9", "2023-03-28T10:00:06Z"),
         1: (C2, "10.0.0.5", "10.0.0.5", "2023-03-28T10:00:01Z"),
         3: (C2_IP, "10.0.0.7", "WS-07", "2023-03-28T10:00:03Z"),
         4: (URL_IND, "10.0.0.8", "10.0.0.8", "2023-03-28T10:00:04Z"),
@@ -255,10 +260,13 @@ def squid_combined() -> Case:
         '"Mozilla/5.0" TCP_TUNNEL:HIER_DIRECT',
         f'10.7.0.72 - bob [28/Mar/2023:12:01:12 +0200] "CONNECT mail.{C2}:443 HTTP/1.1" 200 5000 "-" '
         '"3CXDesktopApp/18.12.416" TCP_TUNNEL:HIER_DIRECT',
+        f'10.7.0.73 - - [28/Mar/2023:10:01:13 +0000] "GET http://{C2}/blocked HTTP/1.1" 403 3900 "-" '
+        '"Mozilla/5.0" TCP_DENIED:HIER_NONE',
     ]
     return "\n".join(lines) + "\n", "ncsa", {
         1: (C2, "10.7.0.70", "10.7.0.70", "2023-03-28T10:01:10Z"),
         3: (C2, "10.7.0.72", "10.7.0.72", "2023-03-28T10:01:12Z"),
+        4: (C2, "10.7.0.73", "10.7.0.73", "2023-03-28T10:01:13Z"),
     }
 
 

@@ -100,4 +100,8 @@ class KeyValueReader(Reader):
         ts = _body_time(kv)
         if ts is None:
             ts, _host = header_time(line, self.ref_time)
-        return [observation(kv, TABLE, self.mapping, ts=ts)]
+        obs = observation(kv, TABLE, self.mapping, ts=ts)
+        if obs.domain and kv.get("ipaddr"):  # FortiGate DNS log: qname= with its answers in ipaddr="a, b"
+            obs.answers = [a.strip() for a in kv["ipaddr"].split(",") if a.strip()][:64]
+            obs.kind = "dns"
+        return [obs]
