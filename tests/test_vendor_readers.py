@@ -120,6 +120,10 @@ def asa() -> Case:
         # inbound from the C2 address to our server: the host is our end (10.1.1.9)
         h.format(16) + f"%ASA-6-302013: Built inbound TCP connection 12 for outside:{C2_IP}/40000 ({C2_IP}/40000)"
                        " to dmz:10.1.1.9/443 (198.51.100.9/443)",
+        h.format(19) + f"%ASA-6-106015: Deny TCP (no connection) from 10.1.1.10/50010 to {C2_IP}/443 flags RST"
+                       "  on interface inside",
+        h.format(20) + "%ASA-6-302013: Built outbound TCP connection 14 for outside:2001:db8::bad/443 "
+                       "(2001:db8::bad/443) to inside:fd00::11/50011 (2001:db8:1::1/50011)",
         # Firepower Threat Defense: the same message ids, and a 430003 connection event
         "<166>2023-03-28T10:00:17Z ftd01 : " + f"%FTD-6-302013: Built outbound TCP connection 13 for outside:"
                                                  f"{C2_IP}/443 ({C2_IP}/443) to inside:10.1.1.7/51000 (198.51.100.2/51000)",
@@ -133,8 +137,10 @@ def asa() -> Case:
         4: (C2_IP, "10.1.1.4", "10.1.1.4", "2023-03-28T10:00:13Z"),
         5: (C2_IP, "10.1.1.5", "10.1.1.5", "2023-03-28T10:00:14Z"),
         7: (C2_IP, C2_IP, "10.1.1.9", "2023-03-28T10:00:16Z"),
-        8: (C2_IP, "10.1.1.7", "10.1.1.7", "2023-03-28T10:00:17Z"),
-        9: (C2, "10.1.1.8", "10.1.1.8", "2023-03-28T10:00:18Z"),
+        8: (C2_IP, "10.1.1.10", "10.1.1.10", "2023-03-28T10:00:19Z"),
+        9: ("2001:db8::bad", "fd00::11", "fd00::11", "2023-03-28T10:00:20Z"),
+        10: (C2_IP, "10.1.1.7", "10.1.1.7", "2023-03-28T10:00:17Z"),
+        11: (C2, "10.1.1.8", "10.1.1.8", "2023-03-28T10:00:18Z"),
     }
 
 
@@ -317,12 +323,28 @@ def test_registry_orders_and_names_every_reader() -> None:
 def test_hostile_key_value_line_is_linear(tmp_path: Path) -> None:
     import time
 
+    from tracehound.sources.logs.readers import BY_NAME
     from tracehound.sources.logs.readers.keyvalue import pairs
 
     for hostile in ('a="' * 20000, "a=" * 40000, 'k:"' * 20000, "x=1 " * 20000 + 'y="unterminated'):
         t0 = time.perf_counter()
         pairs(hostile)
         assert time.perf_counter() - t0 < 1.0
+    long_word = "a" * 200000
+    for name, line in (("asa", "%FTD-1-430003: " + long_word), ("asa", "%ASA-6-302013: Built inbound TCP " + long_word),
+                       ("asa", "%ASA-4-106023: Deny tcp src " + long_word), ("asa", "%ASA-6-106100: access-list " + long_word),
+                       ("asa", "%ASA-6-106015: Deny TCP (no connection) from " + "1" * 200000),
+                       ("asa", "%ASA-6-302014: Teardown TCP connection 1 for " + "a:" * 100000),
+                       ("kv", "LEEF:2.0|a|b|c|d|" + "x" * 200000), ("kv", long_word + "=" + long_word),
+                       ("pfsense", " filterlog[1]: " + "," * 200000), ("jsonl", "1" * 100000),
+                       ("azurefw", '{"category":"AzureFirewallDnsProxy","n":' + "9" * 100000 + "}"), ("azurefw", '{"category":"AzureFirewallNetworkRule",'
+                        '"properties":{"msg":"TCP request from ' + "Url: " * 40000 + '"}}')):
+        t0 = time.perf_counter()
+        try:
+            BY_NAME[name]({}).parse(line)
+        except Exception as exc:  # noqa: BLE001 - only the time matters here
+            assert type(exc).__name__ == "RecordError", exc
+        assert time.perf_counter() - t0 < 1.0, name
 
 
 def test_tab_separated_export_with_known_header(tmp_path: Path) -> None:

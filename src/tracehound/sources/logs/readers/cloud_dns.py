@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 
 from tracehound.sources.logs.observation import Observation, RecordError
-from tracehound.sources.logs.readers.base import Reader, json_object, mostly_match
-from tracehound.sources.logs.readers.fieldmap import ip_of, parse_time
+from tracehound.sources.logs.readers.base import Reader, mostly_match
+from tracehound.sources.logs.readers.fieldmap import ip_of, json_record, parse_time
 from tracehound.sources.logs.readers.registry import register
 
 _R53 = re.compile(r"^(\d\.\d+) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z) (\S+) (\S+) (\S+) ([A-Z]+) (UDP|TCP) (\S+)"
@@ -51,7 +51,7 @@ class AzureFirewallReader(Reader):
         return mostly_match(lines, _AZ_CAT, sample=10, share=0.5)
 
     def parse(self, line: str) -> list[Observation]:
-        r = json_object(line)
+        r = json_record(line)
         props = r.get("properties")
         msg = props.get("msg") if isinstance(props, dict) else None
         if not isinstance(msg, str):

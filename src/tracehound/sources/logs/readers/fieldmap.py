@@ -11,10 +11,21 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from tracehound.sources.logs.observation import Observation, clean, host_of
+from tracehound.sources.logs.observation import Observation, RecordError, clean, host_of
+from tracehound.sources.logs.readers.base import json_object
 
 _HOSTLIKE = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_-]+)+(?::\d{1,5})?(?=[/?#]|$)")
 _TZ = re.compile(r"^([+-])(\d{1,2}):?(\d{2})$")
+
+
+def json_record(line: str) -> dict[str, Any]:
+    """base.json_object, with every decoder failure (a 5,000-digit number raises ValueError) a RecordError."""
+    try:
+        return json_object(line)
+    except RecordError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise RecordError(f"invalid JSON: {str(exc)[:60]}") from exc
 
 
 def norm(key: str) -> str:

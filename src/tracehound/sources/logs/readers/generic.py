@@ -12,8 +12,8 @@ import csv
 from typing import Any
 
 from tracehound.sources.logs.observation import Observation, RecordError
-from tracehound.sources.logs.readers.base import Reader, json_lines, json_object
-from tracehound.sources.logs.readers.fieldmap import FieldTable, flatten, norm, observation
+from tracehound.sources.logs.readers.base import Reader, json_lines
+from tracehound.sources.logs.readers.fieldmap import FieldTable, flatten, json_record, norm, observation
 from tracehound.sources.logs.readers.synonyms import RECORD_FIELDS
 
 # observation target -> candidate source fields (first present wins); the Spark engine reads it too.
@@ -62,7 +62,7 @@ class JsonLinesReader(Reader):
         return bool(json_lines(lines))
 
     def parse(self, line: str) -> list[Observation]:
-        return [record_to_obs(json_object(line), self.mapping)]
+        return [record_to_obs(json_record(line), self.mapping)]
 
 
 class CsvReader(Reader):
