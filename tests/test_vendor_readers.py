@@ -306,6 +306,18 @@ def test_vendor_layout(name: str, tmp_path: Path) -> None:
         assert "parse_error" not in d["tracehound"] and d["tracehound"].get("match") != "raw", d["tracehound"]
 
 
+def test_actions_are_kept(tmp_path: Path) -> None:
+    """Whether the device blocked the contact is part of the finding (Squid TCP_DENIED, Umbrella Blocked, ASA Deny)."""
+    want = {"squid-combined": {4: "denied"}, "umbrella-dns": {3: "blocked"}, "cisco-asa-ftd": {5: "deny"}}
+    for name, actions in want.items():
+        text, _fmt, _exp = CASES[name]()
+        f = tmp_path / f"{name}.log"
+        f.write_text(text, encoding="utf-8")
+        docs, _ = hunt(make_pack(tmp_path), [str(f)], jobs=1)
+        got = {d["tracehound"]["line"]: d.get("event", {}).get("action", "") for d in docs}
+        assert {line: got.get(line) for line in actions} == actions, (name, got)
+
+
 def test_registry_orders_and_names_every_reader() -> None:
     from tracehound.sources.logs.readers import BY_NAME, READERS, TEXT_FORMATS, registry
     from tracehound.sources.logs.readers.base import Reader
