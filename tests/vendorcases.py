@@ -97,6 +97,23 @@ def leef() -> Case:
     }
 
 
+def junos_flow() -> Case:
+    # Junos system log reference: RT_FLOW_SESSION_* "session created src/port->dst/port service nat... "
+    h = "Mar 28 10:03:{:02d} srx01 RT_FLOW: "
+    lines = [
+        h.format(30) + f"RT_FLOW_SESSION_CREATE: session created 10.10.0.30/50030->{C2_IP}/443 junos-https "
+                       f"198.51.100.1/1030->{C2_IP}/443 source-nat-rule None 6 trust-untrust trust untrust 4001",
+        h.format(31) + f"RT_FLOW_SESSION_DENY: session denied 10.10.0.31/50031->{NEAR_IP}/443 junos-https 6(0) "
+                       "default-deny trust untrust",
+        h.format(32) + f"RT_FLOW_SESSION_CLOSE: session closed TCP FIN: 10.10.0.32/50032->{C2_IP}/443 junos-https "
+                       f"198.51.100.1/1032->{C2_IP}/443 None None 6 trust-untrust trust untrust 4002 10(900) 12(4000) 30",
+    ]
+    return "\n".join(lines) + "\n", "junos-flow", {
+        1: (C2_IP, "10.10.0.30", "10.10.0.30", "2023-03-28T10:03:30Z"),
+        3: (C2_IP, "10.10.0.32", "10.10.0.32", "2023-03-28T10:03:32Z"),
+    }
+
+
 def asa() -> Case:
     h = "Mar 28 2023 10:00:{:02d} asa01 : "
     lines = [
@@ -272,7 +289,7 @@ def squid_combined() -> Case:
 
 
 CASES: dict[str, Callable[[], Case]] = {
-    "fortigate-fortiproxy": fortigate, "leef-srx": leef, "cisco-asa-ftd": asa, "umbrella-dns": umbrella,
+    "fortigate-fortiproxy": fortigate, "junos-flow": junos_flow, "leef-srx": leef, "cisco-asa-ftd": asa, "umbrella-dns": umbrella,
     "route53-resolver": route53_resolver, "defender-csv": defender_csv, "pfirewall": pfirewall,
     "winlogbeat-sysmon": winlogbeat_sysmon, "squid-combined": squid_combined,
     "secure-access-dns-header": secure_access_dns_with_header, "winlogbeat-event-data": winlogbeat_raw_event_data,
