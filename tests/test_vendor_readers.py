@@ -6,6 +6,7 @@ Also: the registry, hostile records, Spark parity, mixed syslog collector files,
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from pathlib import Path
@@ -31,6 +32,10 @@ def test_vendor_layout(name: str, tmp_path: Path) -> None:
     for d in docs:
         got.setdefault(d["tracehound"]["line"], d)
     assert sorted(got) == sorted(expected), f"lines hit {sorted(got)} != expected {sorted(expected)}"
+    for d in docs:  # ECS ip-typed fields hold addresses only
+        for fld in ("source", "destination"):
+            if d.get(fld, {}).get("ip"):
+                ipaddress.ip_address(d[fld]["ip"])
     for line, (ind, src, host, ts) in expected.items():
         d = got[line]
         assert ind in {e["matched"]["indicator"] for e in d["threat"]["enrichments"]}, (line, d["threat"])

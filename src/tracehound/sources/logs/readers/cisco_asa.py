@@ -16,7 +16,7 @@ from datetime import datetime
 
 from tracehound.sources.logs.observation import Observation, RecordError
 from tracehound.sources.logs.readers.base import Reader, mostly_match
-from tracehound.sources.logs.readers.fieldmap import FieldTable, norm, observation
+from tracehound.sources.logs.readers.fieldmap import FieldTable, ip_of, norm, observation
 from tracehound.sources.logs.readers.registry import register
 from tracehound.sources.logs.readers.sysloghead import header_time
 
@@ -111,5 +111,5 @@ class CiscoAsaReader(Reader):
             return [observation(kv, FTD_FIELDS, self.mapping, ts=ts)]
         if m is None:
             raise RecordError(f"ASA message {tag.group(1)} carries no connection (or is not in its documented layout)")
-        return [Observation(ts=ts, kind="flow", src_ip=src, dst_ip=dst, dst_port=dport,
+        return [Observation(ts=ts, kind="flow", src_ip=ip_of(src), dst_ip=ip_of(dst), dst_port=dport,
                             action="deny" if "Deny" in body or "denied" in body else "")]

@@ -37,7 +37,7 @@ class Route53PublicReader(Reader):
         m = _R53.match(line)
         if not m:
             raise RecordError("not a Route 53 query log line")
-        return [Observation(ts=parse_time(m.group(2)), kind="dns", src_ip=m.group(9),
+        return [Observation(ts=parse_time(m.group(2)), kind="dns", src_ip=ip_of(m.group(9)),
                             domain=m.group(4).lower().rstrip("."), action=m.group(6))]
 
 
@@ -58,7 +58,7 @@ class AzureFirewallReader(Reader):
             raise RecordError("no properties.msg")
         ts = parse_time(str(r.get("time", "")))
         if m := _AZ_DNS.match(msg):
-            return [Observation(ts=ts, kind="dns", src_ip=m.group(1), domain=m.group(5).lower().rstrip("."))]
+            return [Observation(ts=ts, kind="dns", src_ip=ip_of(m.group(1)), domain=m.group(5).lower().rstrip("."))]
         m = _AZ_REQ.match(msg)
         if not m:
             raise RecordError("properties.msg is not a request or DNS sentence")
@@ -70,6 +70,6 @@ class AzureFirewallReader(Reader):
         if m.group(6):
             url = m.group(6) if "://" in m.group(6) else ("https://" if port == 443 else "http://") + m.group(6)
         action = re.search(r"Action: (\w+)", msg)
-        return [Observation(ts=ts, kind="http" if url else "connect" if host else "flow", src_ip=m.group(2),
+        return [Observation(ts=ts, kind="http" if url else "connect" if host else "flow", src_ip=ip_of(m.group(2)),
                             domain=host, dst_ip=dst, dst_port=port, url=url,
                             action=action.group(1).lower() if action else "")]

@@ -163,6 +163,8 @@ def observation(flat: dict[str, str], table: FieldTable, mapping: dict[str, str]
             domain = host
     hashes = {k: val(f"file.hash.{k}").lower() for k in ("md5", "sha1", "sha256")
               if re.fullmatch(r"[0-9A-Fa-f]{32,64}", val(f"file.hash.{k}"))}
+    src_ip = ip_of(src) if src else ""
+    src_host = val("host.name") or ("" if src_ip else src)  # a source field holding a name names the host
     return Observation(ts=ts, kind=kind or ("http" if url else "dns" if domain and not dst else "flow"),
-                       src_ip=ip_of(src) or src, src_host=val("host.name"), user=val("user.name"),
+                       src_ip=src_ip, src_host=src_host, user=val("user.name"),
                        domain=domain.lower().rstrip("."), dst_ip=dst, dst_port=port, url=url, hashes=hashes)

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from tracehound.sources.logs.observation import Observation, RecordError
 from tracehound.sources.logs.readers.base import Reader, mostly_match
+from tracehound.sources.logs.readers.fieldmap import ip_of
 from tracehound.sources.logs.readers.registry import register
 from tracehound.sources.logs.readers.sysloghead import header_time
 
@@ -41,5 +42,5 @@ class JuniperFlowReader(Reader):
             raise RecordError("not an RT_FLOW session create/close/deny message")
         ts, _host = header_time(line, self.ref_time)
         port = int(m.group(5)) if int(m.group(5)) < 65536 else None
-        return [Observation(ts=ts, kind="flow", src_ip=m.group(2), dst_ip=m.group(4), dst_port=port,
+        return [Observation(ts=ts, kind="flow", src_ip=ip_of(m.group(2)), dst_ip=ip_of(m.group(4)), dst_port=port,
                             action="deny" if m.group(1) == "DENY" else "")]

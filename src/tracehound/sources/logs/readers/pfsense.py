@@ -60,11 +60,11 @@ class PfsenseReader(Reader):
             q = _UNBOUND.search(body)
             if not q:
                 raise RecordError("unbound line without a query")
-            return [Observation(ts=ts, kind="dns", src_ip=q.group(1), domain=q.group(2).lower().rstrip("."))]
+            return [Observation(ts=ts, kind="dns", src_ip=ip_of(q.group(1)), domain=q.group(2).lower().rstrip("."))]
         sq = _SQUID.search(body)
         if not sq:
             raise RecordError("squid line not in native access.log layout")
         host, url, port = split_url(sq.group(5), sq.group(6))
         return [Observation(ts=parse_time(sq.group(1)) or ts, kind="connect" if sq.group(5) == "CONNECT" else "http",
-                            src_ip=sq.group(3), domain=host, url=url, dst_port=port, method=sq.group(5).upper(),
+                            src_ip=ip_of(sq.group(3)), domain=host, url=url, dst_port=port, method=sq.group(5).upper(),
                             dst_ip=ip_of(sq.group(8)), user="" if sq.group(7) == "-" else sq.group(7))]
