@@ -1,7 +1,9 @@
-"""Generic JSON Lines and CSV with a field mapping (ECS names by default).
+"""Generic JSON Lines and header-aware CSV, read through a documented synonym table.
 
-`--map destination.domain=query` says which source field holds which observation field.
-Without a mapping, ECS field names and a few common aliases are recognised.
+Field names come from synonyms.RECORD_FIELDS (ECS names, Microsoft Defender's RemoteIP/RemoteUrl/
+LocalIP/DeviceName/Timestamp, AWS Route 53 Resolver's query_name/srcaddr/srcids.instance/
+query_timestamp, Cloudflare's QueryName/SourceIP, Windows Firewall's src-ip/dst-ip, ...), compared
+case-insensitively. `--map destination.domain=query` names the field for one target explicitly.
 """
 
 from __future__ import annotations
@@ -9,95 +11,89 @@ from __future__ import annotations
 import csv
 from typing import Any
 
-from tracehound.sources.logs.observation import Observation, RecordError, clean, epoch, host_of, iso
-from tracehound.sources.logs.readers.base import Reader, json_lines, json_object
+from tracehound.sources.logs.observation import Observation, RecordError
+from tracehound.sources.logs.readers.base import Reader, json_lines
+from tracehound.sources.logs.readers.fieldmap import FieldTable, flatten, json_record, norm, observation
+from tracehound.sources.logs.readers.synonyms import RECORD_FIELDS
 
-# observation target -> candidate source fields (first present wins)
-DEFAULT_MAP: dict[str, tuple[str, ...]] = {
-    "@timestamp": ("@timestamp", "timestamp", "ts", "time", "datetime", "date"),
-    "source.ip": ("source.ip", "src_ip", "src", "client_ip", "clientip", "client", "c-ip"),
-    "host.name": ("host.name", "hostname", "host", "computer", "device"),
-    "user.name": ("user.name", "user", "username"),
-    "destination.domain": ("destination.domain", "dns.question.name", "query", "domain", "dest_host", "dhost",
-                           "server_name", "sni", "url.domain"),
-    "destination.ip": ("destination.ip", "dest_ip", "dst_ip", "dst", "server_ip", "serverip"),
-    "destination.port": ("destination.port", "dest_port", "dst_port", "dpt"),
-    "url.full": ("url.full", "url", "request", "uri"),
-    "file.hash.sha256": ("file.hash.sha256", "sha256"),
-    "file.hash.sha1": ("file.hash.sha1", "sha1"),
-    "file.hash.md5": ("file.hash.md5", "md5"),
-}
+# observation target -> candidate source fields (first present wins); the Spark engine reads it too.
+DEFAULT_MAP: dict[str, tuple[str, ...]] = RECORD_FIELDS
 TARGETS = tuple(DEFAULT_MAP)
+TABLE = FieldTable(RECORD_FIELDS)
 
 
-def _get(r: dict[str, Any], dotted: str) -> Any:
-    if dotted in r:
-        return r[dotted]
-    cur: Any = r
-    for part in dotted.split("."):
-        if not isinstance(cur, dict) or part not in cur:
-            return None
-        cur = cur[part]
-    return cur
+# DNS answers: lists of addresses/names, or of objects holding one (Route 53 Resolver "Rdata", ECS "data")
+ANSWER_FIELDS = ("answers", "dns.answers", "dns.resolved_ip", "Answers", "QueryResults",
+                 "winlog.event_data.QueryResults")
+
+
+def _answers(r: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for name in ANSWER_FIELDS:
+        cur: Any = r
+        for part in name.split("."):
+            cur = cur.get(part) if isinstance(cur, dict) else None
+        items = cur if isinstance(cur, list) else [cur] if isinstance(cur, str) else []
+        for a in items[:64]:
+            v = a.get("Rdata") or a.get("data") if isinstance(a, dict) else a
+            if isinstance(v, str) and v.strip():
+                out += [x.removeprefix("::ffff:").rstrip(".").lower() for x in v.replace(";", " ").split()][:64]
+    return out
 
 
 def record_to_obs(r: dict[str, Any], mapping: dict[str, str]) -> Observation:
-    def val(target: str) -> str:
-        keys = (mapping[target],) if target in mapping else DEFAULT_MAP[target]
-        for k in keys:
-            v = _get(r, k)
-            if v is not None and not isinstance(v, dict | list):
-                return clean(str(v))
-        return ""
+    obs = observation(flatten(r), TABLE, mapping)
+    obs.answers = _answers(r)
+    return obs
 
-    ts = None
-    t = val("@timestamp")
-    if t:
-        ts = epoch(t) if t.replace(".", "", 1).isdigit() else iso(t)
-    url = val("url.full")
-    domain = val("destination.domain")
-    if url and not domain and "://" in url:
-        domain = host_of(url.split("://", 1)[1].split("/", 1)[0])
-    port = val("destination.port")
-    hashes = {k: val(f"file.hash.{k}").lower() for k in ("md5", "sha1", "sha256") if val(f"file.hash.{k}")}
-    return Observation(ts=ts, kind="http" if url else ("dns" if domain else "flow"), src_ip=val("source.ip"),
-                       src_host=val("host.name"), user=val("user.name"), domain=domain.lower().rstrip("."),
-                       dst_ip=val("destination.ip"), dst_port=int(port) if port.isdigit() else None,
-                       url=url if "://" in url else "", hashes=hashes)
+
+def recognised(fields: list[str], mapping: dict[str, str] | None = None) -> list[str]:
+    """The targets a header row provides (to tell a file with no known field from one with some)."""
+    flat = {norm(f): "x" for f in fields}
+    return [t for t in TARGETS if TABLE.value(flat, t, mapping)]
 
 
 class JsonLinesReader(Reader):
     name = "jsonl"
-    description = "generic JSON Lines (ECS names or --map)"
+    description = "generic JSON Lines (ECS names, vendor synonyms or --map)"
 
     @classmethod
     def sniff(cls, lines: list[str]) -> bool:
         return bool(json_lines(lines))
 
     def parse(self, line: str) -> list[Observation]:
-        return [record_to_obs(json_object(line), self.mapping)]
+        return [record_to_obs(json_record(line), self.mapping)]
 
 
 class CsvReader(Reader):
     name = "csv"
-    description = "generic CSV with a header row (ECS names or --map)"
+    description = "generic CSV with a header row (ECS names, vendor synonyms or --map)"
 
     def __init__(self, mapping: dict[str, str] | None = None) -> None:
         super().__init__(mapping)
         self.fields: list[str] = []
+        self.delimiter = ","
 
     @classmethod
     def sniff(cls, lines: list[str]) -> bool:
-        return bool(lines) and lines[0].count(",") >= 2 and not lines[0].lstrip().startswith("{")
+        first = lines[0] if lines else ""
+        if first.lstrip().startswith("{"):
+            return False
+        if first.count(",") >= 2:
+            return True
+        # tab-separated only when its header names a known field (other tab-separated text stays unknown)
+        return first.count("\t") >= 2 and bool(recognised(first.split("\t")))
 
     def parse(self, line: str) -> list[Observation]:
+        if not self.fields and line.count("\t") > line.count(","):
+            self.delimiter = "\t"  # tab-separated exports (Advanced Hunting, Excel "Unicode text")
         try:
-            values = next(csv.reader([line]))
+            values = next(csv.reader([line], delimiter=self.delimiter))
         except (csv.Error, StopIteration) as exc:
             raise RecordError(f"bad CSV: {exc}") from exc
         if not self.fields:
-            self.fields = [v.strip() for v in values]
+            self.fields = [norm(v) for v in values]
             return []
         if len(values) != len(self.fields):
             raise RecordError(f"{len(values)} cells, header has {len(self.fields)}")
-        return [record_to_obs(dict(zip(self.fields, values, strict=True)), self.mapping)]
+        return [observation(dict(zip(self.fields, values, strict=True)), TABLE, self.mapping)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tracehound.sources.logs.observation import Observation, RecordError, clean, epoch, host_of
 from tracehound.sources.logs.readers.base import Reader, mostly_match
@@ -51,7 +51,7 @@ _NCSA = re.compile(
 
 def ncsa_time(value: str) -> datetime:
     try:
-        return datetime.strptime(value, "%d/%b/%Y:%H:%M:%S %z")
+        return datetime.strptime(value, "%d/%b/%Y:%H:%M:%S %z").astimezone(UTC)
     except ValueError as exc:
         raise RecordError(f"bad NCSA timestamp {value[:40]!r}") from exc
 
@@ -72,5 +72,9 @@ class NcsaReader(Reader):
         host, url, port = split_url(method, target)
         if not url and method.upper() != "CONNECT":
             host = ""  # web-server log: the request names a path on this server, not a destination
+        # Squid's "combined" logformat appends %Ss:%Sh (e.g. TCP_DENIED:HIER_NONE) after the user agent
+        tail = line[m.end():].split()
+        action = "denied" if tail and "DENIED" in tail[-1].upper() else ""
         return [Observation(ts=ncsa_time(ts), kind="connect" if method.upper() == "CONNECT" else "http",
-                            src_ip=client, user=clean(user), domain=host, dst_port=port, url=url, method=method.upper())]
+                            src_ip=client, user=clean(user), domain=host, dst_port=port, url=url, method=method.upper(),
+                            action=action)]
