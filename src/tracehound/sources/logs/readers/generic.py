@@ -56,6 +56,11 @@ def record_to_obs(r: dict[str, Any], mapping: dict[str, str]) -> Observation:
         ts = epoch(t) if t.replace(".", "", 1).isdigit() else iso(t)
     url = val("url.full")
     domain = val("destination.domain")
+    if url and "://" not in url:  # host and path in separate fields (--map), or a schemeless host/path
+        if url.startswith("/"):
+            url = f"http://{domain}{url}" if domain else ""
+        elif " " not in url and "." in url.split("/", 1)[0]:
+            url = "http://" + url
     if url and not domain and "://" in url:
         domain = host_of(url.split("://", 1)[1].split("/", 1)[0])
     port = val("destination.port")
