@@ -91,7 +91,7 @@ APPLIANCE = [  # a vendor layout no reader knows
     "when=2023-03-29T08:10:00Z who=10.20.1.55 peer=93.184.216.34 name=www.example.com verdict=pass",
     f"when=2023-03-29T08:10:01Z who=10.20.1.55 peer={C2_IP} name=www.example.com verdict=pass",
     f"when=2023-03-29T08:10:02Z who=10.20.1.56 peer=162.0.229.15 name=not{C2} verdict=pass",
-    f"when=2023-03-29T08:10:03Z who=10.20.1.57 peer=140.82.121.4 name=github.com get=/IconStorages/images/x.ico",
+    "when=2023-03-29T08:10:03Z who=10.20.1.57 peer=140.82.121.4 name=github.com get=/IconStorages/images/x.ico",
     "when=2023-03-29T08:10:04Z who=10.20.1.57 peer=140.82.121.4 name=github.com get=/IconStoragesX/images/x.ico",
     f"when=2023-03-29T08:10:05Z who=10.20.1.58 peer=9.9.9.9 name=cdn.{C2.upper()}. verdict=pass",
 ]
@@ -266,3 +266,90 @@ def test_windows_dns_coverage_from_records(tmp_path: Path, pack3cx) -> None:
     summary.check_lookback(1, None, None, None)
     assert not any("no timestamps" in w for w in summary.warnings)
     assert all(d["@timestamp"].startswith("2023-03-29T08:00:02") for d in docs)
+
+
+# ---- real vendor lines (../shared/samples/vendor-logs): every record with a pack value is found --
+
+DEST_FIELDS = ("destination.ip", "destination.domain", "url.domain", "dns.question.name", "server.domain")
+
+
+def _flat(doc: dict, key: str):
+    cur = doc
+    for part in key.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return None
+        cur = cur[part]
+    return cur
+
+
+def _pack_value(v: str, sources: set[str]) -> str | None:
+    import ipaddress
+    import re
+
+    if v in sources:
+        return None
+    try:
+        ip = ipaddress.ip_address(v)
+    except ValueError:
+        return "domain" if re.fullmatch(r"(?:[a-z0-9_-]+\.)+[a-z]{2,}", v.lower()) else None
+    if ip.is_private or ip.is_loopback or ip.is_multicast or ip.is_link_local or ip.is_unspecified or ip.is_reserved:
+        return None
+    return f"ipv{ip.version}"
+
+
+def vendor_cases(root: Path) -> list[tuple[Path, list[str], dict[int, set[str]]]]:
+    """(input, raw lines, {line: expected destination values}) for each aligned vendor sample."""
+    import json
+
+    out = []
+    for exp in sorted(root.glob("*/*-expected.json")):
+        src = exp.with_name(exp.name[: -len("-expected.json")])
+        if src.suffix == ".json":
+            lines = [_flat(e, "event.original") or "" for e in json.loads(src.read_text())["events"]]
+        else:
+            lines = src.read_text(encoding="utf-8").splitlines()
+        docs = [d for d in json.loads(exp.read_text())["expected"] if d]
+        sources = {str(_flat(d, "source.ip")) for d in docs if _flat(d, "source.ip")}
+        want: dict[int, set[str]] = {}
+        for n, d in enumerate(docs):
+            orig = _flat(d, "event.original")
+            if orig is not None:
+                if orig not in lines:
+                    continue
+                line = lines.index(orig) + 1
+            elif len(docs) == len(lines):
+                line = n + 1
+            else:
+                continue
+            for key in DEST_FIELDS:
+                v = _flat(d, key)
+                if isinstance(v, str) and _pack_value(v, sources):
+                    want.setdefault(line, set()).add(v.lower())
+        if want:
+            out.append((src, lines, want))
+    return out
+
+
+def test_real_vendor_lines_never_read_as_clean(tmp_path: Path, samples: Path) -> None:
+    from tracehound.intel.formats import read_pack
+
+    cases = vendor_cases(samples / "vendor-logs")
+    assert len(cases) >= 10
+    missed: list[str] = []
+    total = 0
+    for src, lines, want in cases:
+        values = sorted({v for vs in want.values() for v in vs})
+        sources: set[str] = set()
+        pack = tmp_path / f"{src.stem}.csv"
+        pack.write_text("type,value\n" + "".join(f"{_pack_value(v, sources)},{v}\n" for v in values))
+        log = tmp_path / f"{src.stem}.log"
+        log.write_text("\n".join(lines) + "\n")  # .json inputs: their raw lines (event.original)
+        docs, summary = hunt(read_pack(str(pack)), [str(log)], jobs=1)
+        assert summary.files[0].error == "", (src, summary.files[0].error)
+        got = hits(docs)
+        for line, vals in want.items():
+            total += 1
+            if not got.get(line):
+                missed.append(f"{src.name}:{line} {sorted(vals)}")
+    assert total >= 50
+    assert missed == [], f"{len(missed)} of {total} records with a pack value not found: {missed}"

@@ -9,7 +9,7 @@ are the same as for parsed records.
 Tokens: the text is cut at whitespace, quotes and list punctuation; a leading `key=` is dropped.
 A token with '://' is a URL (its host is also checked as a domain/IP; its path and query are not
 searched for names, as for a parsed URL). Otherwise a token is cut at '#', '=' and '@'; each part
-is a host (`host`, `host:port`, `[v6]:port`, DNS wire form `(3)www(7)example(3)com(0)`), possibly
+is a host (`host`, `host:port`, `ip:port:interface`, `[v6]:port`, DNS wire form `(3)www(7)example(3)com(0)`), possibly
 followed by '/path' (checked as a schemeless URL; later segments checked as IPs: `DIRECT/1.2.3.4`).
 Standalone '/path' tokens are joined with every host token of a URL indicator (split-field logs:
 `cs-host` + `cs-uri-path`, Zeek `host` + `uri`).
@@ -60,7 +60,10 @@ def raw_matches(text: str, matcher: Matcher, covered: list[str] | None = None) -
         h = tok[1:].split("]", 1)[0] if tok.startswith("[") else tok.strip(_STRIP)
         if not h:
             return
-        ip = matcher.ip(h) or (matcher.ip(h.split(":", 1)[0]) if h.count(":") == 1 else None)
+        ip = matcher.ip(h)
+        if ip is None and ":" in h and "." in h.split(":", 1)[0]:
+            h = h.split(":", 1)[0]  # host:port, SonicWall ip:port:interface
+            ip = matcher.ip(h)
         if ip is not None:
             add(ip, h)
             return
