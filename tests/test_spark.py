@@ -95,7 +95,6 @@ def test_soundness_shapes_same_through_spark(tmp_path: Path, spark_opt: SparkOpt
 
     from soundshapes import SPLIT_FIELD, UNRECOGNISED
     from test_hunt_soundness import APPLIANCE, SQUID, SQUID_HITS, WINDNS_HEADER, _windns
-
     from tracehound.engines.hunt_summary import hunt_to_writer
     from tracehound.sources.logs.stream import DEFAULT_MAX_LINE
 

@@ -9,7 +9,7 @@ from tracehound.engines.text_hunt import Emit, _in_window, _values
 from tracehound.findings.ecs import iso_ts
 from tracehound.matching.matcher import Matcher
 from tracehound.matching.prefilter import Prefilter
-from tracehound.matching.raw import raw_matches
+from tracehound.matching.raw import raw_check_needed, raw_matches
 from tracehound.sources.logs.evtx_source import iter_evtx
 from tracehound.sources.logs.stream import ReadStats
 
@@ -36,7 +36,10 @@ def hunt_evtx(path: str, matcher: Matcher, prefilter: Prefilter, options: HuntOp
                 emit(finding_doc(obs, matches, rec.raw, path, rec.number, None, "evtx", pack_name))
         if matched or (rec.observations and not in_window):
             continue
-        raw = raw_matches(rec.raw, matcher, [v for o in in_window for v in _values(o)])
+        covered = [v for o in in_window for v in _values(o)]
+        if in_window and not raw_check_needed(rec.raw, in_window, covered, matcher, prefilter):
+            continue
+        raw = raw_matches(rec.raw, matcher, covered)
         if raw:
             report.raw_matches += 1
             doc = raw_finding(in_window[0] if in_window else None, raw, rec.raw, path, rec.number, None, "evtx",

@@ -22,7 +22,7 @@ from tracehound.engines.hunt_types import FileReport, HuntOptions, WorkUnit
 from tracehound.findings.ecs import iso_ts
 from tracehound.matching.matcher import Matcher
 from tracehound.matching.prefilter import Prefilter
-from tracehound.matching.raw import raw_matches
+from tracehound.matching.raw import raw_check_needed, raw_matches
 from tracehound.sources.logs.observation import Observation, RecordError
 from tracehound.sources.logs.readers import Reader
 from tracehound.sources.logs.readers.base import looks_binary
@@ -201,7 +201,7 @@ def hunt_text(unit: WorkUnit, fmt: str, matcher: Matcher, prefilter: Prefilter, 
         if not is_candidate:
             continue
         report.candidates += 1
-        match_record(cand, observations, err, matcher, options, pack_name, path, fmt, stats, report, emit)
+        match_record(cand, observations, err, matcher, prefilter, options, pack_name, path, fmt, stats, report, emit)
     tail_timed = False
     for n, text in enumerate(reversed(last)):
         if tail_timed and n >= PROBE_MIN:
@@ -219,7 +219,7 @@ def _in_window(ts: datetime | None, options: HuntOptions) -> bool:
 
 
 def match_record(cand: CandidateLine, observations: list[Observation], err: str | None, matcher: Matcher,
-                 options: HuntOptions, pack_name: str, path: str, fmt: str, stats: ReadStats, report: FileReport,
+                 prefilter: Prefilter, options: HuntOptions, pack_name: str, path: str, fmt: str, stats: ReadStats, report: FileReport,
                  emit: Emit) -> None:
     """Findings of one candidate record: from its observations, else from its raw text."""
     text = cand.text
@@ -252,7 +252,9 @@ def match_record(cand: CandidateLine, observations: list[Observation], err: str 
             matched = True
             emit(finding_doc(obs, matches, text, path, cand.line, cand.offset, fmt, pack_name))
     if in_window and not matched:
-        raw(in_window[0], [v for o in in_window for v in _values(o)])
+        covered = [v for o in in_window for v in _values(o)]
+        if raw_check_needed(text, in_window, covered, matcher, prefilter):
+            raw(in_window[0], covered)
 
 
 def _mtime(path: str) -> datetime:

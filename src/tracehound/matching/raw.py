@@ -22,6 +22,8 @@ import re
 from tracehound.intel.model import Indicator
 from tracehound.matching.matcher import Match, Matcher
 from tracehound.matching.normalize import norm_domain
+from tracehound.matching.prefilter import Prefilter
+from tracehound.sources.logs.observation import Observation
 
 RAW_FIELD = "event.original"
 _CUT = re.compile(r"[\s\"'`,;|<>(){}\\]+")
@@ -34,6 +36,8 @@ _STRIP = ".:[]!?*"
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _HOST_END = re.compile(r"[/?#]")
 _PARTS = re.compile(r"[#=@]")
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_IPV6ISH = re.compile(r"[0-9A-Fa-f:.]+(?:%\w+)?")
 
 
 def _wire_names(text: str) -> list[str]:
@@ -58,16 +62,13 @@ def raw_matches(text: str, matcher: Matcher, covered: list[str] | None = None) -
 
     def host(tok: str) -> None:
         h = tok[1:].split("]", 1)[0] if tok.startswith("[") else tok.strip(_STRIP)
-        if not h:
+        if len(h) < 3:
             return
-        ip = matcher.ip(h)
-        if ip is None and ":" in h and "." in h.split(":", 1)[0]:
+        if ":" in h and not (h.count(":") >= 2 and _IPV6ISH.fullmatch(h)):
             h = h.split(":", 1)[0]  # host:port, SonicWall ip:port:interface
-            ip = matcher.ip(h)
-        if ip is not None:
-            add(ip, h)
-            return
-        if "." in h:
+        if _IPV4.fullmatch(h) or (":" in h and _IPV6ISH.fullmatch(h)):
+            add(matcher.ip(h), h)
+        elif "." in h:
             add(matcher.domain(h), h)
 
     def hexval(tok: str) -> None:
@@ -77,6 +78,7 @@ def raw_matches(text: str, matcher: Matcher, covered: list[str] | None = None) -
         if _HEX.match(t):
             add(matcher.hashes.get(t) or matcher.certs.get(t), t)
 
+    url_hosts = matcher.urls
     hosts: list[str] = []
     paths: list[str] = []
     for name in _wire_names(text):
@@ -84,37 +86,54 @@ def raw_matches(text: str, matcher: Matcher, covered: list[str] | None = None) -
     for piece in _CUT.split(text):
         if not piece:
             continue
-        piece = _KEY.sub("", piece, count=1)
+        if "=" in piece:
+            piece = _KEY.sub("", piece, count=1)
         if "://" in piece:
             m = _SCHEME.search(piece)
             url = piece[m.start():] if m else piece
-            add(matcher.url(url), url)
             h = url.split("://", 1)[1]
             h = _HOST_END.split(h, maxsplit=1)[0].rsplit("@", 1)[-1]
+            if url_hosts and norm_domain(h.strip(_STRIP)) in url_hosts:
+                add(matcher.url(url), url)
             host(h)
             hosts.append(h)
             continue
         if piece.startswith("/"):
             paths.append(piece)
             for seg in piece.split("/"):
-                if seg[:1].isdigit() and matcher.ip(seg) is not None:
+                if seg[:1].isdigit():
                     host(seg)
             continue
-        for part in _PARTS.split(piece):
+        for part in _PARTS.split(piece) if ("#" in piece or "=" in piece or "@" in piece) else (piece,):
             if not part:
                 continue
-            hexval(part)
+            if len(part) >= 32:
+                hexval(part)
             head, slash, rest = part.partition("/")
             host(head)
             hosts.append(head)
             if slash:
-                add(matcher.url(part), part)
+                if url_hosts and norm_domain(head.strip(_STRIP)) in url_hosts:
+                    add(matcher.url(part), part)
                 for seg in rest.split("/"):
                     if seg[:1].isdigit():
                         host(seg)
-    if matcher.urls and paths:
-        url_hosts = {norm_domain(h.strip(_STRIP)) for h in hosts}
-        for h in sorted(url_hosts & set(matcher.urls)):
+    if url_hosts and paths:
+        for h in sorted({norm_domain(h.strip(_STRIP)) for h in hosts} & set(url_hosts)):
             for p in paths:
                 add(matcher.url(h + p), h + p)
     return out
+
+
+def raw_check_needed(text: str, observations: list[Observation], covered: list[str], matcher: Matcher,
+                     prefilter: Prefilter) -> bool:
+    """Cheap gate before raw_matches for a record whose fields did not match: True unless no
+    indicator literal is left once the field values the reader read are blanked out (then no
+    token outside those fields can match). Always True when a field holds the host of a URL
+    indicator but no URL (the path may sit in a field the reader does not know)."""
+    if matcher.urls and any(o.domain and not o.url and norm_domain(o.domain) in matcher.urls for o in observations):
+        return True
+    rest = text.lower()
+    for value in sorted(covered, key=len, reverse=True):
+        rest = rest.replace(value, " ")
+    return prefilter.any_in(rest)
