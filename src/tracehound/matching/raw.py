@@ -62,6 +62,8 @@ def raw_matches(text: str, matcher: Matcher, covered: list[str] | None = None) -
 
     def host(tok: str) -> None:
         h = tok[1:].split("]", 1)[0] if tok.startswith("[") else tok.strip(_STRIP)
+        if tok.startswith("::") and not h.startswith("["):
+            h = "::" + h  # '::1', '::ffff:1.2.3.4'
         if len(h) < 3:
             return
         if ":" in h and not (h.count(":") >= 2 and _IPV6ISH.fullmatch(h)):
