@@ -164,8 +164,8 @@ def _values(obs: Observation) -> list[str]:
     return [v.lower() for v in vals if v]
 
 
-def _account(report: FileReport, observations: list[Observation], err: str | None) -> bool:
-    """Count a parsed record (coverage, field recognition); True if it gave a time."""
+def _account(report: FileReport, span: list[datetime], observations: list[Observation], err: str | None) -> bool:
+    """Count a parsed record (field recognition; its time into span = [earliest, latest]); True if it gave a time."""
     if err is not None or not observations:
         return False
     report.parsed += 1
@@ -174,7 +174,13 @@ def _account(report: FileReport, observations: list[Observation], err: str | Non
     timed = False
     for o in observations:
         if o.ts is not None:
-            report.add_time(iso_ts(o.ts))
+            ts = o.ts.astimezone(UTC) if o.ts.tzinfo else o.ts.replace(tzinfo=UTC)
+            if not span:
+                span[:] = [ts, ts]
+            elif ts < span[0]:
+                span[0] = ts
+            elif ts > span[1]:
+                span[1] = ts
             timed = True
     return timed
 
@@ -186,6 +192,7 @@ def hunt_text(unit: WorkUnit, fmt: str, matcher: Matcher, prefilter: Prefilter, 
     if unit.start:
         prime_reader(path, reader, options.max_line, options.max_ratio)
     last: list[str] = []
+    span: list[datetime] = []
     probes = 0
     head_timed = False
     for cand in iter_candidate_lines(path, reader, prefilter, stats, options.max_line, options.max_ratio, last,
@@ -196,7 +203,7 @@ def hunt_text(unit: WorkUnit, fmt: str, matcher: Matcher, prefilter: Prefilter, 
             if head_timed and probes > PROBE_MIN and not is_candidate:
                 continue  # enough probes: not parsed
         observations, err = _parse(reader, cand.text)
-        timed = _account(report, observations, err)
+        timed = _account(report, span, observations, err)
         head_timed = head_timed or timed
         if not is_candidate:
             continue
@@ -207,7 +214,9 @@ def hunt_text(unit: WorkUnit, fmt: str, matcher: Matcher, prefilter: Prefilter, 
         if tail_timed and n >= PROBE_MIN:
             break
         observations, err = _parse(reader, text)
-        tail_timed = _account(report, observations, err) or tail_timed
+        tail_timed = _account(report, span, observations, err) or tail_timed
+    for ts in span:
+        report.add_time(iso_ts(ts))
 
 
 def _in_window(ts: datetime | None, options: HuntOptions) -> bool:
