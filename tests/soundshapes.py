@@ -92,6 +92,32 @@ def suricata_http() -> Shape:
     return _shape("eve.json", [], rows)
 
 
+def zscaler() -> Shape:
+    """Zscaler NSS web log (CSV with a header row): the url column is host/path without a scheme."""
+    header = ['"datetime","user","clientip","serverip","url","requestmethod","action","devicehostname","urlcategory"']
+    rows = [('"2023-03-29T08:12:40Z","alice@corp","10.20.1.55","93.184.216.34","www.example.com/","GET","Allowed","WS-ALICE","News"', None),
+            ('"2023-03-29T08:12:44Z","alice@corp","10.20.1.55","140.82.121.4","github.com/IconStorages/images/main/icon12.ico",'
+             '"GET","Allowed","WS-ALICE","Professional Services"', URL_IND),
+            ('"2023-03-29T08:12:45Z","bob@corp","10.20.1.56","140.82.121.4","github.com/IconStoragesX/images/x.ico",'
+             '"GET","Allowed","WS-BOB","Professional Services"', None)]
+    return _shape("zscaler-nss.csv", header, rows)
+
+
+def panos_url() -> Shape:
+    """PAN-OS THREAT/url syslog CSV: the URL field is host/path, the port says the scheme."""
+    def threat(t: str, src: str, url: str, port: int) -> str:
+        f = [f"Mar 29 {t} PA-3220 1", f"2023/03/29 {t}", "012801096514", "THREAT", "url", "2561", f"2023/03/29 {t}",
+             src, "140.82.121.4", "198.51.100.2", "140.82.121.4", "allow-web", "corp\\alice", "", "ssl", "vsys1", "trust",
+             "untrust", "ethernet1/2", "ethernet1/1", "fwd", f"2023/03/29 {t}", "47118", "1", "52984", str(port), "37679",
+             str(port), "0x40b000", "tcp", "alert", f'"{url}"'] + ["0"] * 43
+        return ",".join(f)
+
+    rows = [(threat("08:12:40", "10.20.1.55", "www.example.com/", 443), None),
+            (threat("08:12:44", "10.20.1.55", "github.com/IconStorages/images/main/icon12.ico", 443), URL_IND),
+            (threat("08:12:45", "10.20.1.56", "github.com/IconStorages/imagesX/icon12.ico", 443), None)]
+    return _shape("panos-threat.log", [], rows)
+
+
 def csv_mapped() -> Shape:
     """A proxy export with host and path in separate columns, read with --map (see MAPPING)."""
     rows = [("2023-03-29T08:12:40Z,10.20.1.55,www.example.com,/index.html", None),
@@ -163,6 +189,7 @@ def defender_csv() -> Shape:
     return _shape("DeviceNetworkEvents.csv", header, rows)
 
 
-SPLIT_FIELD = {"bluecoat": bluecoat, "zeek-http": zeek_http, "suricata-http": suricata_http}
+SPLIT_FIELD = {"bluecoat": bluecoat, "zeek-http": zeek_http, "suricata-http": suricata_http, "zscaler": zscaler,
+               "panos": panos_url}
 UNRECOGNISED = {"umbrella": umbrella_dns, "route53": route53, "windows-firewall": windows_firewall,
                 "defender": defender_csv}
