@@ -16,6 +16,7 @@ import zstandard
 from conftest import run_cli
 from huntutil import hits, hunt
 from soundshapes import C2, C2_IP, MAPPING, SPLIT_FIELD, UNRECOGNISED, URL_IND, csv_mapped
+from tracehound.engines.text_hunt import BINARY_HEAD
 from tracehound.sources.logs.stream import DEFAULT_MAX_LINE
 
 
@@ -153,6 +154,8 @@ def test_first_line_garbage_skipped_rest_hunted(tmp_path: Path, pack3cx, first: 
     assert rep.records == len(SQUID) + shift
     if first == "long":
         assert rep.skipped == {f"line longer than {DEFAULT_MAX_LINE} bytes": 1}
+    elif first == "binary":
+        assert rep.skipped == {BINARY_HEAD: 1}
     assert rep.first_ts == "2023-03-29T08:12:40.101000Z" and rep.last_ts == "2023-03-29T08:12:43.101000Z"
 
 

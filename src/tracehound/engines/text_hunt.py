@@ -31,6 +31,7 @@ from tracehound.sources.logs.stream import DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO, 
 PROBE_MIN = 8  # records parsed at each end of a range, whatever they hold
 PROBE_MAX = 256  # ... and more, up to this many, until one gives a time (log headers, forwarder lines)
 PROBE_BYTES = 1024 * 1024  # bytes scanned for probes at each end of a range at most
+BINARY_HEAD = "binary-looking line before the first record (not a record; parsed only if it holds a literal)"
 PARSE_ERRORS = (RecordError, ValueError, KeyError, IndexError, TypeError)
 Emit = Callable[[dict[str, Any]], None]
 
@@ -83,6 +84,8 @@ def iter_candidate_lines(path: str, reader: Reader, prefilter: Prefilter, stats:
                 events.append((s, 2 if first_pending else 3))
                 first_pending = False
                 probes_left -= 1
+            elif first_pending and looks_binary(data[s:e]):
+                stats.skip(BINARY_HEAD)
             s = e + 1
         probe_bytes -= min(s, size)
         for hit_end in prefilter.candidate_ends(data):
