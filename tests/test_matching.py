@@ -98,6 +98,11 @@ def test_raw_matching_has_the_matcher_semantics(matcher, value: str, hit: bool) 
     ("(18)notakamaicontainer(3)com(0)", set()),
     ("src=172.16.2.2:4522:X0 dst=162.0.229.159:443:X1 proto=tcp/https", {"162.0.229.159"}),
     ("TCP_MISS/200 DIRECT/162.0.229.159 [2001:db8::bad]:443", {"162.0.229.159", "2001:db8::bad"}),
+    ("%ASA-6-302013: Built outbound TCP connection 4471 for outside:162.0.229.159/443 (162.0.229.159/443) to "
+     "inside:10.1.1.5/50000 (198.51.100.7/50000)", {"162.0.229.159"}),
+    ("%ASA-6-302013: Built outbound TCP connection 4472 for outside:162.0.229.15/443 (162.0.229.15/443)", set()),
+    ('date=2023-03-29 devname="FGT60F" type="utm" subtype="webfilter" srcip=10.1.1.5 dstip=140.82.121.4 '
+     'hostname="www.akamaicontainer.com" url="/v2/storage"', {"akamaicontainer.com"}),
     ('"GET http://www.example.com/?q=akamaicontainer.com HTTP/1.1"', set()),  # a query string is no host
 ])
 def test_raw_tokens(matcher, line: str, expected: set[str]) -> None:

@@ -9,7 +9,7 @@ are the same as for parsed records.
 Tokens: the text is cut at whitespace, quotes and list punctuation; a leading `key=` is dropped.
 A token with '://' is a URL (its host is also checked as a domain/IP; its path and query are not
 searched for names, as for a parsed URL). Otherwise a token is cut at '#', '=' and '@'; each part
-is a host (`host`, `host:port`, `ip:port:interface`, `[v6]:port`, DNS wire form `(3)www(7)example(3)com(0)`), possibly
+is a host (`host`, `host:port`, `ip:port:interface`, `interface:ip`, `[v6]:port`, DNS wire form `(3)www(7)example(3)com(0)`), possibly
 followed by '/path' (checked as a schemeless URL; later segments checked as IPs: `DIRECT/1.2.3.4`).
 Standalone '/path' tokens are joined with every host token of a URL indicator (split-field logs:
 `cs-host` + `cs-uri-path`, Zeek `host` + `uri`).
@@ -67,7 +67,11 @@ def raw_matches(text: str, matcher: Matcher, covered: list[str] | None = None) -
         if len(h) < 3:
             return
         if ":" in h and not (h.count(":") >= 2 and _IPV6ISH.fullmatch(h)):
-            h = h.split(":", 1)[0]  # host:port, SonicWall ip:port:interface
+            # host:port, SonicWall ip:port:interface, Cisco ASA interface:ip
+            for part in h.split(":"):
+                if "." in part:
+                    host(part)
+            return
         if _IPV4.fullmatch(h) or (":" in h and _IPV6ISH.fullmatch(h)):
             add(matcher.ip(h), h)
         elif "." in h:
