@@ -42,7 +42,7 @@ def test_truncated_gzip_reports_and_keeps_what_was_read(tmp_path: Path) -> None:
     (tmp_path / "cut.log.gz").write_bytes(blob[: len(blob) // 2])
     docs, summary = hunt(make_pack(tmp_path), [str(tmp_path / "cut.log.gz")], jobs=1)
     rep = summary.files[0]
-    assert rep.truncated and "unreadable" in rep.truncated
+    assert rep.truncated and "breaks at compressed byte" in rep.truncated
     assert 0 < len(docs) < 3000 * 6
 
 
@@ -92,10 +92,13 @@ def test_binary_unknown_and_special_files(tmp_path: Path, capsys) -> None:
     docs, summary = hunt(make_pack(tmp_path), [str(tmp_path)], jobs=1)
     errors = {Path(f.path).name: f.error for f in summary.files}
     assert "binary" in errors["bin.dat"]
-    assert "unknown log format" in errors["unknown.txt"]
+    assert errors["unknown.txt"] == ""  # a text file of unknown format is hunted on its raw text, not skipped
+    assert {Path(f.path).name: f.format for f in summary.files}["unknown.txt"] == "raw"
     assert "empty" in errors["empty.log"]
     assert "not a regular file" in errors["fifo"]
-    code, _, err = run_cli(["hunt", "-q", "-o", str(tmp_path / "o.jsonl"), str(tmp_path / "unknown.txt")], capsys)
+    code, _, err = run_cli(["hunt", "-o", str(tmp_path / "o.jsonl"), str(tmp_path / "unknown.txt")], capsys)
+    assert code == 0 and "unknown log format: 2 records, no host/destination field recognised" in err
+    code, _, err = run_cli(["hunt", "-q", "-o", str(tmp_path / "o.jsonl"), str(tmp_path / "bin.dat")], capsys)
     assert code == 3  # nothing could be read
 
 

@@ -87,3 +87,50 @@ def test_cli_spark_engine_and_parquet_output(tmp_path: Path, capsys) -> None:
     assert code == 1, err
     assert any(p.suffix == ".parquet" for p in (tmp_path / "out").iterdir())
     assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 5
+
+
+def test_soundness_shapes_same_through_spark(tmp_path: Path, spark_opt: SparkOptions, pack3cx) -> None:
+    """Issue 12 items 0-3 and 7 through --engine spark: split-field URLs, layouts with no known
+    field, an unknown format, a garbage first line, a truncated gzip, Windows DNS coverage."""
+    import gzip
+
+    from soundshapes import SPLIT_FIELD, UNRECOGNISED
+    from test_hunt_soundness import APPLIANCE, SQUID, SQUID_HITS, WINDNS_HEADER, _windns
+    from tracehound.engines.hunt_summary import hunt_to_writer
+    from tracehound.sources.logs.stream import DEFAULT_MAX_LINE
+
+    expected: dict[str, set[int]] = {}
+    for fn in [*SPLIT_FIELD.values(), *UNRECOGNISED.values()]:
+        name, text, exp = fn()
+        (tmp_path / name).write_text(text)
+        expected[name] = set(exp)
+    (tmp_path / "acme.log").write_text("\n".join(APPLIANCE) + "\n")
+    expected["acme.log"] = {3, 5, 7}
+    (tmp_path / "first-long.log").write_bytes(b"Z" * (2 * DEFAULT_MAX_LINE) + b"\n" + "\n".join(SQUID).encode() + b"\n")
+    expected["first-long.log"] = {n + 1 for n in SQUID_HITS}
+    blob = gzip.compress(("\n".join(SQUID * 20000) + "\n").encode())
+    (tmp_path / "cut.log.gz").write_bytes(blob[: len(blob) // 2])
+    (tmp_path / "dns.log").write_text("\r\n".join(WINDNS_HEADER + [
+        _windns("8:00:01 AM", "Rcv", "10.20.1.55", False, "cdn.akamaicontainer.com"),
+        _windns("8:00:02 AM", "Snd", "10.20.0.1", False, "www.example.org")]) + "\r\n")
+    paths = sorted(str(p) for p in tmp_path.iterdir())
+
+    def run(engine) -> tuple[list[dict], list]:
+        lines: list[str] = []
+        summary = hunt_to_writer(pack3cx, paths, HuntOptions(jobs=1), lines.append, engine=engine)
+        return [json.loads(s) for s in lines], summary.files
+
+    local, local_files = run(None)
+    opt = SparkOptions(master=spark_opt.master, conf=spark_opt.conf, split_size=256 * 1024)
+    remote, remote_files = run(lambda p, f, o: run_spark_hunt(p, f, o, opt))
+    assert sorted(json.dumps(d, sort_keys=True) for d in local) == sorted(json.dumps(d, sort_keys=True) for d in remote)
+    for name, lines in expected.items():
+        assert {d["tracehound"]["line"] for d in remote if d["log"]["file"]["path"].endswith("/" + name)} == lines, name
+    by_path = {r.path: r for r in remote_files}
+    for r in local_files:
+        s = by_path[r.path]
+        assert (s.format, s.records, s.raw_matches, s.recognised > 0, s.first_ts, s.last_ts, bool(s.truncated)) == \
+            (r.format, r.records, r.raw_matches, r.recognised > 0, r.first_ts, r.last_ts, bool(r.truncated)), r.path
+    assert by_path[str(tmp_path / "acme.log")].format == "raw"
+    assert by_path[str(tmp_path / "dns.log")].first_ts == "2023-03-29T08:00:01Z"
+    assert "breaks at compressed byte" in by_path[str(tmp_path / "cut.log.gz")].truncated

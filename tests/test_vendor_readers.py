@@ -15,6 +15,7 @@ import pytest
 
 from huntutil import hunt, make_pack
 from logfixtures import C2_IP
+from tracehound.findings.ecs import matched_indicators
 from vendorcases import CASES, NEAR_IP, mixed_syslog
 
 
@@ -38,7 +39,7 @@ def test_vendor_layout(name: str, tmp_path: Path) -> None:
                 ipaddress.ip_address(d[fld]["ip"])
     for line, (ind, src, host, ts) in expected.items():
         d = got[line]
-        assert ind in {e["matched"]["indicator"] for e in d["threat"]["enrichments"]}, (line, d["threat"])
+        assert ind in {m["value"] for m in matched_indicators(d)}, (line, d["threat"])
         assert d.get("source", {}).get("ip", "") == src, (line, d.get("source"))
         assert d["tracehound"]["host"] == host, (line, d["tracehound"])
         assert d["@timestamp"] == ts, (line, d["@timestamp"])
@@ -211,7 +212,7 @@ def test_mixed_syslog_collector_file(tmp_path: Path) -> None:
     by_line = {d["tracehound"]["line"]: d for d in docs}
     for line, (ind, src, host, ts) in expected.items():
         d = by_line[line]
-        assert ind in {e["matched"]["indicator"] for e in d["threat"]["enrichments"]}
+        assert ind in {m["value"] for m in matched_indicators(d)}
         assert (d["source"]["ip"], d["tracehound"]["host"], d["@timestamp"]) == (src, host, ts)
     assert 4 not in by_line  # near misses
     # the cron line holds the C2 domain but no device format: reported from its raw text or counted, not lost

@@ -14,14 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tracehound.engines.local_hunt import (
-    FileReport,
-    HuntOptions,
-    _make_reader,
-    _mtime,
-    iter_candidate_lines,
-    run_hunt,
-)
+from tracehound.engines.detect import make_reader
+from tracehound.engines.hunt_types import FileReport, HuntOptions
+from tracehound.engines.hunt_types import report_from_dict as report_from_dict
+from tracehound.engines.local_hunt import run_hunt
+from tracehound.engines.text_hunt import _mtime, iter_candidate_lines
 from tracehound.findings.ecs import VERDICT_ORDER, matched_indicators
 from tracehound.intel.model import Pack
 from tracehound.matching.prefilter import Prefilter
@@ -105,10 +102,14 @@ class HuntSummary:
         for f in self.files:
             if not f.format:
                 continue
-            c = cov.setdefault(f.format, {"files": 0, "bytes": 0, "records": 0, "first": None, "last": None})
+            c = cov.setdefault(f.format, {"files": 0, "bytes": 0, "records": 0, "first": None, "last": None,
+                                          "raw_matches": 0, "no_fields": 0})
             c["files"] += 1
             c["bytes"] += f.bytes
             c["records"] += f.records
+            c["raw_matches"] += f.raw_matches
+            if f.no_fields():
+                c["no_fields"] += f.records  # records of files where no host/destination field was recognised
             for key, val, better in (("first", f.first_ts, min), ("last", f.last_ts, max)):
                 if val:
                     c[key] = val if c[key] is None else better(c[key], val)
@@ -123,6 +124,9 @@ class HuntSummary:
 
     def check_lookback(self, lookback_days: int, delay_days: int | None, since: datetime | None,
                        until: datetime | None) -> None:
+        """Coverage warnings: files read without any recognised field, raw-text findings, time span."""
+        for f in self.files:
+            self.warnings += f.warnings()
         for fmt, c in self.coverage().items():
             first, last = _dt(c["first"]), _dt(c["last"])
             if not first or not last:
@@ -172,7 +176,7 @@ def find_first_sightings(summary: HuntSummary, options_mapping: dict[str, str]) 
                     for obs in rec.observations:
                         _seen(summary, identities, obs.src_ip, obs.src_host, obs.ts)
                 continue
-            reader = _make_reader(f.format, options_mapping, _mtime(f.path))
+            reader = make_reader(f.format, options_mapping, _mtime(f.path))
             for cand in iter_candidate_lines(f.path, reader, pre, stats, DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO):
                 try:
                     observations = reader.parse(cand.text)
@@ -216,7 +220,3 @@ def hunt_to_writer(pack: Pack, paths: list[str], options: HuntOptions, write_lin
     if summary.hosts and first_seen and all(f.format != "table" for f in summary.files):
         find_first_sightings(summary, options.mapping)
     return summary
-
-
-def report_from_dict(d: dict[str, Any]) -> FileReport:
-    return FileReport(**{k: v for k, v in d.items() if k in FileReport.__dataclass_fields__})

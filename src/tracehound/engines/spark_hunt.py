@@ -26,14 +26,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tracehound.engines.local_hunt import (
-    FileReport,
-    HuntOptions,
-    WorkUnit,
-    expand_paths,
-    finding_doc,
-    plan_units,
-)
+from tracehound.engines.hunt_types import FileReport, HuntOptions, WorkUnit, merge_reports, report_from_dict
+from tracehound.engines.local_hunt import expand_paths, finding_doc, plan_units
 from tracehound.errors import UsageError
 from tracehound.intel.formats.native import to_dict as pack_to_dict
 from tracehound.intel.model import IType, Pack
@@ -107,6 +101,7 @@ def _hunt_units(batches: Iterator[Any], pack_json: Any, options: HuntOptions) ->
     os.rmdir(tmpdir)
 
 
+
 def hunt_text(spark: Any, pack: Pack, paths: list[str], options: HuntOptions, opt: SparkOptions
               ) -> Iterator[tuple[FileReport, Iterator[str]]]:
     from tracehound.engines import local_hunt
@@ -131,19 +126,11 @@ def hunt_text(spark: Any, pack: Pack, paths: list[str], options: HuntOptions, op
                       for r in out.where("kind = 'r'").collect()), key=lambda x: x[0])
     # Per file: merge range reports, and the line offset of each range (records of the ranges before it).
     offsets: dict[tuple[str, int], int] = {}
-    merged: dict[str, FileReport] = {}
+    parts: dict[str, list[FileReport]] = {}
     for _order, index, path, rep in reports:
-        m = merged.setdefault(path, FileReport(path=path, format=rep["format"], first_ts=rep["first_ts"]))
-        offsets[(path, index)] = m.records
-        m.records += rep["records"]
-        m.bytes += rep["bytes"]
-        m.candidates += rep["candidates"]
-        m.findings += rep["findings"]
-        m.last_ts = rep["last_ts"] or m.last_ts
-        m.error = m.error or rep["error"]
-        m.truncated = m.truncated or rep["truncated"]
-        for k, v in rep["skipped"].items():
-            m.skipped[k] = m.skipped.get(k, 0) + v
+        offsets[(path, index)] = sum(r.records for r in parts.get(path, []))
+        parts.setdefault(path, []).append(report_from_dict(rep))
+    merged = {path: merge_reports(path, reps) for path, reps in parts.items()}
     findings = out.where("kind = 'f'").orderBy("order", "text").toLocalIterator()
     by_file: dict[str, list[str]] = {}
     for r in findings:

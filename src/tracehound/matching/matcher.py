@@ -10,11 +10,15 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 
 from tracehound.intel.model import CERT_TYPES, FILE_HASH_TYPES, Indicator, IType, Pack
 from tracehound.matching.normalize import label_suffixes, norm_domain, norm_ip, norm_url, path_prefix_match
 from tracehound.sources.logs.observation import Observation
+
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_CANON4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,7 @@ class Matcher:
         self.domains: dict[str, Indicator] = {}
         self.ips: dict[str, Indicator] = {}
         self.networks: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, Indicator]] = []
+        self.networks4: list[tuple[int, int, Indicator]] = []  # IPv4 networks as integer ranges
         self.urls: dict[str, list[tuple[str, Indicator]]] = {}
         self.hashes: dict[str, Indicator] = {}
         self.certs: dict[str, Indicator] = {}
@@ -41,7 +46,10 @@ class Matcher:
             elif t in (IType.IPV4, IType.IPV6):
                 self.ips[ind.value] = ind
             elif t is IType.CIDR:
-                self.networks.append((ipaddress.ip_network(ind.value, strict=False), ind))
+                net = ipaddress.ip_network(ind.value, strict=False)
+                self.networks.append((net, ind))
+                if net.version == 4:
+                    self.networks4.append((int(net.network_address), int(net.broadcast_address), ind))
             elif t is IType.URL:
                 host, path = norm_url(ind.value)
                 self.urls.setdefault(host, []).append((path, ind))
@@ -65,6 +73,13 @@ class Matcher:
     def ip(self, value: str) -> Indicator | None:
         if not value or (not self.ips and not self.networks):
             return None
+        if _CANON4.fullmatch(value):  # fast path: a canonical dotted quad is its own normal form
+            ind = self.ips.get(value)
+            if ind is not None or not self.networks4:
+                return ind
+            a, b, c, d = (int(x) for x in value.split("."))
+            n = (a << 24) | (b << 16) | (c << 8) | d
+            return next((nind for lo, hi, nind in self.networks4 if lo <= n <= hi), None)
         ip = norm_ip(value)
         if not ip:
             return None

@@ -2,7 +2,7 @@
 
 Every line that could possibly match some indicator contains at least one of these literals
 (compared case-insensitively): the indicator domain, the IP text (also in expanded IPv6 forms,
-and domains in Windows DNS wire form for that format), the URL host, the hash. Lines without any literal are never
+and domains in Windows DNS wire form for that format), the URL host (never the whole URL: a log may keep host and path in separate fields), the hash. Lines without any literal are never
 parsed; candidates go through the exact matcher, so the prefilter may over-approximate but
 never under-approximate.
 """
@@ -41,8 +41,12 @@ def literals_for(pack: Pack, wire: bool = False) -> set[str]:
             else:
                 lits.add(":")  # IPv6 ranges: every line with a colon is a candidate (rare in practice)
         elif t is IType.URL:
-            host = norm_url(v)[0].split(":")[0]
-            lits.add(host)
+            # The host, never the whole URL: many formats keep host and path in separate fields
+            # (W3C cs-host + cs-uri-path, Zeek host + uri, Suricata hostname + url). The host is
+            # enough: a URL matches only with an equal host. A path literal would make every line
+            # with a common path ('/downloads') a candidate (a 166 MB proxy log: 0.7 s -> 279 s).
+            host = norm_url(v)[0]
+            lits.add(host.rsplit(":", 1)[0] if host.count(":") == 1 else host)
         elif t in FILE_HASH_TYPES or t in CERT_TYPES:
             lits.add(v)
             if t in CERT_TYPES:

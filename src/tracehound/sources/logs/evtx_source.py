@@ -2,7 +2,7 @@
 and the Hashes field of any Sysmon event (1 process creation, 6/7 driver/image load, 15, 23...).
 
 Record numbers: tracehound reports the parser's record number (1..N in the file) as its line,
-and keeps the channel's EventRecordID in `winlog.record_id` (they differ in exported files).
+and keeps the channel's EventRecordID in `tracehound.winlog.record_id` (they differ in exported files).
 Time: EventData/UtcTime when present (when the connection happened), else System/TimeCreated.
 """
 

@@ -7,8 +7,6 @@ or memory); lines longer than the limit are skipped and counted, never buffered 
 
 from __future__ import annotations
 
-import bz2
-import lzma
 import mmap
 import os
 import stat
@@ -17,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from tracehound.errors import InputError
+from tracehound.sources.logs.decode import StreamBreak, decode
 
 BLOCK = 4 * 1024 * 1024
 READ1 = 256 * 1024  # a decoder step: what a corrupt stream can lose at most
@@ -50,7 +49,8 @@ def compression_of(head: bytes) -> str:
 
 
 def open_raw(path: str) -> tuple[BinaryIO, str, int]:
-    """Open a regular file read-only (never a FIFO or device) and wrap its decompressor."""
+    """Open a regular file read-only (never a FIFO or device): the raw handle, its compression
+    (by magic bytes) and its size. Compressed data is decoded by decode.decode()."""
     try:
         st = os.stat(path)
     except OSError as exc:
@@ -61,38 +61,29 @@ def open_raw(path: str) -> tuple[BinaryIO, str, int]:
         fh: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed by the caller
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", path=path) from exc
-    head = fh.read(8)
+    kind = compression_of(fh.read(8))
     fh.seek(0)
-    kind = compression_of(head)
-    if kind == "gzip":
-        try:
-            from isal import igzip
-
-            return igzip.IGzipFile(fileobj=fh, mode="rb"), kind, st.st_size  # type: ignore[return-value]
-        except ImportError:  # pragma: no cover
-            import gzip
-
-            return gzip.GzipFile(fileobj=fh, mode="rb"), kind, st.st_size  # type: ignore[return-value]
-    if kind == "bz2":
-        return bz2.BZ2File(fh, "rb"), kind, st.st_size  # type: ignore[return-value]
-    if kind == "xz":
-        return lzma.LZMAFile(fh, "rb"), kind, st.st_size  # type: ignore[return-value]
-    if kind == "zstd":
-        import zstandard
-
-        return zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True), kind, st.st_size
-    return fh, "", st.st_size
+    return fh, kind, st.st_size
 
 
 def read_head(path: str, n: int = 65536) -> bytes:
-    """First n decompressed bytes (for format detection); empty on error."""
+    """First n decompressed bytes (as much as a cut stream holds); empty on error."""
     try:
-        fh, _, _ = open_raw(path)
+        fh, kind, size = open_raw(path)
     except InputError:
         return b""
     try:
-        return fh.read(n)
-    except Exception:  # noqa: BLE001 - isal, zstd, bz2, lzma each raise their own error types
+        if not kind:
+            return fh.read(n)
+        parts: list[bytes] = []
+        got = 0
+        for piece in decode(fh, kind, size, StreamBreak()):
+            parts.append(piece)
+            got += len(piece)
+            if got >= n:
+                break
+        return b"".join(parts)[:n]
+    except OSError:
         return b""
     finally:
         fh.close()
@@ -175,23 +166,19 @@ def _stream_blocks(fh: BinaryIO, kind: str, size: int, stats: ReadStats, max_lin
     offset = 0  # decompressed offset of rest[0]
     skipping_long = False
     skipped = 0
-    read1 = getattr(fh, "read1", None)
+    brk = StreamBreak()
+    pieces = decode(fh, kind, size, brk)
     failed = False
     while not failed:
-        # read1() steps are accumulated, so data decoded before a corruption (truncated .gz) is
-        # kept: read(n) would discard it together with the exception.
         parts: list[bytes] = []
         got = 0
-        try:
-            while got < block:
-                piece = read1(min(READ1, block - got)) if read1 is not None else fh.read(block - got)
-                if not piece:
-                    break
-                parts.append(piece)
-                got += len(piece)
-        except Exception as exc:  # noqa: BLE001 - gzip/bz2/lzma/zstd/isal each raise their own types
-            stats.truncated = f"{kind} stream unreadable after {offset + len(rest) + got} bytes: {exc}"
-            failed = True
+        for piece in pieces:
+            parts.append(piece)
+            got += len(piece)
+            if got >= block:
+                break
+        else:
+            failed = True  # the stream is done (or broke): this is the last chunk
         chunk = b"".join(parts)
         if not chunk:
             break
@@ -223,6 +210,8 @@ def _stream_blocks(fh: BinaryIO, kind: str, size: int, stats: ReadStats, max_lin
             skipping_long = True
             offset += len(rest)
             rest = b""
+    if brk.kind and not stats.truncated:
+        stats.truncated = f"{brk.message()}; {stats.bytes_read} bytes decompressed before it"
     if skipping_long:
         skipped += 1
     if rest and not skipping_long:

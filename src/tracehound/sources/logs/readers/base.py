@@ -51,3 +51,14 @@ class Reader:
     def parse(self, line: str) -> list[Observation]:
         """Observations in one record; raise RecordError when it does not parse."""
         raise NotImplementedError
+
+
+_CONTROL = bytes(c for c in range(32) if c not in (9, 10, 13, 27))
+
+
+def looks_binary(line: bytes) -> bool:
+    """A NUL, or more than 1 in 10 bytes a control character: not a text record."""
+    if b"\x00" in line:
+        return True
+    n = len(line)
+    return n > 0 and n - len(line.translate(None, _CONTROL)) > n // 10

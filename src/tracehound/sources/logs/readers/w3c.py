@@ -44,16 +44,17 @@ class W3cReader(Reader):
         host = r.get("cs-host") or r.get("cs(host)") or ""
         url = ""
         port = None
-        stem = r.get("cs-uri-stem", "")
-        query = r.get("cs-uri-query", "")
-        if r.get("cs-uri"):
-            host2, url, port = split_url(method, r["cs-uri"])
-            host = host or host2
-        elif host and stem:
-            scheme = r.get("cs-uri-scheme") or "http"
-            url = f"{scheme}://{host}{stem}" + (f"?{query}" if query else "")
+        stem = r.get("cs-uri-stem", "") or r.get("cs-uri-path", "")  # Blue Coat names it cs-uri-path
+        query = r.get("cs-uri-query", "").lstrip("?")
         if r.get("cs-uri-port", "").isdigit():
             port = int(r["cs-uri-port"])
+        if r.get("cs-uri"):
+            host2, url, port2 = split_url(method, r["cs-uri"])
+            host, port = host or host2, port or port2
+        elif host and stem and method.upper() != "CONNECT":
+            scheme = (r.get("cs-uri-scheme") or "http").lower()
+            netloc = host if port in (None, {"http": 80, "https": 443}.get(scheme)) or ":" in host else f"{host}:{port}"
+            url = f"{scheme}://{netloc}{stem}" + (f"?{query}" if query else "")
         return [Observation(
             ts=ts, kind="connect" if method.upper() == "CONNECT" else "http", src_ip=r.get("c-ip", ""),
             user=r.get("cs-username", ""), domain=host_of(host) if host else "",
