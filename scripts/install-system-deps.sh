@@ -12,6 +12,7 @@ command -v named-checkzone >/dev/null || need+=(bind9-utils)
 command -v unbound-checkconf >/dev/null || need+=(unbound)
 command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
 command -v nft >/dev/null || need+=(nftables)
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import hivex" 2>/dev/null || need+=(python3-hivex)  # tests write keys into hive copies
 want_suricata=0
 command -v suricata >/dev/null || want_suricata=1
 [ ${#need[@]} -eq 0 ] && [ $want_suricata = 0 ] && exit 0

@@ -9,16 +9,16 @@ from tracehound.sweep import checks
 from tracehound.sweep.checks.base import Check, Context, FileResult, FileView
 from tracehound.sweep.engine import SweepOptions, run_sweep
 
-EXPECTED = ["files", "yara", "signing", "software", "software", "browser", "resolution", "packages", "process"]
+EXPECTED = ["files", "yara", "signing", "software", "software", "amcache", "browser", "resolution", "packages", "process"]
 
 
 def test_registry_lists_every_check_module_in_order() -> None:
     found = checks.all_checks()
-    assert [c.name for c in found if c.name != "amcache"] == EXPECTED
+    assert [c.name for c in found] == EXPECTED
     assert [c.order for c in found] == sorted(c.order for c in found)
     assert [c for c in found if c.live_only] == [c for c in found if c.name == "process"]
     modules = {type(c).__module__.rsplit(".", 1)[1] for c in found}
-    assert {"files", "yara", "signing", "software", "registry", "browser", "resolution", "packages", "live"} <= modules
+    assert {"files", "yara", "signing", "software", "registry", "browser", "resolution", "packages", "live", "amcache"} <= modules
 
 
 class Counting(Check):
