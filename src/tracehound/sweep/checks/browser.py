@@ -1,4 +1,5 @@
-"""Check: browser history (Chromium family, Firefox) against URL, domain and IP indicators."""
+"""Check: browser history and downloads (Chromium family, Firefox; with -wal/-journal) against URL,
+domain and IP indicators."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def _check_history(e: Entry, browser: str, note: list[str], ctx: Context) -> lis
     matcher = ctx.matcher
     out = []
     try:
-        for url, last, count in browsers.history_urls(e, browser):
+        for rec in browsers.history_records(e, browser):
+            url, last, count = rec.url, rec.when, rec.count
             ind = matcher.url(url)
             fld = "url.full"
             if ind is None:
@@ -36,6 +38,13 @@ def _check_history(e: Entry, browser: str, note: list[str], ctx: Context) -> lis
                 ind = matcher.domain(host) or matcher.ip(host)
                 fld = "url.domain"
             if ind is None:
+                continue
+            if rec.kind == "download":
+                out.append(ctx.doc("browser", "compromised", f"{browser} downloads: a file downloaded from an indicator "
+                                   f"({shown(rec.target) or 'target not recorded'})", [(ind, fld, url)], category="web",
+                                   fields={"url.full": url, "file.path": shown(e.path), "tracehound.download_path":
+                                           shown(rec.target) or None, "tracehound.download_time":
+                                           last.isoformat() if last else None, "tracehound.browser": browser}))
                 continue
             out.append(ctx.doc("browser", "compromised", f"{browser} history: visit to an indicator ({count} visits)",
                                [(ind, fld, url)], category="web",
