@@ -20,7 +20,7 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from tracehound.sources.hosts.walk import Entry
@@ -109,7 +109,9 @@ class Record:
 
 def _sibling(src: str | Entry, suffix: str) -> str | Entry:
     if isinstance(src, Entry):  # opened from the sweep root one component at a time, as the database
-        return Entry(src.path + suffix, src.rel + suffix, 0, 0.0, 0, 0, src.base())
+        member = {"member": src.member + suffix} if getattr(src, "member", "") else {}  # type: ignore[attr-defined]
+        return replace(src, path=src.path + suffix, rel=src.rel + suffix, size=0, mtime=0.0, dev=0, ino=0,
+                       root=src.base(), **member)
     return str(src) + suffix
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
-import socket
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -23,8 +21,10 @@ from tracehound.intel.formats.native import loads as load_native
 from tracehound.intel.formats.native import to_dict as pack_to_dict
 from tracehound.intel.model import CERT_TYPES, IType, Pack
 from tracehound.matching.matcher import Matcher
-from tracehound.sources.hosts.reading import FileData, NotRegular, read_and_hash, release_folder
-from tracehound.sources.hosts.walk import Entry, WalkStats, walk
+from tracehound.sources.hosts.reading import FileData, NotRegular, read_and_hash
+from tracehound.sources.hosts.walk import Entry, WalkStats
+from tracehound.sources.targets import Target, open_target
+from tracehound.sources.targets.folder import FolderTarget
 from tracehound.sweep import checks, files, installs, software
 from tracehound.sweep.checks.base import Context, FileResult, FileView, file_fields, shown
 from tracehound.sweep.products import ProductDefs, definitions_for, load_definition_file
@@ -38,6 +38,7 @@ BATCH = 64
 @dataclass
 class SweepOptions:
     root: str = "/"
+    target: str = ""  # a folder or a collection archive (zip/tar[.gz|.zst]); overrides root when set
     live: bool = False
     host_name: str = ""
     yara: list[str] = field(default_factory=list)
@@ -50,42 +51,15 @@ class SweepOptions:
     product_defs: list[str] = field(default_factory=list)  # extra product definition files (--product-def)
 
 
-# ---- host identity ---------------------------------------------------------------------------
+# ---- host identity (kept for callers; the target guesses) ------------------------------------
 def guess_os(root: str, live: bool) -> str:
-    if live:
-        return {"Windows": "windows", "Darwin": "macos"}.get(platform.system(), "linux")
-
-    def has(*parts: str) -> bool:  # listed through the safe opener: no symlink followed, atimes kept
-        return fsutil.ci_exists(root, parts)
-    if has("Windows", "System32") or has("Users") and not has("Applications"):
-        return "windows"
-    if has("Applications") or has("System", "Library") or has("Library", "Preferences"):
-        return "macos"
-    return "linux"
+    return FolderTarget(root, live).os_type()
 
 
-def guess_host_name(root: str, live: bool, os_type: str) -> str:
+def guess_host_name(root: str, live: bool, os_type: str = "") -> str:
     """The tree's own name for itself. Read through the safe opener: an `etc -> /etc` symlink in
     the tree is not followed (it would name the analyst's machine) and atimes are kept."""
-    if live:
-        return socket.gethostname()
-    raw = fsutil.read_beneath(root, "etc/hostname", 255)
-    name = raw.decode("utf-8", errors="replace").strip() if raw else ""
-    if name:
-        return name
-    prefs = fsutil.read_beneath(root, "Library/Preferences/SystemConfiguration/preferences.plist", (1 << 20) - 1)
-    if prefs:
-        try:
-            import plistlib
-
-            data: Any = plistlib.loads(prefs)
-            for key in ("System", "System", "ComputerName"):  # each level may be anything in a hostile file
-                data = data.get(key) if isinstance(data, dict) else None
-            if isinstance(data, str) and data:
-                return data
-        except Exception:  # noqa: BLE001 - best effort: plistlib raises many types; fall back to the folder name
-            pass
-    return os.path.basename(os.path.abspath(root).rstrip("/")) or "host"
+    return FolderTarget(root, live).host_name()
 
 
 # ---- worker side ---------------------------------------------------------------------------
@@ -140,7 +114,9 @@ def check_file(e: Entry) -> tuple[list[dict[str, Any]], list[dict[str, str]], in
         return max((c.keep(e, head, ctx) for c in enabled), default=0)
 
     try:
-        fd: FileData = read_and_hash(e, ctx.files.algos if ctx.files.hashes else (), keep_for)
+        target: Target | None = _W.get("target")  # the parent's target; workers read folders
+        fd: FileData = (target.read_and_hash if target is not None else read_and_hash)(
+            e, ctx.files.algos if ctx.files.hashes else (), keep_for)
     except NotRegular:
         return res.out, res.installed, 0, "replaced during the sweep (symlink, special file or other file): not read"
     except FileNotFoundError:
@@ -178,13 +154,15 @@ def _check_batch(batch: list[Entry]) -> tuple[list[tuple[Entry, list[dict[str, A
 # ---- parent side ---------------------------------------------------------------------------
 def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]], None],
               progress: Callable[[int, int], None] | None = None) -> SweepResult:
-    root = os.path.abspath(options.root)
     fsutil.noatime_misses(reset=True)
-    os_type = guess_os(root, options.live)
-    host = options.host_name or guess_host_name(root, options.live, os_type)
+    target = open_target(options.target or options.root, options.live)
+    root = target.display
+    os_type = target.os_type()
+    host = options.host_name or target.host_name()
     result = SweepResult(host=host, os_type=os_type)
     pack_json = json.dumps(pack_to_dict(pack))
     _init(pack_json, options, host, os_type)
+    _W["target"] = target
     ctx: Context = _W["ctx"]
     rs = ctx.ruleset
     if rs is not None:
@@ -201,7 +179,8 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
 
     stats = WalkStats()
     profile = installs.MtimeProfile()
-    jobs = max(1, options.jobs or os.cpu_count() or 1)
+    # Archive members are read from one forward stream: checked here, as the walk yields them.
+    jobs = 1 if target.sequential else max(1, options.jobs or os.cpu_count() or 1)
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(pack_json, options, host, os_type)) \
         if jobs > 1 else None
     inflight: set[Future[Any]] = set()
@@ -223,7 +202,7 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
 
     try:
         batch: list[Entry] = []
-        for e in walk(root, stats, options.excludes, options.one_file_system):
+        for e in target.walk(stats, options.excludes, options.one_file_system):
             result.files_seen += 1
             profile.add(e.mtime)
             if not wants_content(e):
@@ -231,7 +210,7 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
                     take(d)
                 continue
             batch.append(e)
-            if len(batch) >= BATCH:
+            if len(batch) >= BATCH or target.sequential:
                 if pool is None:
                     collect(_check_batch(batch))
                 else:
@@ -259,7 +238,8 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
     finally:
         if pool is not None:
             pool.shutdown()
-        release_folder()
+        target.close()
+        _W.pop("target", None)
     result.opened_without_noatime += fsutil.noatime_misses(reset=True)  # walk, host guess, in-process checks
     for k, v in stats.skipped.items():
         result.skip(k, v)
