@@ -4,20 +4,25 @@ read in place (nothing extracted, the archive byte-for-byte unchanged)."""
 from __future__ import annotations
 
 import hashlib
+import lzma
+import os
 from pathlib import Path
 
 import pytest
 
+from conftest import SAMPLES
 from hosttree import snapshot
-from targettree import kape_zip, linux_tree, payload_sha256, uac_tar, velociraptor_zip, windows_tree
+from targettree import WHEN, kape_zip, linux_tree, payload_sha256, uac_tar, velociraptor_zip, windows_tree
 from tracehound.intel.builtin import load_intel
 from tracehound.sweep.engine import SweepOptions, run_sweep
+
+CAPINFOS_SHA1 = "ad2871144b3f8d583afd801c152dbee48cfc6091"  # recorded in the real Amcache.hve
 
 
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory):
     extra = tmp_path_factory.mktemp("pack") / "extra.csv"
-    extra.write_text(f"type,value,confidence,context\nsha256,{payload_sha256()},90,\n")
+    extra.write_text(f"type,value,confidence,context\nsha256,{payload_sha256()},90,\nsha1,{CAPINFOS_SHA1},90,\n")
     return load_intel(["3cx", str(extra)])
 
 
@@ -53,9 +58,24 @@ def expect_core(docs: list[dict]) -> None:
     assert ("resolution", "compromised") in checks or ("resolution", "suspicious") in checks
 
 
+def add_real_hives(tree: Path) -> bool:
+    """The real Amcache.hve and NTUSER.DAT (regipy's samples) in their places, when present: checks
+    that open a member again (regipy on a private copy) are served from memory."""
+    reg = SAMPLES / "registry"
+    if not (reg / "amcache.hve.xz").exists():
+        return False
+    (tree / "Windows/appcompat/Programs").mkdir(parents=True)
+    (tree / "Windows/appcompat/Programs/Amcache.hve").write_bytes(lzma.decompress((reg / "amcache.hve.xz").read_bytes()))
+    (tree / "Users/alice/NTUSER.DAT").write_bytes(lzma.decompress((reg / "NTUSER_with_winscp.DAT.xz").read_bytes()))
+    for p in (tree / "Windows/appcompat/Programs/Amcache.hve", tree / "Users/alice/NTUSER.DAT"):
+        os.utime(p, (WHEN, WHEN))
+    return True
+
+
 @pytest.mark.parametrize("layout", ["kape", "velociraptor"])
 def test_windows_collections(tmp_path: Path, pack, layout: str) -> None:
     tree = windows_tree(tmp_path / "tree")
+    hives = add_real_hives(tree)
     out = tmp_path / "out"
     out.mkdir()
     archive = (kape_zip if layout == "kape" else velociraptor_zip)(tree, out / f"Collection-PC042-2023-03-30_{layout}.zip")
@@ -70,6 +90,9 @@ def test_windows_collections(tmp_path: Path, pack, layout: str) -> None:
     extra = 2 if layout == "velociraptor" else 0  # the collector's own log.json and results/*.json are read too
     assert summary["tracehound"]["counts"]["files_seen"] == tree_files + extra
     assert summary["tracehound"]["skipped"] == {}
+    if hives:  # the AmCache SHA-1 of capinfos.exe (in the test pack) found inside the archive
+        [am] = [d for d in docs if d["tracehound"]["check"] == "amcache"]
+        assert am["file"]["hash"]["sha1"] == CAPINFOS_SHA1
 
 
 @pytest.mark.parametrize("compression", ["", "gz", "zst"])
