@@ -28,7 +28,7 @@ def open_evidence(src: str | Entry) -> int:
     bare path (a running process's executable) trusts its folder and refuses a symlinked last part."""
     if isinstance(src, Entry):
         if getattr(src, "member", ""):  # a member of a collection archive: served from memory (targets)
-            from tracehound.sources.targets.archive import open_member
+            from tracehound.sources.targets.members import open_member
 
             return open_member(src)
         return _open_entry(src)

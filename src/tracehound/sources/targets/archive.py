@@ -42,6 +42,7 @@ from tracehound.sources.hosts.reading import CHUNK, FileData
 from tracehound.sources.hosts.walk import Entry, WalkStats
 from tracehound.sources.targets.base import Target, TargetError
 from tracehound.sources.targets.layouts import evidence_rel, host_from_archive_name
+from tracehound.sources.targets.members import MemberEntry, activate, deactivate
 from tracehound.sources.targets.streams import MAX_RATIO, ArchiveBomb, kind_of, open_tar_stream
 
 SLACK = 1 << 20
@@ -55,11 +56,6 @@ ERRORS = (tarfile.TarError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFE
           NotImplementedError, RuntimeError)
 
 
-@dataclass(frozen=True)
-class MemberEntry(Entry):
-    member: str = ""  # the member's name inside the archive
-
-
 @dataclass
 class Member:
     name: str
@@ -67,9 +63,6 @@ class Member:
     size: int
     mtime: float
     info: zipfile.ZipInfo | None = None
-
-
-_ACTIVE: list[ArchiveTarget] = []
 
 
 def is_archive(path: str) -> bool:
@@ -111,7 +104,7 @@ class ArchiveTarget(Target):
         self._tar_file: tuple[str, IO[bytes] | None] = ("", None)
         self.zf: zipfile.ZipFile | None = None
         self._list()
-        _ACTIVE[:] = [self]
+        activate(self)
 
     # ---- listing -------------------------------------------------------------------------
     def _add(self, name: str, size: int, mtime: float, info: zipfile.ZipInfo | None = None) -> Member | None:
@@ -353,32 +346,4 @@ class ArchiveTarget(Target):
         if self.zf is not None:
             self.zf.close()
         self.fh.close()
-        if _ACTIVE and _ACTIVE[0] is self:
-            _ACTIVE.clear()
-
-
-def open_member(e: Entry) -> int:
-    """A read-only descriptor of an archive member's content, in memory (memfd: nothing on disk)."""
-    if not _ACTIVE:
-        raise FileNotFoundError(e.path)
-    data = _ACTIVE[0].member_bytes(getattr(e, "member", ""))
-    fd = os.memfd_create("tracehound-member", os.MFD_CLOEXEC)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.lseek(fd, 0, os.SEEK_SET)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def cached_bytes(e: Entry) -> bytes | None:
-    """The bytes of an archive member for a check that needs them whole (None for folder files)."""
-    if not getattr(e, "member", "") or not _ACTIVE:
-        return None
-    try:
-        return _ACTIVE[0].member_bytes(getattr(e, "member", ""))
-    except OSError:
-        return None
+        deactivate(self)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from tracehound.sources.hosts.walk import Entry
-from tracehound.sources.targets.archive import cached_bytes
+from tracehound.sources.targets.members import cached_bytes
 from tracehound.sweep import files, package_check
 from tracehound.sweep.checks.base import Check, Context, FileResult, FileView, shown
 
