@@ -138,10 +138,10 @@ def test_truncated_tar_gz(tmp_path: Path, pack) -> None:
 def test_not_an_archive_is_a_clear_error(tmp_path: Path, capsys) -> None:
     junk = tmp_path / "disk.img"
     junk.write_bytes(b"\0" * 4096)
-    with pytest.raises(TargetError, match="disk.img: not a folder, zip or tar collection"):
+    with pytest.raises(TargetError, match="disk.img: not a folder, zip or tar collection, nor a disk image"):
         open_target(str(junk))
     code, _out, err = run_cli(["sweep", "--target", str(junk), "-q"], capsys)
-    assert code == 2 and "not a folder, zip or tar collection" in err
+    assert code == 2 and "not a folder, zip or tar collection" in err and "Traceback" not in err
     broken = tmp_path / "broken.zip"
     broken.write_bytes(b"PK\x03\x04" + b"\xff" * 100)
     code, _out, err = run_cli(["sweep", "--target", str(broken), "-q"], capsys)

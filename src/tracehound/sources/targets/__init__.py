@@ -2,8 +2,8 @@
 
 `open_target(path, live)` picks the kind: no path is the live system's `/`; a folder is read
 through the safe opener (tracehound.fsutil); a zip or tar file (gz, zst, xz, bz2) is read in
-place as a triage collection (KAPE, Velociraptor, UAC, CyLR layouts). Disk images are not read
-yet: an image file is refused with a clear message.
+place as a triage collection (KAPE, Velociraptor, UAC, CyLR layouts); any other file is opened as
+a disk image (dissect: raw with MBR/GPT or none; ext4, FAT, NTFS), or refused with a clear message.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ def open_target(path: str | None, live: bool = False) -> Target:
 
     if is_archive(path):
         return ArchiveTarget(path)
-    raise TargetError(f"{path}: not a folder, zip or tar collection (disk images are not supported yet)")
+    from tracehound.sources.targets.image import ImageTarget
+
+    return ImageTarget(path)  # a disk image, or a clear error naming the file
 
 
 __all__ = ["FolderTarget", "Target", "TargetError", "open_target"]

@@ -1,0 +1,247 @@
+"""A disk image read in place with the dissect libraries (dissect.target's containers, volume
+systems and file systems: Fox-IT's forensic framework, pure Python, no mount, no root).
+
+The image file is opened once through the safe opener and only ever read. Containers: raw/dd
+(E01, VMDK, VHD/VHDX and QCOW2 through dissect.evidence/dissect.hypervisor are not yet tested
+here). Partition tables: MBR, GPT (dissect.volume); an image without one is a single volume.
+File systems: ext2/3/4 (dissect.extfs), FAT (dissect.fat), NTFS (dissect.ntfs). With several
+file systems, the one holding the OS (`Windows`, `etc`, `Users`) is the evidence root and the
+others are walked under `volN/`.
+
+A hostile image ends with counted skips: a volume or file system that cannot be read (truncated,
+a partition past the end) is skipped with its reason, a folder already walked (a directory loop)
+is not walked again, folders deeper than 256 levels are not walked, links and special files are
+not followed; the files are checked in the sweep's own process, as the walk yields them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import stat
+from collections.abc import Callable, Iterator
+from typing import IO, Any
+
+from tracehound import fsutil
+from tracehound.sources.hosts.reading import CHUNK, FileData
+from tracehound.sources.hosts.walk import MAX_DEPTH, Entry, WalkStats
+from tracehound.sources.targets.base import Target, TargetError, base_name
+from tracehound.sources.targets.members import MemberEntry, activate, deactivate
+
+MEMBER_MEMORY = 256 * 1024 * 1024
+OS_TOP = ("windows", "etc", "users", "applications")
+
+
+def _errors() -> tuple[type[BaseException], ...]:
+    return (OSError, EOFError, ValueError, KeyError, IndexError, NotImplementedError, RuntimeError, AttributeError,
+            TypeError, OverflowError)
+
+
+class ImageTarget(Target):
+    kind = "image"
+    sequential = True
+
+    def __init__(self, path: str) -> None:
+        try:
+            from dissect.target import container, filesystem, volume
+        except ImportError:
+            raise TargetError(f"{path}: disk images need the 'dissect.target' package") from None
+        self.path = os.path.abspath(path)
+        self.display = self.path
+        try:
+            fd = fsutil.open_beneath(os.path.dirname(self.path), os.path.basename(self.path), follow_root=True)
+        except OSError as exc:
+            raise TargetError(f"{self.path}: cannot open ({exc.strerror or exc})") from None
+        self.fh: IO[bytes] = os.fdopen(fd, "rb")
+        self.problems: dict[str, int] = {}
+        self.errors: list[str] = []
+        try:
+            disk = container.open(self.fh)
+        except Exception as exc:  # noqa: BLE001 - dissect raises many types on unknown or broken images
+            self.fh.close()
+            raise TargetError(f"{self.path}: not a disk image dissect can read ({type(exc).__name__}: {exc})") from None
+        sources: list[Any] = []
+        try:
+            vs = volume.open(disk)
+            sources = list(vs.volumes)
+        except Exception:  # noqa: BLE001 - no partition table: the whole disk is one volume
+            sources = [disk]
+        self.filesystems: list[tuple[str, Any]] = []
+        for n, vol in enumerate(sources):
+            try:
+                fs = filesystem.open(vol)
+            except Exception as exc:  # noqa: BLE001
+                self._problem("volume without a readable file system (skipped)", f"volume {n}: {type(exc).__name__}: {exc}")
+                continue
+            self.filesystems.append((f"vol{n}", fs))
+        if not self.filesystems:
+            self.fh.close()
+            details = "; ".join(e.removeprefix(f"{self.path}: ") for e in self.errors[:3])
+            raise TargetError(f"{self.path}: not a folder, zip or tar collection, nor a disk image with a file system "
+                              f"dissect reads ({details})")
+        main = next((i for i, (_n, fs) in enumerate(self.filesystems) if self._has_os(fs)), 0)
+        self.roots = [("" if i == main else name, fs) for i, (name, fs) in enumerate(self.filesystems)]
+        self._current: tuple[str, bytes | None] = ("", None)
+        activate(self)
+
+    def _problem(self, reason: str, detail: str) -> None:
+        self.problems[reason] = self.problems.get(reason, 0) + 1
+        if len(self.errors) < 50:
+            self.errors.append(f"{self.path}: {detail}")
+
+    @staticmethod
+    def _has_os(fs: Any) -> bool:
+        try:
+            return any(e.name.lower() in OS_TOP for e in fs.get("/").scandir())
+        except Exception:  # noqa: BLE001
+            return False
+
+    def _fs_of(self, member: str) -> tuple[Any, str]:
+        prefix, _, inner = member.partition(":")
+        for name, fs in self.roots:
+            if name == prefix:
+                return fs, inner
+        raise FileNotFoundError(member)
+
+    def walk(self, stats: WalkStats, excludes: tuple[str, ...] = (), one_file_system: bool = False) -> Iterator[Entry]:
+        for reason, n in self.problems.items():
+            stats.skipped[reason] = stats.skipped.get(reason, 0) + n
+        stats.errors.extend(self.errors)
+        for prefix, fs in self.roots:
+            yield from self._walk_fs(prefix, fs, stats, excludes)
+
+    def _walk_fs(self, prefix: str, fs: Any, stats: WalkStats, excludes: tuple[str, ...]) -> Iterator[Entry]:
+        seen: set[Any] = set()
+        stack: list[tuple[str, int]] = [("", 0)]
+        errors = _errors()
+        while stack:
+            rel_dir, depth = stack.pop()
+            try:
+                d = fs.get("/" + rel_dir)
+                key = d.lstat().st_ino
+            except errors as exc:
+                stats.skip(f"directory not readable ({type(exc).__name__})", f"{self.path}:{rel_dir}")
+                continue
+            if key and key in seen:
+                stats.skip("directory loop in the file system (not walked twice)", f"{self.path}:{rel_dir}")
+                continue
+            seen.add(key)
+            stats.dirs += 1
+            try:
+                listing = sorted(d.scandir(), key=lambda x: x.name)
+            except errors as exc:
+                stats.skip(f"directory listing failed ({type(exc).__name__})", f"{self.path}:{rel_dir}")
+                continue
+            subdirs: list[str] = []
+            for ent in listing:
+                name = ent.name
+                if name in (".", "..") or "/" in name or not name:
+                    continue
+                rel = f"{rel_dir}/{name}" if rel_dir else name
+                shown_rel = f"{prefix}/{rel}" if prefix else rel
+                if excludes and any(fnmatch.fnmatch(shown_rel, p) or fnmatch.fnmatch(name, p) for p in excludes):
+                    stats.skip("excluded by --exclude")
+                    continue
+                try:
+                    if ent.is_symlink():
+                        stats.skip("symlink (not followed)")
+                        continue
+                    if ent.is_dir(follow_symlinks=False):
+                        if depth + 1 >= MAX_DEPTH:
+                            stats.skip(f"deeper than {MAX_DEPTH} levels (not walked)", f"{self.path}:{rel}")
+                        else:
+                            subdirs.append(rel)
+                        continue
+                    st = ent.stat(follow_symlinks=False)
+                except errors as exc:
+                    stats.skip(f"cannot stat ({type(exc).__name__})", f"{self.path}:{rel}")
+                    continue
+                if st.st_mode and not stat.S_ISREG(st.st_mode):
+                    stats.skip("special file (FIFO, socket or device)")
+                    continue
+                stats.files += 1
+                yield MemberEntry(f"{self.path}!{shown_rel}", shown_rel, int(st.st_size or 0), float(st.st_mtime or 0),
+                                  0, 0, self.path, f"{prefix}:{rel}")
+            stack.extend((sub, depth + 1) for sub in reversed(subdirs))
+
+    def _open(self, member: str) -> Any:
+        fs, inner = self._fs_of(member)
+        return fs.get("/" + inner).open()
+
+    def read_and_hash(self, e: Entry, algos: tuple[str, ...], keep_max: int | Callable[[bytes], int]) -> FileData:
+        member = getattr(e, "member", "")
+        hs = [hashlib.new(a) for a in algos]
+        parts: list[bytes] = []
+        memory: list[bytes] | None = [] if e.size <= MEMBER_MEMORY else None
+        size, head, limit = 0, b"", -1
+        try:
+            f = self._open(member)
+            while size <= e.size:
+                chunk = f.read(min(CHUNK, e.size - size + 1))
+                if not chunk:
+                    break
+                if limit < 0:
+                    head = chunk[:4096]
+                    limit = keep_max(head) if callable(keep_max) else keep_max
+                for h in hs:
+                    h.update(chunk)
+                size += len(chunk)
+                if size <= limit:
+                    parts.append(chunk)
+                elif parts:
+                    parts = []
+                if memory is not None:
+                    memory.append(chunk)
+                    if size > MEMBER_MEMORY:
+                        memory = None
+        except FileNotFoundError:
+            raise
+        except _errors() as exc:
+            raise OSError(f"file in the image unreadable: {type(exc).__name__}: {exc}") from None
+        self._current = (member, b"".join(memory) if memory is not None else None)
+        data = (b"".join(parts) if parts or size == 0 else None) if size <= limit else None
+        return FileData({a: h.hexdigest() for a, h in zip(algos, hs, strict=True)}, head, data, size)
+
+    def member_bytes(self, member: str) -> bytes:
+        if self._current[0] == member and self._current[1] is not None:
+            return self._current[1]
+        try:
+            f = self._open(member)
+            data: bytes = f.read(MEMBER_MEMORY + 1)
+        except FileNotFoundError:
+            raise
+        except _errors() as exc:
+            if "not found" in str(exc).lower() or type(exc).__name__ == "FileNotFoundError":
+                raise FileNotFoundError(member) from None
+            raise OSError(f"file in the image unreadable: {type(exc).__name__}: {exc}") from None
+        if len(data) > MEMBER_MEMORY:
+            raise OSError(f"{member}: larger than {MEMBER_MEMORY} bytes: not read a second time")
+        return data
+
+    def exists_ci(self, parts: tuple[str, ...]) -> bool:
+        fs = next(f for p, f in self.roots if not p)  # the OS volume
+        cur = fs.get("/")
+        try:
+            for part in parts:
+                nxt = next((e for e in cur.scandir() if e.name.lower() == part.lower()), None)
+                if nxt is None:
+                    return False
+                cur = nxt
+            return True
+        except _errors():
+            return False
+
+    def read_small(self, rel: str, max_bytes: int) -> bytes | None:
+        try:
+            data = self.member_bytes(f":{rel}")
+        except OSError:
+            return None
+        return data if len(data) <= max_bytes else None
+
+    def default_host_name(self) -> str:
+        return base_name(self.path).split(".", 1)[0] or "host"
+
+    def close(self) -> None:
+        deactivate(self)
+        self.fh.close()

@@ -1,0 +1,135 @@
+"""Disk images read in place (dissect): ext4 built with mke2fs -d, FAT with mtools, an MBR disk;
+each gives exactly the findings of a sweep of the same tree as a folder, the image unchanged."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from targettree import linux_tree, payload_sha256, windows_tree
+from tracehound.intel.builtin import load_intel
+from tracehound.sources.targets import TargetError, open_target
+from tracehound.sweep.engine import SweepOptions, run_sweep
+
+pytest.importorskip("dissect.target")
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name) or (f"/usr/sbin/{name}" if Path(f"/usr/sbin/{name}").exists() else None)
+    if not path:
+        pytest.skip(f"{name} not installed (scripts/install-system-deps.sh installs it)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory):
+    extra = tmp_path_factory.mktemp("pack") / "extra.csv"
+    extra.write_text(f"type,value,confidence,context\nsha256,{payload_sha256()},90,\n")
+    return load_intel(["3cx", str(extra)])
+
+
+def sweep(pack, **kw) -> tuple[list[dict], dict]:
+    docs: list[dict] = []
+    run_sweep(pack, SweepOptions(jobs=1, host_name="H", **kw), docs.append)
+    return docs[:-1], docs[-1]["tracehound"]
+
+
+def key(d: dict) -> tuple:
+    f, th = d.get("file", {}), d["tracehound"]
+    return (th.get("check"), th["verdict"], d["message"], f.get("name"), f.get("hash", {}).get("sha256"),
+            d.get("url", {}).get("full"), d.get("package", {}).get("version"))
+
+
+def sha(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def same_as_folder(pack, tree: Path, image: Path) -> list[dict]:
+    folder_docs, _ = sweep(pack, root=str(tree))
+    before = sha(image)
+    docs, th = sweep(pack, target=str(image))
+    assert sha(image) == before  # byte-for-byte unchanged
+    assert sorted(map(key, docs)) == sorted(map(key, folder_docs))
+    checks = {d["tracehound"]["check"] for d in docs}
+    assert {"files", "browser", "resolution"} <= checks  # payload, the WAL-only C2 visit, the hosts pin
+    return docs
+
+
+def ext4(tree: Path, out: Path) -> Path:
+    subprocess.run([tool("mke2fs"), "-q", "-t", "ext4", "-d", str(tree), str(out), "16M"], check=True)
+    return out
+
+
+def test_ext4_image(tmp_path: Path, pack) -> None:
+    tree = linux_tree(tmp_path / "tree")
+    docs = same_as_folder(pack, tree, ext4(tree, tmp_path / "disk.ext4"))
+    assert all(d["file"]["path"].startswith(str(tmp_path / "disk.ext4") + "!") for d in docs if "file" in d)
+
+
+def test_mbr_partitioned_disk(tmp_path: Path, pack) -> None:
+    tree = linux_tree(tmp_path / "tree")
+    fs = ext4(tree, tmp_path / "part.ext4").read_bytes()
+    mbr = bytearray(512)
+    struct.pack_into("<B3sB3sII", mbr, 446, 0, b"\0\0\0", 0x83, b"\0\0\0", 2048, len(fs) // 512)
+    mbr[510:512] = b"\x55\xaa"
+    disk = tmp_path / "disk.raw"
+    disk.write_bytes(bytes(mbr) + bytes(2048 * 512 - 512) + fs)
+    same_as_folder(pack, tree, disk)
+
+
+def test_fat_image(tmp_path: Path, pack) -> None:
+    mformat, mcopy = tool("mformat"), tool("mcopy")
+    tree = windows_tree(tmp_path / "tree")
+    img = tmp_path / "disk.fat"
+    img.write_bytes(bytes(32 * 1024 * 1024))
+    subprocess.run([mformat, "-i", str(img), "-T", "65536", "-h", "64", "-s", "32", "::"], check=True,
+                   capture_output=True)  # FAT16, 32 MiB
+    for top in sorted(tree.iterdir()):
+        subprocess.run([mcopy, "-i", str(img), "-s", "-m", str(top), "::/"], check=True, capture_output=True)
+    before = sha(img)
+    docs, th = sweep(pack, target=str(img))
+    assert sha(img) == before
+    folder_docs, _ = sweep(pack, root=str(tree))
+
+    def ci(d: dict) -> tuple:  # FAT names are case-insensitive: mtools stores 'ffmpeg.dll' as the 8.3 name FFMPEG.DLL
+        return tuple(x.lower() if isinstance(x, str) else x for x in key(d))
+
+    assert sorted(map(ci, docs)) == sorted(map(ci, folder_docs))
+    assert {"files", "browser", "resolution", "software"} <= {d["tracehound"]["check"] for d in docs}
+
+
+def test_truncated_and_hostile_images(tmp_path: Path, pack) -> None:
+    tree = linux_tree(tmp_path / "tree")
+    full = ext4(tree, tmp_path / "full.ext4").read_bytes()
+    cut = tmp_path / "cut.ext4"
+    cut.write_bytes(full[: len(full) // 16])  # the superblock is there, the root folder's blocks are not
+    docs, th = sweep(pack, target=str(cut))
+    assert docs == [] and th["counts"]["files_seen"] == 0
+    assert th["skipped"] == {"directory listing failed (EOFError)": 1}  # counted and shown, never a traceback
+    past = bytearray(512)  # a partition table pointing far past the end of the disk
+    struct.pack_into("<B3sB3sII", past, 446, 0, b"\0\0\0", 0x83, b"\0\0\0", 2048, 0x7FFFFFFF)
+    past[510:512] = b"\x55\xaa"
+    bad = tmp_path / "past.raw"
+    bad.write_bytes(bytes(past) + bytes(4096))
+    with pytest.raises(TargetError, match="past.raw"):
+        open_target(str(bad))
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"\x01" * 8192)
+    with pytest.raises(TargetError, match="junk.bin"):
+        open_target(str(junk))
+
+
+def test_directory_loop_walked_once(tmp_path: Path, pack) -> None:
+    debugfs = tool("debugfs")
+    tree = linux_tree(tmp_path / "tree")
+    img = ext4(tree, tmp_path / "loop.ext4")
+    # A hard link from a folder to its parent: a loop no healthy ext4 has (debugfs writes it).
+    subprocess.run([debugfs, "-w", "-R", "ln /home /home/alice/loop", str(img)], check=True, capture_output=True)
+    docs, th = sweep(pack, target=str(img))
+    assert th["skipped"] == {"directory loop in the file system (not walked twice)": 1}
+    assert th["counts"]["files_seen"] == 6  # each file once
