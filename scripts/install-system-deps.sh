@@ -14,6 +14,7 @@ command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
 command -v nft >/dev/null || need+=(nftables)
 command -v mke2fs >/dev/null || [ -x /usr/sbin/mke2fs ] || need+=(e2fsprogs)  # ext4 images built at test time
 command -v mformat >/dev/null || need+=(mtools)  # FAT images built at test time
+[ -x /sbin/mkntfs ] || command -v mkntfs >/dev/null || need+=(ntfs-3g)  # NTFS images (mkntfs, ntfscp) built at test time
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import hivex" 2>/dev/null || need+=(python3-hivex)  # tests write keys into hive copies
 want_suricata=0
 command -v suricata >/dev/null || want_suricata=1

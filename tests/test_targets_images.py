@@ -133,3 +133,37 @@ def test_directory_loop_walked_once(tmp_path: Path, pack) -> None:
     docs, th = sweep(pack, target=str(img))
     assert th["skipped"] == {"directory loop in the file system (not walked twice)": 1}
     assert th["counts"]["files_seen"] == 6  # each file once
+
+
+def test_ntfs_image(tmp_path: Path, pack) -> None:
+    """NTFS built with mkntfs and filled with ntfscp (ntfs-3g, no mount). ntfscp cannot make folders:
+    the files sit in the root, so this covers the file checks (hashes, names), not path-based ones."""
+    mkntfs, ntfscp = tool("mkntfs"), tool("ntfscp")
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    from targettree import PAYLOAD, WHEN
+
+    (flat / "ffmpeg.dll").write_bytes(PAYLOAD)
+    (flat / "3CXDesktopApp-18.12.407.msi").write_bytes(b"an installer named like the affected one")
+    (flat / "decoy.dll").write_bytes(b"MZ decoy\x00" * 20)
+    img = tmp_path / "disk.ntfs"
+    img.write_bytes(bytes(16 * 1024 * 1024))
+    subprocess.run([mkntfs, "-F", "-f", "-q", str(img)], check=True, capture_output=True)
+    import os
+
+    for p in sorted(flat.iterdir()):
+        os.utime(p, (WHEN, WHEN))
+        subprocess.run([ntfscp, "-t", str(img), str(p), p.name], check=True, capture_output=True)
+    docs = same_as_folder_files(pack, flat, img)
+    assert {(d["tracehound"]["check"], d["file"]["name"]) for d in docs} == {
+        ("files", "ffmpeg.dll"), ("files", "3CXDesktopApp-18.12.407.msi")}
+
+
+def same_as_folder_files(pack, tree: Path, image: Path) -> list[dict]:
+    folder_docs, _ = sweep(pack, root=str(tree))
+    before = sha(image)
+    docs, th = sweep(pack, target=str(image))
+    assert sha(image) == before
+    assert sorted(map(key, docs)) == sorted(map(key, folder_docs))
+    assert th["skipped"] == {"NTFS metadata file (not swept)": 11}
+    return docs

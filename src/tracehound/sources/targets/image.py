@@ -31,6 +31,8 @@ from tracehound.sources.targets.members import MemberEntry, activate, deactivate
 
 MEMBER_MEMORY = 256 * 1024 * 1024
 OS_TOP = ("windows", "etc", "users", "applications")
+NTFS_META = {"$mft", "$mftmirr", "$logfile", "$volume", "$attrdef", "$badclus", "$bitmap", "$boot", "$upcase", "$secure",
+             "$extend"}  # the file system's own records, hidden when NTFS is mounted; not user files
 
 
 def _errors() -> tuple[type[BaseException], ...]:
@@ -140,6 +142,9 @@ class ImageTarget(Target):
                     continue
                 rel = f"{rel_dir}/{name}" if rel_dir else name
                 shown_rel = f"{prefix}/{rel}" if prefix else rel
+                if not rel_dir and name.lower() in NTFS_META and getattr(fs, "__type__", "") == "ntfs":
+                    stats.skip("NTFS metadata file (not swept)")
+                    continue
                 if excludes and any(fnmatch.fnmatch(shown_rel, p) or fnmatch.fnmatch(name, p) for p in excludes):
                     stats.skip("excluded by --exclude")
                     continue
