@@ -83,6 +83,9 @@ def test_windows_collections(tmp_path: Path, pack, layout: str) -> None:
     expect_core(docs)
     assert any(d["tracehound"]["check"] == "software" and d["tracehound"]["verdict"] == "exposed" for d in docs)
     assert summary["host"]["os"]["type"] == "windows"
+    target = summary["tracehound"]["target"]
+    assert target["kind"] == "zip" and target["users"] == [{"name": "alice", "profile": "Users/alice"}]
+    assert target["hives"] == (["Users/alice/NTUSER.DAT", "Windows/appcompat/Programs/Amcache.hve"] if hives else [])
     assert summary["tracehound"]["root"] == str(archive)
     paths = [d["file"]["path"] for d in docs if d["tracehound"]["check"] == "files"]
     assert all(p.startswith(f"{archive}!") for p in paths)  # the member, as named in the archive
@@ -105,6 +108,8 @@ def test_uac_tar_collections(tmp_path: Path, pack, compression: str) -> None:
     docs, summary = same_as_folder(pack, tree, archive)
     expect_core(docs)
     assert summary["host"]["os"]["type"] == "linux"
+    assert summary["tracehound"]["target"] == {"kind": f"tar{'.' + compression if compression else ''}",
+                                              "users": [{"name": "alice", "profile": "home/alice"}], "hives": []}
     assert summary["tracehound"]["counts"]["files_seen"] == 7  # 6 of the tree and UAC's ps.txt
 
 

@@ -24,6 +24,7 @@ from tracehound.matching.matcher import Matcher
 from tracehound.sources.hosts.reading import FileData, NotRegular, read_and_hash
 from tracehound.sources.hosts.walk import Entry, WalkStats
 from tracehound.sources.targets import Target, open_target
+from tracehound.sources.targets.facts import Facts
 from tracehound.sources.targets.folder import FolderTarget
 from tracehound.sweep import checks, files, installs, software
 from tracehound.sweep.checks.base import Context, FileResult, FileView, file_fields, shown
@@ -179,6 +180,7 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
 
     stats = WalkStats()
     profile = installs.MtimeProfile()
+    facts = Facts()
     # Archive members are read from one forward stream: checked here, as the walk yields them.
     jobs = 1 if target.sequential else max(1, options.jobs or os.cpu_count() or 1)
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(pack_json, options, host, os_type)) \
@@ -204,6 +206,7 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
         batch: list[Entry] = []
         for e in target.walk(stats, options.excludes, options.one_file_system):
             result.files_seen += 1
+            facts.add(e.rel)
             profile.add(e.mtime)
             if not wants_content(e):
                 for d in name_findings(e):
@@ -248,7 +251,9 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
     for inst in result.installed:
         installs.take_installed(inst, take, ctx.products, ctx.doc)
     result.verdict = strongest(verdicts) if verdicts else "clean"
-    emit(summary_doc(result, pack.name, root, options.live))
+    summary = summary_doc(result, pack.name, root, options.live)
+    summary["tracehound"]["target"] = {"kind": target.kind, **facts.as_dict()}  # what the sweep covered
+    emit(summary)
     return result
 
 
