@@ -167,3 +167,21 @@ def same_as_folder_files(pack, tree: Path, image: Path) -> list[dict]:
     assert sorted(map(key, docs)) == sorted(map(key, folder_docs))
     assert th["skipped"] == {"NTFS metadata file (not swept)": 11}
     return docs
+
+
+@pytest.mark.parametrize("fmt", ["vmdk", "vhdx", "qcow2", "E01"])
+def test_image_containers(tmp_path: Path, pack, fmt: str) -> None:
+    """The ext4 image converted with qemu-img (VMDK, VHDX, QCOW2) and acquired with ewfacquire (E01)."""
+    tree = linux_tree(tmp_path / "tree")
+    raw = ext4(tree, tmp_path / "disk.ext4")
+    if fmt == "E01":
+        subprocess.run([tool("ewfacquire"), "-u", "-t", str(tmp_path / "disk"), "-f", "encase6", "-c", "deflate:fast",
+                        "-q", str(raw)], check=True, capture_output=True)
+        image = tmp_path / "disk.E01"
+    else:
+        image = tmp_path / f"disk.{fmt}"
+        subprocess.run([tool("qemu-img"), "convert", "-f", "raw", "-O", fmt, str(raw), str(image)], check=True,
+                       capture_output=True)
+    magic = {"vmdk": b"KDMV", "vhdx": b"vhdx", "qcow2": b"QFI\xfb", "E01": b"EVF\x09"}[fmt]
+    assert image.read_bytes()[:4] == magic  # the container format, not the raw file system
+    same_as_folder(pack, tree, image)

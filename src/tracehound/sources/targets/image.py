@@ -40,6 +40,57 @@ def _errors() -> tuple[type[BaseException], ...]:
             TypeError, OverflowError)
 
 
+class _Named:
+    """The image opened by the safe opener, named by its path (dissect's VMDK/VHDX readers use the
+    name of the file object; read-only: no write method exists)."""
+
+    def __init__(self, fh: IO[bytes], name: str) -> None:
+        self._fh, self.name = fh, name
+
+    def read(self, n: int = -1) -> bytes:
+        return self._fh.read(n)
+
+    def readinto(self, b: Any) -> int:
+        return self._fh.readinto(b)  # type: ignore[attr-defined]
+
+    def seek(self, off: int, whence: int = 0) -> int:
+        return self._fh.seek(off, whence)
+
+    def tell(self) -> int:
+        return self._fh.tell()
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+CONTAINERS = (("vmdk", "VmdkContainer"), ("vhdx", "VhdxContainer"), ("vhd", "VhdContainer"),
+              ("qcow2", "QCow2Container"), ("ewf", "EwfContainer"))
+
+
+def _open_container(fh: Any, container: Any) -> Any:
+    """The image's container (E01, VMDK, VHD/VHDX, QCOW2, else raw), detected from the open file:
+    each format's own detection from the content, the file position reset before each try."""
+    import importlib
+
+    for module, name in CONTAINERS:
+        try:
+            cls = getattr(importlib.import_module(f"dissect.target.containers.{module}"), name)
+            fh.seek(0)
+            if cls.detect(fh):
+                fh.seek(0)
+                return cls(fh)
+        except (ImportError, AttributeError):
+            continue
+    fh.seek(0)
+    return container.open(fh)
+
+
 class ImageTarget(Target):
     kind = "image"
     sequential = True
@@ -59,7 +110,7 @@ class ImageTarget(Target):
         self.problems: dict[str, int] = {}
         self.errors: list[str] = []
         try:
-            disk = container.open(self.fh)
+            disk = _open_container(_Named(self.fh, self.path), container)
         except Exception as exc:  # noqa: BLE001 - dissect raises many types on unknown or broken images
             self.fh.close()
             raise TargetError(f"{self.path}: not a disk image dissect can read ({type(exc).__name__}: {exc})") from None
