@@ -144,3 +144,45 @@ def test_hot_journal_is_rolled_back_on_the_copy(tmp_path: Path) -> None:
     assert snapshot(root) == before  # the journal beside the evidence is not rolled back there
     hits = [d for d in docs if d["tracehound"].get("check") == "browser"]
     assert len(hits) == n
+
+
+def test_safari_history_db(tmp_path: Path) -> None:
+    """macOS Safari: History.db (history_items and history_visits, as Safari creates them), with its WAL."""
+    safari = tmp_path / "host" / "Users" / "carol" / "Library" / "Safari"
+    safari.mkdir(parents=True)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    db = scratch / "History.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE history_items (id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL UNIQUE, "
+                "domain_expansion TEXT NULL, visit_count INTEGER NOT NULL, daily_visit_counts BLOB NOT NULL, "
+                "weekly_visit_counts BLOB NULL, autocomplete_triggers BLOB NULL, should_recompute_derived_visit_counts "
+                "INTEGER NOT NULL, visit_count_score INTEGER NOT NULL)")
+    con.execute("CREATE TABLE history_visits (id INTEGER PRIMARY KEY AUTOINCREMENT, history_item INTEGER NOT NULL "
+                "REFERENCES history_items(id) ON DELETE CASCADE, visit_time REAL NOT NULL, title TEXT NULL, "
+                "load_successful BOOLEAN NOT NULL DEFAULT 1, http_non_get BOOLEAN NOT NULL DEFAULT 0, synthesized "
+                "BOOLEAN NOT NULL DEFAULT 0, redirect_source INTEGER NULL UNIQUE, redirect_destination INTEGER NULL "
+                "UNIQUE, origin INTEGER NOT NULL DEFAULT 0, generation INTEGER NOT NULL DEFAULT 0, attributes INTEGER "
+                "NOT NULL DEFAULT 0, score INTEGER NOT NULL DEFAULT 0)")
+    con.execute("INSERT INTO history_items (id, url, visit_count, daily_visit_counts, should_recompute_derived_visit_counts,"
+                " visit_count_score) VALUES (1, 'https://www.apple.com/', 4, x'', 0, 0)")
+    con.execute("INSERT INTO history_visits (history_item, visit_time) VALUES (1, 701000000.0)")
+    con.commit()
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA wal_autocheckpoint=0")
+    con.execute("INSERT INTO history_items (id, url, visit_count, daily_visit_counts, should_recompute_derived_visit_counts,"
+                " visit_count_score) VALUES (2, 'https://glcloudservice.com/x', 2, x'', 0, 0)")
+    con.execute("INSERT INTO history_visits (history_item, visit_time) VALUES (2, 701500000.5)")
+    con.execute("INSERT INTO history_visits (history_item, visit_time) VALUES (2, 701600000.25)")
+    con.commit()
+    for suffix in ("", "-wal"):
+        shutil.copyfile(str(db) + suffix, safari / ("History.db" + suffix))
+    con.close()
+    root = tmp_path / "host"
+    before = snapshot(root)
+    docs, _ = sweep(root)
+    assert snapshot(root) == before
+    [hit] = [d for d in docs if d["tracehound"].get("check") == "browser"]
+    assert hit["url"]["full"] == "https://glcloudservice.com/x" and hit["tracehound"]["browser"] == "safari"
+    assert hit["tracehound"]["last_visit"] == "2023-03-27T08:53:20.250000+00:00"  # the latest of its two visits
+    assert "(2 visits)" in hit["message"]

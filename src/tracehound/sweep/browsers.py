@@ -1,4 +1,5 @@
-"""Browser history (the infostealer's targets): Chrome, Edge, Brave, Chromium and Firefox.
+"""Browser history (the infostealer's targets): Chrome, Edge, Brave, Chromium, Firefox and Safari
+(`~/Library/Safari/History.db`: `history_items` with their latest `history_visits`).
 
 The database is copied through the safe reader to a private temporary folder together with its
 `-wal` and `-journal` siblings (never opened in place: SQLite would create or replay journal
@@ -39,6 +40,8 @@ def browser_of(rel_path: str) -> str:
     name = os.path.basename(p)
     if name == "places.sqlite" and "firefox" in p or name == "places.sqlite" and "mozilla" in p:
         return "firefox"
+    if name == "history.db" and "/library/safari/" in "/" + p:
+        return "safari"
     if name == "history":
         for m in CHROMIUM_MARKERS:
             if m in p:
@@ -51,6 +54,16 @@ def _chrome_time(v: int | None) -> datetime | None:
         return None
     try:
         return datetime(1601, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(v))
+    except (OverflowError, ValueError, TypeError):
+        return None
+
+
+def _safari_time(v: float | None) -> datetime | None:
+    """Core Data time: seconds since 2001-01-01 UTC (a REAL)."""
+    if not v:
+        return None
+    try:
+        return datetime(2001, 1, 1, tzinfo=UTC) + timedelta(seconds=float(v))
     except (OverflowError, ValueError, TypeError):
         return None
 
@@ -150,13 +163,18 @@ def history_records(path: str | Entry, browser: str) -> Iterator[Record]:
         con.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE)
         try:
             con.execute("PRAGMA trusted_schema = OFF")
-            table = "moz_places" if browser == "firefox" else "urls"
-            query = (f"SELECT url, last_visit_date, visit_count FROM {table}" if browser == "firefox"
-                     else f"SELECT url, last_visit_time, visit_count FROM {table}")
-            when = _firefox_time if browser == "firefox" else _chrome_time
+            table = {"firefox": "moz_places", "safari": "history_items"}.get(browser, "urls")
+            query = {"firefox": f"SELECT url, last_visit_date, visit_count FROM {table}",
+                     # Safari: the latest visit of each item from history_visits (Core Data seconds)
+                     "safari": "SELECT i.url, (SELECT MAX(v.visit_time) FROM history_visits v WHERE v.history_item "
+                               "= i.id), i.visit_count FROM history_items i"}.get(
+                browser, f"SELECT url, last_visit_time, visit_count FROM {table}")
+            when = {"firefox": _firefox_time, "safari": _safari_time}.get(browser, _chrome_time)
             n = 0
             try:
                 _table_ok(con, table)
+                if browser == "safari":
+                    _table_ok(con, "history_visits")
                 rows = con.execute(query)
                 for url, last, count in rows:
                     n += 1
@@ -165,7 +183,7 @@ def history_records(path: str | Entry, browser: str) -> Iterator[Record]:
                     if n % 1024 == 0 and time.monotonic() > deadline:  # the progress handler runs inside one step only
                         raise sqlite3.OperationalError("interrupted")
                     yield Record("visit", str(url), when(last), _int(count))
-                if browser != "firefox":
+                if browser not in ("firefox", "safari"):
                     for rec in _chromium_downloads(con, deadline):
                         n += 1
                         if n > MAX_ROWS:
