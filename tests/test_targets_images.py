@@ -171,8 +171,9 @@ def same_as_folder_files(pack, tree: Path, image: Path) -> list[dict]:
 
 @pytest.mark.parametrize("fmt", ["vmdk", "vhdx", "qcow2", "E01"])
 def test_image_containers(tmp_path: Path, pack, fmt: str) -> None:
-    """The ext4 image converted with qemu-img (VMDK, VHDX, QCOW2) and acquired with ewfacquire (E01)."""
-    tree = linux_tree(tmp_path / "tree")
+    """A Windows tree (payload, decoys, an affected 3CX install, the WAL-only C2 visit, a pinned hosts
+    entry) in ext4, converted with qemu-img (VMDK, VHDX, QCOW2) and acquired with ewfacquire (E01)."""
+    tree = windows_tree(tmp_path / "tree")
     raw = ext4(tree, tmp_path / "disk.ext4")
     if fmt == "E01":
         subprocess.run([tool("ewfacquire"), "-u", "-t", str(tmp_path / "disk"), "-f", "encase6", "-c", "deflate:fast",
@@ -184,4 +185,6 @@ def test_image_containers(tmp_path: Path, pack, fmt: str) -> None:
                        capture_output=True)
     magic = {"vmdk": b"KDMV", "vhdx": b"vhdx", "qcow2": b"QFI\xfb", "E01": b"EVF\x09"}[fmt]
     assert image.read_bytes()[:4] == magic  # the container format, not the raw file system
-    same_as_folder(pack, tree, image)
+    docs = same_as_folder(pack, tree, image)
+    [sw] = [d for d in docs if d["tracehound"]["check"] == "software"]
+    assert sw["tracehound"]["verdict"] == "exposed" and sw["package"]["version"] == "18.12.416"
