@@ -38,8 +38,12 @@ def test_real_hive_both_layouts(tmp_path: Path) -> None:
     [setup] = [f for f in legacy if f.sha1 == LEGACY_SHA1]
     assert setup.path.endswith("\\vmware-user\\000052fe\\setup64.exe")
     names = {(p.product, p.version) for p in am.programs}
-    assert ("7-Zip 16.04 (x64)", "16.04") in names  # Root\Programs (legacy)
-    assert ("Microsoft.Messaging", "3.19.1001.0") in names  # Root\InventoryApplication
+    # 65 distinct programs: 65 of the 74 InventoryApplication keys have a name and version; the 18 of
+    # the 26 legacy Root\Programs keys that have one all repeat an InventoryApplication program (kept
+    # once); the 9 + 8 keys without a name or version are counted as bad.
+    assert len(am.programs) == 65 and am.bad == 17
+    assert ("7-Zip 16.04 (x64)", "16.04") in names
+    assert ("Microsoft.Messaging", "3.19.1001.0") in names
     msg = [p for p in am.programs if p.product == "Microsoft.Messaging"][0]
     assert msg.installed == "2016-07-16T22:55:48Z" and msg.installed_source == "AmCache InstallDate"
 
