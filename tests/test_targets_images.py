@@ -188,3 +188,29 @@ def test_image_containers(tmp_path: Path, pack, fmt: str) -> None:
     docs = same_as_folder(pack, tree, image)
     [sw] = [d for d in docs if d["tracehound"]["check"] == "software"]
     assert sw["tracehound"]["verdict"] == "exposed" and sw["package"]["version"] == "18.12.416"
+
+
+def test_fat_cluster_chain_loop_does_not_hang(tmp_path: Path, pack) -> None:
+    """A folder whose FAT chain points back at itself (dissect.fat alone follows it for ever)."""
+    mformat, mcopy = tool("mformat"), tool("mcopy")
+    src = tmp_path / "src" / "a"
+    src.mkdir(parents=True)
+    (src / "f.txt").write_text("x\n")
+    img = tmp_path / "loop.fat"
+    img.write_bytes(bytes(32 * 1024 * 1024))
+    subprocess.run([mformat, "-i", str(img), "-T", "65536", "-h", "64", "-s", "32", "::"], check=True,
+                   capture_output=True)
+    subprocess.run([mcopy, "-i", str(img), "-s", str(src), "::/"], check=True, capture_output=True)
+    b = bytearray(img.read_bytes())
+    bps = struct.unpack_from("<H", b, 11)[0]
+    reserved, nfats, root_entries = struct.unpack_from("<HBH", b, 14)
+    per_fat = struct.unpack_from("<H", b, 22)[0]
+    root = (reserved + nfats * per_fat) * bps
+    [cluster] = [struct.unpack_from("<H", b, root + 32 * i + 26)[0] for i in range(root_entries)
+                 if b[root + 32 * i] and b[root + 32 * i + 11] == 0x10]
+    for f in range(nfats):  # FAT16: the folder's cluster points at itself
+        struct.pack_into("<H", b, (reserved + f * per_fat) * bps + 2 * cluster, cluster)
+    img.write_bytes(bytes(b))
+    docs, th = sweep(pack, target=str(img))
+    assert th["skipped"] == {"cannot stat: cluster chain loop in the file system (not read)": 1}
+    assert th["counts"]["files_seen"] == 0

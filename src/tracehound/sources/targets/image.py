@@ -19,7 +19,9 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
+import signal
 import stat
+import threading
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
@@ -35,9 +37,66 @@ NTFS_META = {"$mft", "$mftmirr", "$logfile", "$volume", "$attrdef", "$badclus", 
              "$extend"}  # the file system's own records, hidden when NTFS is mounted; not user files
 
 
+def _why(what: str, exc: BaseException) -> str:
+    """The counted reason: a loop or a time limit is said as such, other errors by their type."""
+    text = str(exc)
+    if "chain loops" in text:
+        return f"{what}: cluster chain loop in the file system (not read)"
+    if isinstance(exc, TimeoutError):
+        return f"{what}: stopped at the time limit ({OP_TIME_LIMIT} s)"
+    return f"{what} ({type(exc).__name__})"
+
+
 def _errors() -> tuple[type[BaseException], ...]:
     return (OSError, EOFError, ValueError, KeyError, IndexError, NotImplementedError, RuntimeError, AttributeError,
             TypeError, OverflowError)
+
+
+OP_TIME_LIMIT = 60  # seconds for one folder listing or one file read inside an image (a loop the guards miss)
+
+
+def _guard_fat() -> None:
+    """dissect.fat follows a FAT cluster chain until its end mark: a chain that loops (a cluster
+    pointing back into its own chain) never ends. Every chain is followed with the clusters seen so
+    far and stops, raising, at the first repeat (memory bounded by the FAT's size)."""
+    try:
+        from dissect.fat import fat as fatmod
+    except ImportError:
+        return
+    original = fatmod.FAT.chain
+    if getattr(original, "tracehound_guard", False):
+        return
+
+    def chain(self: Any, cluster: int) -> Iterator[int]:
+        seen: set[int] = set()
+        for c in original(self, cluster):
+            if c in seen:
+                raise ValueError(f"FAT cluster chain loops at cluster {c}")
+            seen.add(c)
+            yield c
+
+    chain.tracehound_guard = True  # type: ignore[attr-defined]
+    fatmod.FAT.chain = chain
+
+
+class _TimeLimit:
+    """SIGALRM after OP_TIME_LIMIT seconds (main thread, Unix): raises TimeoutError (an OSError,
+    counted like any unreadable entry) out of a reader stuck in a loop no guard catches."""
+
+    def __enter__(self) -> None:
+        self.armed = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+        if self.armed:
+            self.old = signal.signal(signal.SIGALRM, self._fire)
+            signal.setitimer(signal.ITIMER_REAL, OP_TIME_LIMIT)
+
+    @staticmethod
+    def _fire(_sig: int, _frame: Any) -> None:
+        raise TimeoutError(f"stopped after {OP_TIME_LIMIT} s (time limit)")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.old)
 
 
 class _Named:
@@ -100,6 +159,7 @@ class ImageTarget(Target):
             from dissect.target import container, filesystem, volume
         except ImportError:
             raise TargetError(f"{path}: disk images need the 'dissect.target' package") from None
+        _guard_fat()
         self.path = os.path.abspath(path)
         self.display = self.path
         try:
@@ -174,7 +234,7 @@ class ImageTarget(Target):
                 d = fs.get("/" + rel_dir)
                 key = d.lstat().st_ino
             except errors as exc:
-                stats.skip(f"directory not readable ({type(exc).__name__})", f"{self.path}:{rel_dir}")
+                stats.skip(_why("directory not readable", exc), f"{self.path}:{rel_dir}")
                 continue
             if key and key in seen:
                 stats.skip("directory loop in the file system (not walked twice)", f"{self.path}:{rel_dir}")
@@ -182,9 +242,10 @@ class ImageTarget(Target):
             seen.add(key)
             stats.dirs += 1
             try:
-                listing = sorted(d.scandir(), key=lambda x: x.name)
+                with _TimeLimit():
+                    listing = sorted(d.scandir(), key=lambda x: x.name)
             except errors as exc:
-                stats.skip(f"directory listing failed ({type(exc).__name__})", f"{self.path}:{rel_dir}")
+                stats.skip(_why("directory listing failed", exc), f"{self.path}:{rel_dir}")
                 continue
             subdirs: list[str] = []
             for ent in listing:
@@ -211,7 +272,7 @@ class ImageTarget(Target):
                         continue
                     st = ent.stat(follow_symlinks=False)
                 except errors as exc:
-                    stats.skip(f"cannot stat ({type(exc).__name__})", f"{self.path}:{rel}")
+                    stats.skip(_why("cannot stat", exc), f"{self.path}:{rel}")
                     continue
                 if st.st_mode and not stat.S_ISREG(st.st_mode):
                     stats.skip("special file (FIFO, socket or device)")
@@ -232,9 +293,11 @@ class ImageTarget(Target):
         memory: list[bytes] | None = [] if e.size <= MEMBER_MEMORY else None
         size, head, limit = 0, b"", -1
         try:
-            f = self._open(member)
+            with _TimeLimit():
+                f = self._open(member)
             while size <= e.size:
-                chunk = f.read(min(CHUNK, e.size - size + 1))
+                with _TimeLimit():
+                    chunk = f.read(min(CHUNK, e.size - size + 1))
                 if not chunk:
                     break
                 if limit < 0:
@@ -263,8 +326,9 @@ class ImageTarget(Target):
         if self._current[0] == member and self._current[1] is not None:
             return self._current[1]
         try:
-            f = self._open(member)
-            data: bytes = f.read(MEMBER_MEMORY + 1)
+            with _TimeLimit():
+                f = self._open(member)
+                data: bytes = f.read(MEMBER_MEMORY + 1)
         except FileNotFoundError:
             raise
         except _errors() as exc:
