@@ -1,16 +1,18 @@
 """A disk image read in place with the dissect libraries (dissect.target's containers, volume
 systems and file systems: Fox-IT's forensic framework, pure Python, no mount, no root).
 
-The image file is opened once through the safe opener and only ever read. Containers: raw/dd
-(E01, VMDK, VHD/VHDX and QCOW2 through dissect.evidence/dissect.hypervisor are not yet tested
-here). Partition tables: MBR, GPT (dissect.volume); an image without one is a single volume.
+The image file is opened once through the safe opener and only ever read. Containers: raw/dd,
+E01 (dissect.evidence), VMDK, VHD/VHDX, QCOW2 (dissect.hypervisor), detected from the content.
+Why dissect: one pure-Python stack (PyPI wheels, no C bindings to build) covering containers,
+volume systems and file systems, maintained for forensics. Partition tables: MBR, GPT (dissect.volume); an image without one is a single volume.
 File systems: ext2/3/4 (dissect.extfs), FAT (dissect.fat), NTFS (dissect.ntfs). With several
 file systems, the one holding the OS (`Windows`, `etc`, `Users`) is the evidence root and the
 others are walked under `volN/`.
 
 A hostile image ends with counted skips: a volume or file system that cannot be read (truncated,
 a partition past the end) is skipped with its reason, a folder already walked (a directory loop)
-is not walked again, folders deeper than 256 levels are not walked, links and special files are
+is not walked again, a looping FAT cluster chain is stopped, each listing or read is stopped after
+OP_TIME_LIMIT seconds, folders deeper than 256 levels are not walked, links and special files are
 not followed; the files are checked in the sweep's own process, as the walk yields them.
 """
 
