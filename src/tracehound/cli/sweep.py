@@ -81,16 +81,17 @@ def sweep(intel: tuple[str, ...], root: str | None, target: str | None, live: bo
         raise click.BadParameter(f"{root} is not a folder", param_hint="--root")
     if root is not None and target is not None:
         raise click.BadParameter("give --target or --root, not both", param_hint="--target")
-    if target is not None:
-        from tracehound.sources.targets import TargetError, open_target
-
-        try:  # a bad archive stops here with its path and reason, not in the middle of the sweep
-            open_target(target).close()
-        except TargetError as exc:
-            raise click.BadParameter(safe(str(exc)), param_hint="--target") from None
     is_live = live if live is not None else (root is None and target is None)
     if target is not None and is_live:
         raise click.BadParameter("--live sweeps this machine: it cannot be combined with --target", param_hint="--live")
+    opened = None
+    if target is not None:
+        from tracehound.sources.targets import TargetError, open_target
+
+        try:  # a bad archive or image stops here with its path and reason, before any output is written
+            opened = open_target(target)
+        except TargetError as exc:
+            raise click.BadParameter(safe(str(exc)), param_hint="--target") from None
     for f in product_defs:  # a bad definition stops here with its file and field named, not in a worker
         load_definition_file(f)
     if nice:
@@ -120,7 +121,7 @@ def sweep(intel: tuple[str, ...], root: str | None, target: str | None, live: bo
 
     with FindingWriter(output) as writer, progress:
         task = progress.add_task("sweep", total=None, files=0, mb=0.0, fps=0.0, mbps=0.0)
-        result = run_sweep(pack, options, writer.write, on_progress)
+        result = run_sweep(pack, options, writer.write, on_progress, target=opened)
     if not quiet:
         color = {"clean": "green", "exposed": "yellow", "suspicious": "yellow", "compromised": "red"}[result.verdict]
         err_console.print(f"[bold]{safe(result.host)}[/]: [{color}]{safe(result.verdict_text())}[/] — "

@@ -154,9 +154,10 @@ def _check_batch(batch: list[Entry]) -> tuple[list[tuple[Entry, list[dict[str, A
 
 # ---- parent side ---------------------------------------------------------------------------
 def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]], None],
-              progress: Callable[[int, int], None] | None = None) -> SweepResult:
+              progress: Callable[[int, int], None] | None = None, target: Target | None = None) -> SweepResult:
+    """Sweep options.target (or options.root), or the given already opened target (closed at the end)."""
     fsutil.noatime_misses(reset=True)
-    target = open_target(options.target or options.root, options.live)
+    target = target or open_target(options.target or options.root, options.live)
     root = target.display
     os_type = target.os_type()
     host = options.host_name or target.host_name()
