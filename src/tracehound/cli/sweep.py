@@ -40,8 +40,9 @@ def _be_nice() -> None:
 @click.option("--root", default=None, metavar="PATH",
               help="Folder to sweep: a mounted disk image or triage collection (offline). Default: / of this live host.")
 @click.option("--target", default=None, metavar="PATH",
-              help="What to sweep, offline: a folder (mounted image, unpacked collection) or a triage collection "
-                   "archive read in place (zip, tar, tar.gz, tar.zst: KAPE, Velociraptor, UAC, CyLR layouts).")
+              help="What to sweep, offline, read in place: a folder, a triage collection archive (zip, tar, tar.gz, "
+                   "tar.zst: KAPE, Velociraptor, UAC, CyLR layouts) or a disk image (raw, E01, VMDK, VHDX, QCOW2; "
+                   "MBR/GPT; ext4, NTFS, FAT).")
 @click.option("--live/--offline", default=None, help="Also check running processes and connections (default: live when --root is not given).")
 @click.option("--yara", "yara", multiple=True, metavar="RULES", help="YARA rule file or folder (repeatable). Loki/THOR externals are defined.")
 @click.option("-o", "--output", default="-", metavar="FILE", help="Findings as ECS JSON Lines; the last line is the host summary.")
@@ -72,6 +73,7 @@ def sweep(intel: tuple[str, ...], root: str | None, target: str | None, live: bo
       tracehound sweep --root /mnt/image --host-name PC042 -o PC042.jsonl
       tracehound sweep --root /mnt/image --yara signature-base/yara/
       tracehound sweep --target Collection-PC042-2023-03-30.zip -o PC042.jsonl   # read in place
+      tracehound sweep --target server01.E01 -o server01.jsonl
 
     Exit status: 0 clean, 1 exposed/suspicious/compromised, 2 bad usage, 3 nothing found but a
     requested check did not run (e.g. a YARA rule file did not load), 130 interrupted.
