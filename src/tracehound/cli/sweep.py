@@ -39,6 +39,10 @@ def _be_nice() -> None:
 @intel_option
 @click.option("--root", default=None, metavar="PATH",
               help="Folder to sweep: a mounted disk image or triage collection (offline). Default: / of this live host.")
+@click.option("--target", default=None, metavar="PATH",
+              help="What to sweep, offline, read in place: a folder, a triage collection archive (zip, tar, tar.gz, "
+                   "tar.zst: KAPE, Velociraptor, UAC, CyLR layouts) or a disk image (raw, E01, VMDK, VHDX, QCOW2; "
+                   "MBR/GPT; ext4, NTFS, FAT).")
 @click.option("--live/--offline", default=None, help="Also check running processes and connections (default: live when --root is not given).")
 @click.option("--yara", "yara", multiple=True, metavar="RULES", help="YARA rule file or folder (repeatable). Loki/THOR externals are defined.")
 @click.option("-o", "--output", default="-", metavar="FILE", help="Findings as ECS JSON Lines; the last line is the host summary.")
@@ -54,7 +58,7 @@ def _be_nice() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(0, 256), default=0, help="Worker processes (0 = one per core).")
 @click.option("--nice/--no-nice", default=True, show_default=True, help="Run at low CPU and I/O priority.")
 @click.option("--quiet", "-q", is_flag=True)
-def sweep(intel: tuple[str, ...], root: str | None, live: bool | None, yara: tuple[str, ...], output: str,
+def sweep(intel: tuple[str, ...], root: str | None, target: str | None, live: bool | None, yara: tuple[str, ...], output: str,
           host_name: str, excludes: tuple[str, ...], max_file_size: int, yara_max_size: int, yara_timeout: int,
           product_defs: tuple[str, ...], one_file_system: bool, jobs: int, nice: bool, quiet: bool) -> None:
     """Sweep one host for exposure (affected versions, compromised certificate) and compromise
@@ -68,6 +72,8 @@ def sweep(intel: tuple[str, ...], root: str | None, live: bool | None, yara: tup
       tracehound sweep -o $(hostname).jsonl                      # this live host
       tracehound sweep --root /mnt/image --host-name PC042 -o PC042.jsonl
       tracehound sweep --root /mnt/image --yara signature-base/yara/
+      tracehound sweep --target Collection-PC042-2023-03-30.zip -o PC042.jsonl   # read in place
+      tracehound sweep --target server01.E01 -o server01.jsonl
 
     Exit status: 0 clean, 1 exposed/suspicious/compromised, 2 bad usage, 3 nothing found but a
     requested check did not run (e.g. a YARA rule file did not load), 130 interrupted.
@@ -75,12 +81,24 @@ def sweep(intel: tuple[str, ...], root: str | None, live: bool | None, yara: tup
     pack = load_intel(intel)
     if root is not None and not os.path.isdir(root):
         raise click.BadParameter(f"{root} is not a folder", param_hint="--root")
-    is_live = live if live is not None else root is None
+    if root is not None and target is not None:
+        raise click.BadParameter("give --target or --root, not both", param_hint="--target")
+    is_live = live if live is not None else (root is None and target is None)
+    if target is not None and is_live:
+        raise click.BadParameter("--live sweeps this machine: it cannot be combined with --target", param_hint="--live")
+    opened = None
+    if target is not None:
+        from tracehound.sources.targets import TargetError, open_target
+
+        try:  # a bad archive or image stops here with its path and reason, before any output is written
+            opened = open_target(target)
+        except TargetError as exc:
+            raise click.BadParameter(safe(str(exc)), param_hint="--target") from None
     for f in product_defs:  # a bad definition stops here with its file and field named, not in a worker
         load_definition_file(f)
     if nice:
         _be_nice()
-    options = SweepOptions(root=root or "/", live=is_live, host_name=host_name, yara=list(yara), excludes=excludes,
+    options = SweepOptions(root=root or "/", target=target or "", live=is_live, host_name=host_name, yara=list(yara), excludes=excludes,
                            max_file_size=max_file_size * 1048576, yara_max_size=yara_max_size * 1048576,
                            yara_timeout=yara_timeout, jobs=jobs, one_file_system=one_file_system,
                            product_defs=list(product_defs))
@@ -105,7 +123,7 @@ def sweep(intel: tuple[str, ...], root: str | None, live: bool | None, yara: tup
 
     with FindingWriter(output) as writer, progress:
         task = progress.add_task("sweep", total=None, files=0, mb=0.0, fps=0.0, mbps=0.0)
-        result = run_sweep(pack, options, writer.write, on_progress)
+        result = run_sweep(pack, options, writer.write, on_progress, target=opened)
     if not quiet:
         color = {"clean": "green", "exposed": "yellow", "suspicious": "yellow", "compromised": "red"}[result.verdict]
         err_console.print(f"[bold]{safe(result.host)}[/]: [{color}]{safe(result.verdict_text())}[/] — "

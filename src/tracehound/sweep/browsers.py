@@ -1,19 +1,27 @@
-"""Browser history (the infostealer's targets): Chrome, Edge, Brave, Chromium and Firefox.
+"""Browser history (the infostealer's targets): Chrome, Edge, Brave, Chromium, Firefox and Safari
+(`~/Library/Safari/History.db`: `history_items` with their latest `history_visits`).
 
-The database is copied through the safe reader to a private temporary file (never opened in
-place: SQLite would create journal files next to the evidence) and queried read-only. A
-hostile file cannot stall the sweep: only a real table is queried (a `urls` view with WITH
-RECURSIVE is refused), at most MAX_ROWS rows are read, and a progress handler stops any query
-after TIME_LIMIT seconds; each refusal is raised as HistoryLimit, so the caller counts it.
+The database is copied through the safe reader to a private temporary folder together with its
+`-wal` and `-journal` siblings (never opened in place: SQLite would create or replay journal
+files next to the evidence), so the copy reads as the browser left it: a visit still in
+`places.sqlite-wal` (Firefox running, or a triage copy taken while it ran) is read, a hot
+rollback journal is rolled back on the copy. A hostile file cannot stall the sweep: only a real
+table is queried (a `urls` view with WITH RECURSIVE is refused), at most MAX_ROWS rows are read,
+and a progress handler stops any query after TIME_LIMIT seconds; each refusal is raised as
+HistoryLimit, so the caller counts it. Chromium's download history (`downloads`,
+`downloads_url_chains`) is read the same way; Firefox records a download's source as a place,
+so `moz_places` covers it.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from tracehound.sources.hosts.walk import Entry
@@ -32,6 +40,8 @@ def browser_of(rel_path: str) -> str:
     name = os.path.basename(p)
     if name == "places.sqlite" and "firefox" in p or name == "places.sqlite" and "mozilla" in p:
         return "firefox"
+    if name == "history.db" and "/library/safari/" in "/" + p:
+        return "safari"
     if name == "history":
         for m in CHROMIUM_MARKERS:
             if m in p:
@@ -44,6 +54,16 @@ def _chrome_time(v: int | None) -> datetime | None:
         return None
     try:
         return datetime(1601, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(v))
+    except (OverflowError, ValueError, TypeError):
+        return None
+
+
+def _safari_time(v: float | None) -> datetime | None:
+    """Core Data time: seconds since 2001-01-01 UTC (a REAL)."""
+    if not v:
+        return None
+    try:
+        return datetime(2001, 1, 1, tzinfo=UTC) + timedelta(seconds=float(v))
     except (OverflowError, ValueError, TypeError):
         return None
 
@@ -88,14 +108,54 @@ def _table_ok(con: sqlite3.Connection, table: str) -> None:
         raise HistoryLimit(f"refused ({table} is not a table)", f"{table} has generated columns: not queried")
 
 
+SIBLINGS = ("-wal", "-journal")  # SQLite's write-ahead log and rollback journal, beside the database
+
+
+@dataclass
+class Record:
+    kind: str  # "visit" or "download"
+    url: str
+    when: datetime | None
+    count: int  # visits (1 for a download)
+    target: str = ""  # a download's file on disk
+
+
+def _sibling(src: str | Entry, suffix: str) -> str | Entry:
+    if isinstance(src, Entry):  # opened from the sweep root one component at a time, as the database
+        member = {"member": src.member + suffix} if getattr(src, "member", "") else {}  # type: ignore[attr-defined]
+        return replace(src, path=src.path + suffix, rel=src.rel + suffix, size=0, mtime=0.0, dev=0, ino=0,
+                       root=src.base(), **member)
+    return str(src) + suffix
+
+
+def copy_with_siblings(src: str | Entry, folder: str, name: str, max_bytes: int) -> list[str]:
+    """Copy a SQLite database and its -wal/-journal siblings into folder; the suffixes copied."""
+    copy_evidence(src, os.path.join(folder, name), max_bytes)
+    found = []
+    for suffix in SIBLINGS:
+        try:
+            copy_evidence(_sibling(src, suffix), os.path.join(folder, name + suffix), max_bytes)
+        except FileNotFoundError:
+            continue
+        found.append(suffix)
+    return found
+
+
 def history_urls(path: str | Entry, browser: str) -> Iterator[tuple[str, datetime | None, int]]:
-    """(url, last visit, visit count) rows; raises sqlite3.Error / OSError on unreadable files and
+    """(url, last visit, visit count) rows of the visits (see history_records)."""
+    for r in history_records(path, browser):
+        if r.kind == "visit":
+            yield r.url, r.when, r.count
+
+
+def history_records(path: str | Entry, browser: str) -> Iterator[Record]:
+    """Visits, then (Chromium) downloads; raises sqlite3.Error / OSError on unreadable files and
     HistoryLimit (after the rows read so far) at MAX_ROWS or TIME_LIMIT seconds."""
-    fd, tmp = tempfile.mkstemp(prefix="th-history-", suffix=".sqlite")
-    os.close(fd)
+    folder = tempfile.mkdtemp(prefix="th-history-")
     try:
-        copy_evidence(path, tmp, MAX_HISTORY)
-        con = sqlite3.connect(f"file:{tmp}?mode=ro&immutable=1", uri=True)
+        copy_with_siblings(path, folder, "history.sqlite", MAX_HISTORY)
+        # Read-write on the private copy only: SQLite applies the WAL and rolls back a hot journal.
+        con = sqlite3.connect(f"file:{os.path.join(folder, 'history.sqlite')}?mode=rw", uri=True)
         # One URL with invalid UTF-8 (found by fuzzing) must not stop the read of the other rows.
         con.text_factory = lambda raw: raw.decode("utf-8", errors="replace")
         deadline = time.monotonic() + TIME_LIMIT
@@ -103,13 +163,18 @@ def history_urls(path: str | Entry, browser: str) -> Iterator[tuple[str, datetim
         con.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE)
         try:
             con.execute("PRAGMA trusted_schema = OFF")
-            table = "moz_places" if browser == "firefox" else "urls"
-            query = (f"SELECT url, last_visit_date, visit_count FROM {table}" if browser == "firefox"
-                     else f"SELECT url, last_visit_time, visit_count FROM {table}")
-            when = _firefox_time if browser == "firefox" else _chrome_time
+            table = {"firefox": "moz_places", "safari": "history_items"}.get(browser, "urls")
+            query = {"firefox": f"SELECT url, last_visit_date, visit_count FROM {table}",
+                     # Safari: the latest visit of each item from history_visits (Core Data seconds)
+                     "safari": "SELECT i.url, (SELECT MAX(v.visit_time) FROM history_visits v WHERE v.history_item "
+                               "= i.id), i.visit_count FROM history_items i"}.get(
+                browser, f"SELECT url, last_visit_time, visit_count FROM {table}")
+            when = {"firefox": _firefox_time, "safari": _safari_time}.get(browser, _chrome_time)
             n = 0
             try:
                 _table_ok(con, table)
+                if browser == "safari":
+                    _table_ok(con, "history_visits")
                 rows = con.execute(query)
                 for url, last, count in rows:
                     n += 1
@@ -117,7 +182,13 @@ def history_urls(path: str | Entry, browser: str) -> Iterator[tuple[str, datetim
                         raise HistoryLimit("stopped at the row cap", f"more than {MAX_ROWS} rows: the rest not read")
                     if n % 1024 == 0 and time.monotonic() > deadline:  # the progress handler runs inside one step only
                         raise sqlite3.OperationalError("interrupted")
-                    yield str(url), when(last), _int(count)
+                    yield Record("visit", str(url), when(last), _int(count))
+                if browser not in ("firefox", "safari"):
+                    for rec in _chromium_downloads(con, deadline):
+                        n += 1
+                        if n > MAX_ROWS:
+                            raise HistoryLimit("stopped at the row cap", f"more than {MAX_ROWS} rows: the rest not read")
+                        yield rec
             except UnicodeDecodeError as exc:  # column names from a corrupted schema (found by fuzzing)
                 raise sqlite3.DatabaseError(f"corrupted schema: {exc}") from exc
             except sqlite3.OperationalError:
@@ -128,4 +199,29 @@ def history_urls(path: str | Entry, browser: str) -> Iterator[tuple[str, datetim
         finally:
             con.close()
     finally:
-        os.unlink(tmp)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _chromium_downloads(con: sqlite3.Connection, deadline: float) -> Iterator[Record]:
+    """Chromium downloads: every URL of each download's redirect chain, its tab and referrer pages."""
+    names = {str(r[0]).lower() for r in con.execute("SELECT name FROM sqlite_master")}
+    if "downloads" not in names:
+        return  # older or stripped profiles: visits only
+    _table_ok(con, "downloads")
+    cols = {str(c[1]).lower() for c in con.execute("PRAGMA table_info(downloads)")}
+    target = "target_path" if "target_path" in cols else "''"
+    pages = [c for c in ("tab_url", "referrer", "site_url") if c in cols]
+    extra = "".join(f", {c}" for c in pages)
+    chains: dict[int, list[str]] = {}
+    if "downloads_url_chains" in names:
+        _table_ok(con, "downloads_url_chains")
+        for did, url in con.execute("SELECT id, url FROM downloads_url_chains ORDER BY id, chain_index"):
+            if time.monotonic() > deadline:
+                raise sqlite3.OperationalError("interrupted")
+            chains.setdefault(_int(did), []).append(str(url))
+    start = "start_time" if "start_time" in cols else "0"
+    for row in con.execute(f"SELECT id, {target}, {start}{extra} FROM downloads"):
+        did, path, started = _int(row[0]), str(row[1] or ""), _chrome_time(row[2])
+        urls = chains.get(did, []) + [str(u) for u in row[3:] if u]
+        for url in dict.fromkeys(urls):
+            yield Record("download", url, started, 1, path)

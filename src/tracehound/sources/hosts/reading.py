@@ -27,6 +27,10 @@ def open_evidence(src: str | Entry) -> int:
     root one component at a time (nothing followed) and must still be the inode the walk listed; a
     bare path (a running process's executable) trusts its folder and refuses a symlinked last part."""
     if isinstance(src, Entry):
+        if getattr(src, "member", ""):  # a member of a collection archive: served from memory (targets)
+            from tracehound.sources.targets.members import open_member
+
+            return open_member(src)
         return _open_entry(src)
     path = os.path.abspath(src)
     return open_beneath(os.path.dirname(path), os.path.basename(path), follow_root=True)

@@ -1,0 +1,39 @@
+"""Check: YARA rules (yara-x) over the content of every file up to --yara-max-size."""
+
+from __future__ import annotations
+
+from tracehound.sources.hosts.walk import Entry
+from tracehound.sweep.checks.base import Check, Context, FileResult, FileView, shown
+
+
+class YaraCheck(Check):
+    name = "yara"
+    order = 20
+
+    def enabled(self, ctx: Context) -> bool:
+        return ctx.scanner is not None
+
+    def wants(self, e: Entry, ctx: Context) -> bool:
+        return True
+
+    def keep(self, e: Entry, head: bytes, ctx: Context) -> int:
+        return int(ctx.options.yara_max_size)
+
+    def check(self, f: FileView, ctx: Context, res: FileResult) -> None:
+        opt = ctx.options
+        if f.size > opt.yara_max_size:
+            res.late_notes.append(f"read, but larger than --yara-max-size ({opt.yara_max_size} bytes): no YARA scan")
+            return
+        if f.data is None:
+            return
+        rules, err = ctx.scanner.scan(f.data, shown(f.e.path))
+        if err:
+            res.out.append(ctx.doc("yara", "info", f"{err}: {shown(f.name)}", [], fields=f.fields))
+        for rule, tags, meta in rules:
+            verdict = "suspicious" if rule.upper().startswith("SUSP_") or "METARULE" in tags else "compromised"
+            res.out.append(ctx.doc("yara", verdict, f"YARA rule {rule} matched", [], fields={
+                **f.fields, "rule.name": rule, "rule.description": str(meta.get("description", "")) or None,
+                "rule.reference": str(meta.get("reference", "")) or None, "tags": tags or None}))
+
+
+CHECK = YaraCheck()
