@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hosttree import snapshot
+from tracehound.findings.ecs import matched_indicators
 from tracehound.intel.builtin import load_intel
 from tracehound.sweep.engine import SweepOptions, run_sweep
 
@@ -69,8 +70,8 @@ def test_visit_only_in_the_wal_is_reported(tmp_path: Path) -> None:
     assert sorted(p.name for p in places.parent.iterdir()) == ["places.sqlite", "places.sqlite-wal"]
     [hit] = [d for d in docs if d["tracehound"].get("check") == "browser"]
     assert hit["url"]["full"] == C2 and hit["tracehound"]["verdict"] == "compromised"
-    [enr] = hit["threat"]["enrichments"]
-    assert enr["matched"]["field"] == "url.domain" and enr["matched"]["indicator"] == "akamaicontainer.com"
+    [m] = matched_indicators(hit)
+    assert m["field"] == "url.domain" and m["value"] == "akamaicontainer.com"
     assert result.verdict == "compromised"
 
 
