@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from tracehound.fsutil import AT_SUPPORTED, Replaced, open_at, open_beneath
@@ -77,32 +77,44 @@ class FileData:
     size: int
 
 
+def hash_chunks(chunks: Iterable[bytes], algos: tuple[str, ...], keep_max: int | Callable[[bytes], int],
+                head_size: int = 4096, remember: int = -1) -> tuple[FileData, bytes | None]:
+    """One pass over a file's chunks: every requested hash, the head, the content when it is at
+    most keep_max bytes (keep_max may decide from the head, e.g. keep PE files only), and the whole
+    content again when it is at most `remember` bytes (archive and image members served later from
+    memory). The one copy of this loop for files on disk, archive members and files in images."""
+    hs = [hashlib.new(a) for a in algos]
+    parts: list[bytes] = []
+    memory: list[bytes] | None = [] if remember >= 0 else None
+    size, head, limit = 0, b"", -1
+    for chunk in chunks:
+        if not chunk:
+            break
+        if limit < 0:
+            head = chunk[:head_size]
+            limit = keep_max(head) if callable(keep_max) else keep_max
+        for h in hs:
+            h.update(chunk)
+        size += len(chunk)
+        if size <= limit:
+            parts.append(chunk)
+        elif parts:
+            parts = []
+        if memory is not None:
+            memory.append(chunk)
+            if size > remember:
+                memory = None
+    data = (parts[0] if len(parts) == 1 else b"".join(parts)) if size <= limit and (parts or size == 0) else None
+    whole = b"".join(memory) if memory is not None else None
+    return FileData({a: h.hexdigest() for a, h in zip(algos, hs, strict=True)}, head, data, size), whole
+
+
 def read_and_hash(path: str | Entry, algos: tuple[str, ...], keep_max: int | Callable[[bytes], int],
                   head_size: int = 4096) -> FileData:
     """One pass over the file: every requested hash, the head, and the whole content when it is
     at most keep_max bytes (keep_max may decide from the head, e.g. keep PE files only)."""
-    hs = [hashlib.new(a) for a in algos]
     fd = open_evidence(path)
-    parts: list[bytes] = []
-    size = 0
-    head = b""
-    limit = -1
     try:
-        while True:
-            chunk = os.read(fd, CHUNK)
-            if not chunk:
-                break
-            if limit < 0:
-                head = chunk[:head_size]
-                limit = keep_max(head) if callable(keep_max) else keep_max
-            for h in hs:
-                h.update(chunk)
-            size += len(chunk)
-            if size <= limit:
-                parts.append(chunk)
-            elif parts:
-                parts = []
+        return hash_chunks(iter(lambda: os.read(fd, CHUNK), b""), algos, keep_max, head_size)[0]
     finally:
         os.close(fd)
-    data = (parts[0] if len(parts) == 1 else b"".join(parts)) if size <= limit and (parts or size == 0) else None
-    return FileData({a: h.hexdigest() for a, h in zip(algos, hs, strict=True)}, head, data, size)

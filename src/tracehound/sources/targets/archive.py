@@ -24,7 +24,6 @@ MEMBER_MEMORY bytes.
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import lzma
 import os
 import stat
@@ -38,7 +37,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from tracehound import fsutil
-from tracehound.sources.hosts.reading import CHUNK, FileData
+from tracehound.sources.hosts.reading import CHUNK, FileData, hash_chunks
 from tracehound.sources.hosts.walk import Entry, WalkStats
 from tracehound.sources.targets.base import Target, TargetError
 from tracehound.sources.targets.layouts import evidence_rel, host_from_archive_name
@@ -277,36 +276,14 @@ class ArchiveTarget(Target):
         m = self.by_name.get(getattr(e, "member", ""))
         if m is None:
             raise FileNotFoundError(e.path)
-        hs = [hashlib.new(a) for a in algos]
-        parts: list[bytes] = []
-        memory: list[bytes] | None = [] if m.size <= MEMBER_MEMORY else None
-        size, head, limit = 0, b"", -1
         try:
             f = self._open_member(m)
-            while True:
-                chunk = f.read(CHUNK)
-                if not chunk:
-                    break
-                if limit < 0:
-                    head = chunk[:4096]
-                    limit = keep_max(head) if callable(keep_max) else keep_max
-                for h in hs:
-                    h.update(chunk)
-                size += len(chunk)
-                if size <= limit:
-                    parts.append(chunk)
-                elif parts:
-                    parts = []
-                if memory is not None:
-                    memory.append(chunk)
-                    if size > MEMBER_MEMORY:
-                        memory = None
+            fd, whole = hash_chunks(iter(lambda: f.read(CHUNK), b""), algos, keep_max,
+                                    remember=MEMBER_MEMORY if m.size <= MEMBER_MEMORY else -1)
         except ERRORS as exc:
             raise OSError(f"archive member unreadable: {type(exc).__name__}: {exc}") from None
-        whole = b"".join(memory) if memory is not None else None
         self._current = (m.name, whole)
-        data = (b"".join(parts) if parts or size == 0 else None) if size <= limit else None
-        return FileData({a: h.hexdigest() for a, h in zip(algos, hs, strict=True)}, head, data, size)
+        return fd
 
     def member_bytes(self, member: str) -> bytes:
         """A member's content for a second read (by a check that reopens its file)."""

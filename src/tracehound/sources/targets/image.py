@@ -19,7 +19,6 @@ not followed; the files are checked in the sweep's own process, as the walk yiel
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import os
 import signal
 import stat
@@ -28,7 +27,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from tracehound import fsutil
-from tracehound.sources.hosts.reading import CHUNK, FileData
+from tracehound.sources.hosts.reading import CHUNK, FileData, hash_chunks
 from tracehound.sources.hosts.walk import MAX_DEPTH, Entry, WalkStats
 from tracehound.sources.targets.base import Target, TargetError, base_name
 from tracehound.sources.targets.members import MemberEntry, activate, deactivate
@@ -290,39 +289,26 @@ class ImageTarget(Target):
 
     def read_and_hash(self, e: Entry, algos: tuple[str, ...], keep_max: int | Callable[[bytes], int]) -> FileData:
         member = getattr(e, "member", "")
-        hs = [hashlib.new(a) for a in algos]
-        parts: list[bytes] = []
-        memory: list[bytes] | None = [] if e.size <= MEMBER_MEMORY else None
-        size, head, limit = 0, b"", -1
-        try:
+        def chunks() -> Iterator[bytes]:  # every read inside the image under the time limit; never past the listed size
             with _TimeLimit():
                 f = self._open(member)
+            size = 0
             while size <= e.size:
                 with _TimeLimit():
                     chunk = f.read(min(CHUNK, e.size - size + 1))
                 if not chunk:
-                    break
-                if limit < 0:
-                    head = chunk[:4096]
-                    limit = keep_max(head) if callable(keep_max) else keep_max
-                for h in hs:
-                    h.update(chunk)
+                    return
                 size += len(chunk)
-                if size <= limit:
-                    parts.append(chunk)
-                elif parts:
-                    parts = []
-                if memory is not None:
-                    memory.append(chunk)
-                    if size > MEMBER_MEMORY:
-                        memory = None
+                yield chunk
+
+        try:
+            fd, whole = hash_chunks(chunks(), algos, keep_max, remember=MEMBER_MEMORY if e.size <= MEMBER_MEMORY else -1)
         except FileNotFoundError:
             raise
         except _errors() as exc:
             raise OSError(f"file in the image unreadable: {type(exc).__name__}: {exc}") from None
-        self._current = (member, b"".join(memory) if memory is not None else None)
-        data = (b"".join(parts) if parts or size == 0 else None) if size <= limit else None
-        return FileData({a: h.hexdigest() for a, h in zip(algos, hs, strict=True)}, head, data, size)
+        self._current = (member, whole)
+        return fd
 
     def member_bytes(self, member: str) -> bytes:
         if self._current[0] == member and self._current[1] is not None:
