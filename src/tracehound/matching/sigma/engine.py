@@ -1,0 +1,140 @@
+"""The per-file Sigma pass: read a log's records once, give each to the rules its logsource
+selects, and yield an ECS finding per (rule, record) match.
+
+EVTX records are decoded with every System/EventData/UserData field; text logs through the same
+readers as the indicator hunt (their observations under Sigma taxonomy names).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tracehound.matching.sigma.findings import sigma_finding
+from tracehound.matching.sigma.records import evtx_record, observation_record
+from tracehound.matching.sigma.ruleset import CompiledRule, RuleSet
+from tracehound.sources.logs.evtx_source import iter_evtx_events
+from tracehound.sources.logs.observation import RecordError, iso
+from tracehound.sources.logs.stream import DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO, ReadStats, iter_blocks
+
+
+@dataclass
+class SigmaStats:
+    files: int = 0
+    records: int = 0
+    evaluations: int = 0
+    hits: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    per_rule: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+
+
+def _in_window(ts: datetime | None, since: datetime | None, until: datetime | None) -> bool:
+    if ts is None:
+        return True
+    return not ((since and ts < since) or (until and ts > until))
+
+
+def _evtx_time(rec: dict[str, Any]) -> datetime | None:
+    v = rec.get("TimeCreated_SystemTime")
+    if not v:
+        return None
+    try:
+        return iso(str(v))
+    except RecordError:
+        return None
+
+
+def sigma_evtx(path: str, rules: RuleSet, stats: SigmaStats, since: datetime | None = None,
+               until: datetime | None = None) -> Iterator[dict[str, Any]]:
+    rs = ReadStats()
+    t0 = time.monotonic()
+    try:
+        for number, raw, event in iter_evtx_events(path, rs):
+            rec = evtx_record(event)
+            candidates = rules.for_event(str(rec.get("Channel") or ""), rec.get("EventID"))
+            if not candidates:
+                continue
+            ts = _evtx_time(rec)
+            if not _in_window(ts, since, until):
+                continue
+            stats.evaluations += len(candidates)
+            for rule in candidates:
+                if rule.predicate(rec):
+                    yield _hit(rule, stats, raw, path, number, "evtx", ts, str(rec.get("Computer") or ""),
+                               {"winlog.channel": rec.get("Channel"), "winlog.event_id": rec.get("EventID"),
+                                "winlog.provider_name": rec.get("Provider_Name"),
+                                "winlog.record_id": rec.get("EventRecordID"),
+                                "process.executable": rec.get("Image")})
+    finally:
+        _done(stats, rs, t0)
+
+
+def _hit(rule: CompiledRule, stats: SigmaStats, raw: str, path: str, line: int, fmt: str, ts: datetime | None,
+         host: str, extra: dict[str, Any]) -> dict[str, Any]:
+    rule.hits += 1
+    stats.hits += 1
+    stats.per_rule[rule.id or rule.title] += 1
+    return sigma_finding(rule, raw, path, line, fmt, ts, host, extra)
+
+
+def _done(stats: SigmaStats, rs: ReadStats, t0: float) -> None:
+    stats.files += 1
+    stats.records += rs.lines
+    stats.bytes += rs.bytes_read
+    stats.seconds += time.monotonic() - t0
+    stats.skipped.update(rs.skipped)
+
+
+def sigma_text(path: str, fmt: str, reader: Any, rules: RuleSet, stats: SigmaStats, since: datetime | None = None,
+               until: datetime | None = None, max_line: int = DEFAULT_MAX_LINE,
+               max_ratio: int = DEFAULT_MAX_RATIO) -> Iterator[dict[str, Any]]:
+    rs = ReadStats()
+    t0 = time.monotonic()
+    by_kind: dict[str, list[CompiledRule]] = {}
+    line_no = 0
+    try:
+        for block in iter_blocks(path, rs, max_line, max_ratio):
+            line_no += block.skipped_lines
+            data = block.data[:-1] if block.data.endswith(b"\n") else block.data
+            for raw_line in data.split(b"\n"):
+                line_no += 1
+                if not raw_line.strip():
+                    continue
+                if len(raw_line) > max_line:
+                    rs.skip(f"line longer than {max_line} bytes")
+                    continue
+                text = raw_line.decode("utf-8", errors="replace").rstrip("\r")
+                rs.lines += 1
+                if text.startswith("#") and reader.has_headers:
+                    reader.header(text)
+                    continue
+                try:
+                    observations = reader.parse(text)
+                except (RecordError, ValueError, KeyError, IndexError, TypeError):
+                    rs.skip("Sigma pass: unparseable line")
+                    continue
+                for obs in observations:
+                    cands = by_kind.get(obs.kind)
+                    if cands is None:
+                        cands = by_kind[obs.kind] = rules.for_text(fmt, obs.kind)
+                    if not cands or not _in_window(obs.ts, since, until):
+                        continue
+                    tables: dict[str, Any] = {}
+                    stats.evaluations += len(cands)
+                    for rule in cands:
+                        rec = tables.get(rule.text_table)
+                        if rec is None:
+                            rec = tables[rule.text_table] = observation_record(obs, rule.text_table)
+                        if rule.predicate(rec):
+                            yield _hit(rule, stats, text, path, line_no, fmt, obs.ts,
+                                       obs.src_host or obs.src_ip or obs.user,
+                                       {"source.ip": obs.src_ip, "destination.domain": obs.domain,
+                                        "url.full": obs.url, "destination.ip": obs.dst_ip})
+    finally:
+        _done(stats, rs, t0)

@@ -1,0 +1,89 @@
+"""`hunt --sigma`: the rule set loaded once, and a hunt engine wrapper that runs the Sigma pass
+over each file the indicator hunt read, adding its findings to the same output and summary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from itertools import chain
+from typing import Any
+
+from tracehound.matching.sigma.engine import SigmaStats, sigma_evtx, sigma_text
+from tracehound.matching.sigma.loader import load_rules
+from tracehound.matching.sigma.ruleset import RuleSet
+
+Engine = Callable[..., Iterator[tuple[Any, Iterator[str]]]]
+SHOW_FAILURES = 50
+
+
+def load_ruleset(specs: list[str]) -> RuleSet:
+    return RuleSet.build(load_rules(specs))
+
+
+def with_sigma(inner: Engine, rules: RuleSet, stats: SigmaStats) -> Engine:
+    """Wrap a hunt engine (local): after each file's indicator findings, that file's rule hits."""
+    import json
+
+    from tracehound.engines.local_hunt import _make_reader, _mtime, detect_format
+    from tracehound.errors import InputError
+
+    def run(pack: Any, files: list[str], options: Any) -> Iterator[tuple[Any, Iterator[str]]]:
+        for report, lines in inner(pack, files, options):
+            if report.error:
+                yield report, lines
+                continue
+            docs: list[dict[str, Any]] = []
+            try:
+                fmt = report.format or detect_format(report.path, options.fmt)
+                if fmt == "evtx":
+                    docs = list(sigma_evtx(report.path, rules, stats, options.since, options.until))
+                elif rules.text_rules:
+                    reader = _make_reader(fmt, options.mapping, _mtime(report.path))
+                    docs = list(sigma_text(report.path, fmt, reader, rules, stats, options.since, options.until,
+                                           options.max_line, options.max_ratio))
+            except (InputError, OSError) as exc:
+                report.skipped["Sigma pass stopped: " + str(getattr(exc, "message", exc))[:80]] = 1
+            report.findings += len(docs)
+            extra = (json.dumps(d, ensure_ascii=False, separators=(",", ":"), default=str) + "\n" for d in docs)
+            yield report, chain(lines, extra)
+    return run
+
+
+def load_report(rules: RuleSet) -> list[str]:
+    """Lines for people: how many rules loaded, and each one that did not, once, with its reason."""
+    loaded = len(rules.rules) + len(rules.not_run)
+    total = loaded + len(rules.failures)
+    out = [f"sigma: {loaded}/{total} rules loaded from {rules.files} files, {len(rules.rules)} run on the records "
+           f"tracehound reads, {len(rules.failures)} not loaded, {len(rules.not_run)} loaded but with a logsource "
+           f"no reader produces"]
+    for reason, n in rules.failure_reasons().most_common():
+        out.append(f"  not loaded {n}: {reason}")
+    for f in rules.failures[:SHOW_FAILURES]:
+        out.append(f"    {f.path}: {f.title + ': ' if f.title else ''}{f.reason}")
+    if len(rules.failures) > SHOW_FAILURES:
+        out.append(f"    ... {len(rules.failures) - SHOW_FAILURES} more (all in --summary under sigma.failures)")
+    for reason, n in rules.not_run_reasons().most_common():
+        out.append(f"  not run {n}: {reason}")
+    return out
+
+
+def run_report(rules: RuleSet, stats: SigmaStats) -> list[str]:
+    mb = stats.bytes / 1e6
+    rate = mb / stats.seconds if stats.seconds else 0.0
+    out = [f"sigma: {stats.hits} rule hits, {len(stats.per_rule)} rules fired, {stats.records} records read "
+           f"({mb:.1f} MB at {rate:.1f} MB/s), {stats.evaluations} rule evaluations"]
+    for reason, n in stats.skipped.most_common():
+        out.append(f"  sigma pass skipped {n}: {reason}")
+    return out
+
+
+def summary_part(rules: RuleSet, stats: SigmaStats) -> dict[str, Any]:
+    return {
+        "files": rules.files, "run": len(rules.rules), "not_run": len(rules.not_run),
+        "not_loaded": len(rules.failures),
+        "not_loaded_reasons": dict(rules.failure_reasons().most_common()),
+        "not_run_reasons": dict(rules.not_run_reasons().most_common()),
+        "failures": [{"path": f.path, "title": f.title, "reason": f.reason} for f in rules.failures],
+        "hits": stats.hits, "hits_per_rule": dict(stats.per_rule.most_common()),
+        "records": stats.records, "bytes": stats.bytes, "seconds": round(stats.seconds, 3),
+        "skipped": dict(stats.skipped),
+    }

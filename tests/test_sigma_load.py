@@ -1,0 +1,70 @@
+"""Sigma rule loading: every rule loads or is reported once with its reason (real SigmaHQ rules first)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import SAMPLES, need
+from tracehound.matching.sigma.hunt import load_report, load_ruleset
+
+RULE = """title: {title}
+id: 0e1c2f0e-0000-4000-8000-00000000000{n}
+status: test
+logsource:
+    product: windows
+    category: process_creation
+detection:
+{detection}
+level: high
+"""
+
+
+def test_3cx_rules_all_load_and_run() -> None:
+    rules = load_ruleset([str(need(SAMPLES / "sigma"))])
+    assert rules.files == 8
+    assert len(rules.rules) == 8 and not rules.failures and not rules.not_run
+    assert {r.level for r in rules.rules} <= {"high", "critical"}
+
+
+def test_real_sigmahq_folder_loads_at_least_99_percent() -> None:
+    folder = need(SAMPLES / "sigma-rules" / "rules" / "windows" / "registry")
+    rules = load_ruleset([str(folder)])
+    n_files = len(list(Path(folder).rglob("*.yml")))
+    assert rules.files == n_files > 200
+    # Every file accounted for: run, loaded-but-not-run, or reported with a reason.
+    assert len(rules.rules) + len(rules.not_run) + len(rules.failures) == n_files
+    assert len(rules.rules) >= 0.99 * n_files
+    assert all(r.windows for r in rules.rules)
+
+
+def test_hostile_and_unsupported_rules_are_each_reported_once(tmp_path: Path) -> None:
+    good = RULE.format(title="ok", n=1, detection="    sel:\n        Image|endswith: '\\\\a.exe'\n    condition: sel")
+    (tmp_path / "good.yml").write_text(good)
+    (tmp_path / "bad_yaml.yml").write_text("title: [unclosed\n")
+    (tmp_path / "bad_modifier.yml").write_text(RULE.format(
+        title="badmod", n=2, detection="    sel:\n        Image|nosuchmodifier: x\n    condition: sel"))
+    (tmp_path / "placeholder.yml").write_text(RULE.format(
+        title="ph", n=3, detection="    sel:\n        Image|expand: '%admins%'\n    condition: sel"))
+    (tmp_path / "bad_condition.yml").write_text(RULE.format(
+        title="cond", n=4, detection="    sel:\n        Image: x\n    condition: sel and missing"))
+    (tmp_path / "latin1.yml").write_bytes("title: caf\xe9\n".encode("latin-1"))
+    corr = ("title: corr\nid: 0e1c2f0e-0000-4000-8000-000000000009\ncorrelation:\n    type: event_count\n"
+            "    rules:\n        - 0e1c2f0e-0000-4000-8000-000000000001\n    group-by:\n        - Computer\n"
+            "    timespan: 1h\n    condition:\n        gte: 5\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "corr.yml").write_text(corr)
+    (tmp_path / "notes.txt").write_text("not a rule")
+    rules = load_ruleset([str(tmp_path)])
+    assert rules.files == 7 and [r.title for r in rules.rules] == ["ok"]
+    by_file = {Path(f.path).name: f for f in rules.failures}
+    assert set(by_file) == {"bad_yaml.yml", "bad_modifier.yml", "placeholder.yml", "bad_condition.yml",
+                            "latin1.yml", "corr.yml"}
+    assert "nosuchmodifier" in by_file["bad_modifier.yml"].reason
+    assert "placeholder" in by_file["placeholder.yml"].reason
+    assert "missing" in by_file["bad_condition.yml"].reason
+    assert "correlation" in by_file["corr.yml"].reason
+    assert by_file["latin1.yml"].kind == "unreadable file"
+    text = "\n".join(load_report(rules))
+    assert "1/" in text.splitlines()[0] and "6 not loaded" in text
+    for name in by_file:
+        assert text.count(name) == 1
