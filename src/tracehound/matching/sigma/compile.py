@@ -40,6 +40,7 @@ from sigma.types import (
     SigmaRegularExpression,
     SigmaRegularExpressionFlag,
     SigmaString,
+    SigmaTimestampPart,
     SpecialChars,
 )
 
@@ -156,6 +157,8 @@ def field_pred(field: str | None, value: Any) -> Pred:
     if isinstance(value, SigmaBool):
         want = "true" if value.boolean else "false"
         return _any_value(field, lambda v: v == want, True)
+    if isinstance(value, SigmaTimestampPart):
+        raise Unsupported("timestamp part modifiers (minute, hour, day, week, month, year)")
     if isinstance(value, SigmaNumber):
         return _any_value(field, _number_eq(value.number), True)
     if isinstance(value, SigmaNull):
