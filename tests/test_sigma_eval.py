@@ -163,3 +163,22 @@ def test_multiple_fields_in_a_selection_and_list_of_maps() -> None:
 def test_placeholders_are_refused_not_guessed() -> None:
     with pytest.raises(Unsupported, match="placeholder"):
         pred(SEL.format("User|expand: '%admins%'"))
+
+
+def test_literal_prefilter_requirements() -> None:
+    from tracehound.matching.sigma.literals import LiteralIndex, rule_literals
+
+    def lits(detection: str):  # noqa: ANN202
+        return rule_literals(SigmaCollection.from_yaml(HEAD + detection).rules[0])
+
+    assert lits(SEL.format("Image|endswith: '\\\\Temp\\\\evil.exe'")) == {"\\temp\\evil.exe"}
+    assert lits(SEL.format("Image|re: 'evil'")) is None  # regexes: always evaluated
+    assert lits("    sel:\n        Image: 'a'\n    f:\n        B: 'xyz'\n    condition: not f\n") is None
+    two = "    a:\n        A|contains: 'alpha'\n    b:\n        B: 'betas'\n    condition: {}\n"
+    assert lits(two.format("a or b")) == {"alpha", "betas"}
+    assert lits(two.format("a and b")) in ({"alpha"}, {"betas"})
+    assert lits(SEL.format("CommandLine|windash|contains: ' -enc '")) == {" -enc ", " /enc ", " \u2013enc ",
+                                                                           " \u2014enc ", " \u2015enc "}
+    idx = LiteralIndex([{"alpha"}, None, {"gamma", "delta"}])
+    assert idx.scan("x alpha y") == {0} and idx.always == {1} and idx.scan("delta") == {2}
+    assert idx.scan("nothing") == set()

@@ -57,7 +57,7 @@ def sigma_evtx(path: str, rules: RuleSet, stats: SigmaStats, since: datetime | N
     try:
         for number, raw, event in iter_evtx_events(path, rs):
             rec = evtx_record(event)
-            candidates = rules.for_event(str(rec.get("Channel") or ""), rec.get("EventID"))
+            candidates = rules.candidates(rec)
             if not candidates:
                 continue
             ts = _evtx_time(rec)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracehound.matching.sigma.compile import Pred, Unsupported, compile_tree
+from tracehound.matching.sigma.literals import LiteralIndex, rule_literals
 from tracehound.matching.sigma.loader import LoadResult, RuleFailure
 from tracehound.matching.sigma.record import SigmaRecord
 from tracehound.matching.sigma.tables import logsources
@@ -34,6 +35,8 @@ class CompiledRule:
     text_kinds: tuple[str, ...] = ()
     text_formats: tuple[str, ...] = ()  # empty = any text format
     hits: int = 0
+    uid: int = -1  # index in RuleSet.rules
+    prefiltered: bool = False  # has literals in the LiteralIndex (else always evaluated)
 
     def logsource(self) -> str:
         ls = self.rule.logsource
@@ -87,6 +90,7 @@ class RuleSet:
     _by_channel: dict[str | None, dict[int, list[CompiledRule]]] = field(default_factory=dict)
     _cache: dict[tuple[str, Any], tuple[CompiledRule, ...]] = field(default_factory=dict)
     text_rules: list[CompiledRule] = field(default_factory=list)
+    index: LiteralIndex | None = None
 
     @classmethod
     def build(cls, loaded: LoadResult) -> RuleSet:
@@ -120,6 +124,10 @@ class RuleSet:
                 cr.text_table, cr.text_kinds, cr.text_formats = tgt
                 rs.text_rules.append(cr)
             rs.rules.append(cr)
+        per_rule = [rule_literals(r.rule) for r in rs.rules]
+        for i, (r, lits) in enumerate(zip(rs.rules, per_rule, strict=True)):
+            r.uid, r.prefiltered = i, lits is not None
+        rs.index = LiteralIndex(per_rule)
         return rs
 
     def for_event(self, channel: str, eid: Any) -> tuple[CompiledRule, ...]:
@@ -137,8 +145,18 @@ class RuleSet:
     def for_text(self, fmt: str, kind: str) -> list[CompiledRule]:
         return [r for r in self.text_rules if kind in r.text_kinds and (not r.text_formats or fmt in r.text_formats)]
 
+    def candidates(self, rec: SigmaRecord) -> list[CompiledRule]:
+        """The rules to evaluate on an EVTX record: its logsource's, minus those whose literals it lacks."""
+        rules = self.for_event(str(rec.get("Channel") or ""), rec.get("EventID"))
+        if not rules or self.index is None:
+            return list(rules)
+        if any(r.prefiltered for r in rules):
+            found = self.index.scan("\n".join(rec.all_text(True)))
+            return [r for r in rules if not r.prefiltered or r.uid in found]
+        return list(rules)
+
     def match_event(self, rec: SigmaRecord) -> list[CompiledRule]:
-        return [r for r in self.for_event(str(rec.get("Channel") or ""), rec.get("EventID")) if r.predicate(rec)]
+        return [r for r in self.candidates(rec) if r.predicate(rec)]
 
     def failure_reasons(self) -> Counter[str]:
         return Counter(f.kind for f in self.failures)
