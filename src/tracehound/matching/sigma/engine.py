@@ -67,7 +67,7 @@ def sigma_evtx(path: str, rules: RuleSet, stats: SigmaStats, since: datetime | N
             for rule in candidates:
                 if rule.predicate(rec):
                     yield _hit(rule, stats, raw, path, number, "evtx", ts, str(rec.get("Computer") or ""),
-                               {"winlog.channel": rec.get("Channel"), "winlog.event_id": rec.get("EventID"),
+                               {"host.name": rec.get("Computer"), "winlog.channel": rec.get("Channel"), "winlog.event_id": rec.get("EventID"),
                                 "winlog.provider_name": rec.get("Provider_Name"),
                                 "winlog.record_id": rec.get("EventRecordID"),
                                 "process.executable": rec.get("Image")})
@@ -134,7 +134,7 @@ def sigma_text(path: str, fmt: str, reader: Any, rules: RuleSet, stats: SigmaSta
                         if rule.predicate(rec):
                             yield _hit(rule, stats, text, path, line_no, fmt, obs.ts,
                                        obs.src_host or obs.src_ip or obs.user,
-                                       {"source.ip": obs.src_ip, "destination.domain": obs.domain,
+                                       {"host.name": obs.src_host, "source.ip": obs.src_ip, "destination.domain": obs.domain,
                                         "url.full": obs.url, "destination.ip": obs.dst_ip})
     finally:
         _done(stats, rs, t0)

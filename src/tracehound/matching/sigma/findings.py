@@ -53,7 +53,6 @@ def sigma_finding(rule: CompiledRule, raw: str, path: str, line: int, fmt: str, 
     attack = sorted({m.group(1).upper() for t in tags if (m := _ATTACK.match(t))})
     put(doc, "tags", tags)
     put(doc, "threat.technique.id", attack)
-    put(doc, "host.name", host)
     for k, v in extra.items():
         put(doc, k, v)
     doc["log"] = {"file": {"path": path}}
