@@ -48,22 +48,27 @@ def test_hostile_and_unsupported_rules_are_each_reported_once(tmp_path: Path) ->
     (tmp_path / "bad_condition.yml").write_text(RULE.format(
         title="cond", n=4, detection="    sel:\n        Image: x\n    condition: sel and missing"))
     (tmp_path / "latin1.yml").write_bytes("title: caf\xe9\n".encode("latin-1"))
+    orphan = ("title: orphan\nid: 0e1c2f0e-0000-4000-8000-00000000000a\ncorrelation:\n    type: event_count\n"
+              "    rules:\n        - 0e1c2f0e-0000-4000-8000-0000000000ff\n    timespan: 1h\n"
+              "    condition:\n        gte: 5\n")
     corr = ("title: corr\nid: 0e1c2f0e-0000-4000-8000-000000000009\ncorrelation:\n    type: event_count\n"
             "    rules:\n        - 0e1c2f0e-0000-4000-8000-000000000001\n    group-by:\n        - Computer\n"
             "    timespan: 1h\n    condition:\n        gte: 5\n")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "corr.yml").write_text(corr)
     (tmp_path / "notes.txt").write_text("not a rule")
+    (tmp_path / "orphan.yml").write_text(orphan)
     rules = load_ruleset([str(tmp_path)])
-    assert rules.files == 7 and [r.title for r in rules.rules] == ["ok"]
+    assert rules.files == 8 and [r.title for r in rules.rules] == ["ok"]
+    assert [c.rule.title for c in rules.correlator.correlations] == ["corr"]  # names good.yml: resolved across files
     by_file = {Path(f.path).name: f for f in rules.failures}
     assert set(by_file) == {"bad_yaml.yml", "bad_modifier.yml", "placeholder.yml", "bad_condition.yml",
-                            "latin1.yml", "corr.yml"}
+                            "latin1.yml", "orphan.yml"}
     assert "nosuchmodifier" in by_file["bad_modifier.yml"].reason
     assert "placeholder" in by_file["placeholder.yml"].reason
     assert "missing" in by_file["bad_condition.yml"].reason
-    assert "correlation" in by_file["corr.yml"].reason
     assert by_file["latin1.yml"].kind == "unreadable file"
+    assert "0e1c2f0e-0000-4000-8000-0000000000ff" in by_file["orphan.yml"].reason
     text = "\n".join(load_report(rules))
     assert "1/" in text.splitlines()[0] and "6 not loaded" in text
     for name in by_file:

@@ -65,7 +65,7 @@ def sigma_evtx(path: str, rules: RuleSet, stats: SigmaStats, since: datetime | N
                 continue
             stats.evaluations += len(candidates)
             for rule in candidates:
-                if rule.predicate(rec):
+                if rule.predicate(rec) and _keep(rules, rule, ts, rec, path, number, str(rec.get("Computer") or "")):
                     yield _hit(rule, stats, raw, path, number, "evtx", ts, str(rec.get("Computer") or ""),
                                {"host.name": rec.get("Computer"), "winlog.channel": rec.get("Channel"), "winlog.event_id": rec.get("EventID"),
                                 "winlog.provider_name": rec.get("Provider_Name"),
@@ -73,6 +73,16 @@ def sigma_evtx(path: str, rules: RuleSet, stats: SigmaStats, since: datetime | N
                                 "process.executable": rec.get("Image")})
     finally:
         _done(stats, rs, t0)
+
+
+def _keep(rules: RuleSet, rule: CompiledRule, ts: datetime | None, rec: Any, path: str, line: int, host: str) -> bool:
+    """Give a hit to the correlations naming its rule; False when it gives no finding of its own."""
+    if rules.correlator is None or id(rule) not in rules.correlator.by_rule:
+        return True
+    keep = bool(rules.correlator.observe(rule, ts, rec, {"path": path, "line": line, "host": host}))
+    if not keep:
+        rule.hits += 1  # counted, its finding is the correlation's
+    return keep
 
 
 def _hit(rule: CompiledRule, stats: SigmaStats, raw: str, path: str, line: int, fmt: str, ts: datetime | None,
@@ -131,7 +141,8 @@ def sigma_text(path: str, fmt: str, reader: Any, rules: RuleSet, stats: SigmaSta
                         rec = tables.get(rule.text_table)
                         if rec is None:
                             rec = tables[rule.text_table] = observation_record(obs, rule.text_table)
-                        if rule.predicate(rec):
+                        host = obs.src_host or obs.src_ip or obs.user
+                        if rule.predicate(rec) and _keep(rules, rule, obs.ts, rec, path, line_no, host):
                             yield _hit(rule, stats, text, path, line_no, fmt, obs.ts,
                                        obs.src_host or obs.src_ip or obs.user,
                                        {"host.name": obs.src_host, "source.ip": obs.src_ip, "destination.domain": obs.domain,

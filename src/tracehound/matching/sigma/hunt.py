@@ -27,6 +27,23 @@ def with_sigma(inner: Engine, rules: RuleSet, stats: SigmaStats) -> Engine:
     from tracehound.errors import InputError
 
     def run(pack: Any, files: list[str], options: Any) -> Iterator[tuple[Any, Iterator[str]]]:
+        seen = 0
+        for report, lines in each_file(pack, files, options):
+            seen += 1
+            if seen < len(files):
+                yield report, lines
+                continue
+            # The last file (run_hunt yields one report per input file, in order) carries the
+            # correlations' findings, before the engine removes its temporary files.
+            docs = rules.correlator.finish() if rules.correlator is not None else []
+            stats.hits += len(docs)
+            for d in docs:
+                stats.per_rule[d["rule"]["id"] or d["rule"]["name"]] += 1
+            report.findings += len(docs)
+            yield report, chain(lines, (json.dumps(d, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
+                                        for d in docs))
+
+    def each_file(pack: Any, files: list[str], options: Any) -> Iterator[tuple[Any, Iterator[str]]]:
         for report, lines in inner(pack, files, options):
             if report.error:
                 yield report, lines
@@ -55,6 +72,8 @@ def load_report(rules: RuleSet) -> list[str]:
     out = [f"sigma: {loaded}/{total} rules loaded from {rules.files} files, {len(rules.rules)} run on the records "
            f"tracehound reads, {len(rules.failures)} not loaded, {len(rules.not_run)} loaded but with a logsource "
            f"no reader produces"]
+    if rules.correlator is not None:
+        out.append(f"  {len(rules.correlator.correlations)} correlation rules run over the hits of the rules they name")
     for reason, n in rules.failure_reasons().most_common():
         out.append(f"  not loaded {n}: {reason}")
     for f in rules.failures[:SHOW_FAILURES]:
@@ -73,6 +92,9 @@ def run_report(rules: RuleSet, stats: SigmaStats) -> list[str]:
            f"({mb:.1f} MB at {rate:.1f} MB/s), {stats.evaluations} rule evaluations"]
     for reason, n in stats.skipped.most_common():
         out.append(f"  sigma pass skipped {n}: {reason}")
+    if rules.correlator is not None:
+        for title, n in rules.correlator.untimed.most_common():
+            out.append(f"  correlation {title!r}: {n} hits without a time, not placed in a window")
     return out
 
 

@@ -28,6 +28,7 @@ class RuleFailure:
 @dataclass
 class LoadResult:
     rules: list[tuple[str, Any]] = field(default_factory=list)  # (path, pySigma SigmaRule)
+    correlations: list[tuple[str, Any]] = field(default_factory=list)  # (path, SigmaCorrelationRule), resolved
     failures: list[RuleFailure] = field(default_factory=list)
     files: int = 0
 
@@ -67,7 +68,7 @@ def load_rules(specs: list[str]) -> LoadResult:
             res.failures.append(RuleFailure(path, "", f"cannot read: {exc}", "unreadable file"))
             continue
         try:
-            coll = SigmaCollection.from_yaml(text, collect_errors=True)
+            coll = SigmaCollection.from_yaml(text, collect_errors=True, resolve_references=False)
         except Exception as exc:  # noqa: BLE001 - pySigma raises many error classes on hostile YAML
             res.failures.append(_failure(path, text, exc))
             continue
@@ -81,14 +82,33 @@ def load_rules(specs: list[str]) -> LoadResult:
             if errors:
                 res.failures.append(RuleFailure(path, title, _msg(errors[0]), type(errors[0]).__name__))
             elif isinstance(rule, SigmaCorrelationRule):
-                res.failures.append(RuleFailure(path, title, "correlation rules are not evaluated yet",
-                                                "correlation rule (not implemented)"))
+                res.correlations.append((path, rule))
             elif isinstance(rule, SigmaRule):
                 res.rules.append((path, rule))
             else:
                 res.failures.append(RuleFailure(path, title, f"{type(rule).__name__} documents are not run",
                                                 f"{type(rule).__name__} document"))
+    _resolve(res)
     return res
+
+
+def _resolve(res: LoadResult) -> None:
+    """Correlations may name rules of any loaded file: resolve them against all of them."""
+    if not res.correlations:
+        return
+    from sigma.collection import SigmaCollection
+
+    merged = SigmaCollection([r for _p, r in res.rules] + [c for _p, c in res.correlations], resolve_references=False)
+    ok = []
+    for path, corr in res.correlations:
+        try:
+            corr.resolve_rule_references(merged)
+        except Exception as exc:  # noqa: BLE001 - SigmaRuleNotFoundError and friends
+            res.failures.append(RuleFailure(path, str(corr.title or ""), f"correlation: {_msg(exc)}",
+                                            "correlation with an unknown rule"))
+            continue
+        ok.append((path, corr))
+    res.correlations = ok
 
 
 def _failure(path: str, text: str, exc: BaseException) -> RuleFailure:

@@ -91,6 +91,7 @@ class RuleSet:
     _cache: dict[tuple[str, Any], tuple[CompiledRule, ...]] = field(default_factory=dict)
     text_rules: list[CompiledRule] = field(default_factory=list)
     index: LiteralIndex | None = None
+    correlator: Any = None  # correlate.Correlator when correlation rules were loaded
 
     @classmethod
     def build(cls, loaded: LoadResult) -> RuleSet:
@@ -128,6 +129,12 @@ class RuleSet:
         for i, (r, lits) in enumerate(zip(rs.rules, per_rule, strict=True)):
             r.uid, r.prefiltered = i, lits is not None
         rs.index = LiteralIndex(per_rule)
+        if loaded.correlations:
+            from tracehound.matching.sigma.correlate import build
+
+            rs.correlator, refused = build(loaded.correlations, {id(r.rule): r for r in rs.rules})
+            for path, c, reason in refused:
+                rs.failures.append(RuleFailure(path, str(c.title or ""), reason, "correlation: " + reason.split(" (")[0]))
         return rs
 
     def for_event(self, channel: str, eid: Any) -> tuple[CompiledRule, ...]:
