@@ -7,6 +7,7 @@ readers as the indicator hunt (their observations under Sigma taxonomy names).
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -72,7 +73,14 @@ def sigma_evtx(path: str, rules: RuleSet, stats: SigmaStats, since: datetime | N
                                 "winlog.record_id": rec.get("EventRecordID"),
                                 "process.executable": rec.get("Image")})
     finally:
-        _done(stats, rs, t0)
+        _done(stats, rs, t0, _size(path))
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _keep(rules: RuleSet, rule: CompiledRule, ts: datetime | None, rec: Any, path: str, line: int, host: str) -> bool:
@@ -93,10 +101,11 @@ def _hit(rule: CompiledRule, stats: SigmaStats, raw: str, path: str, line: int, 
     return sigma_finding(rule, raw, path, line, fmt, ts, host, extra)
 
 
-def _done(stats: SigmaStats, rs: ReadStats, t0: float) -> None:
+def _done(stats: SigmaStats, rs: ReadStats, t0: float, size: int | None = None) -> None:
+    """size: the EVTX file's bytes (its decoded JSON is larger); text logs count decompressed bytes."""
     stats.files += 1
     stats.records += rs.lines
-    stats.bytes += rs.bytes_read
+    stats.bytes += rs.bytes_read if size is None else size
     stats.seconds += time.monotonic() - t0
     stats.skipped.update(rs.skipped)
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from itertools import chain
 from typing import Any
 
-from tracehound.matching.sigma.engine import SigmaStats, sigma_evtx, sigma_text
+from tracehound.matching.sigma.engine import SigmaStats
 from tracehound.matching.sigma.loader import load_rules
 from tracehound.matching.sigma.ruleset import RuleSet
 
@@ -20,49 +20,51 @@ def load_ruleset(specs: list[str]) -> RuleSet:
 
 
 def with_sigma(inner: Engine, rules: RuleSet, stats: SigmaStats) -> Engine:
-    """Wrap a hunt engine (local): after each file's indicator findings, that file's rule hits."""
+    """Wrap a hunt engine (local): after each file's indicator findings, that file's rule hits
+    (computed by worker processes alongside the indicator hunt); the correlations' findings after
+    the last file's."""
     import json
 
-    from tracehound.engines.local_hunt import _make_reader, _mtime, detect_format
-    from tracehound.errors import InputError
+    from tracehound.matching.sigma.parallel import SigmaPool
 
     def run(pack: Any, files: list[str], options: Any) -> Iterator[tuple[Any, Iterator[str]]]:
-        seen = 0
-        for report, lines in each_file(pack, files, options):
-            seen += 1
-            if seen < len(files):
-                yield report, lines
-                continue
-            # The last file (run_hunt yields one report per input file, in order) carries the
-            # correlations' findings, before the engine removes its temporary files.
-            docs = rules.correlator.finish() if rules.correlator is not None else []
-            stats.hits += len(docs)
-            for d in docs:
-                stats.per_rule[d["rule"]["id"] or d["rule"]["name"]] += 1
-            report.findings += len(docs)
-            yield report, chain(lines, (json.dumps(d, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
-                                        for d in docs))
-
-    def each_file(pack: Any, files: list[str], options: Any) -> Iterator[tuple[Any, Iterator[str]]]:
-        for report, lines in inner(pack, files, options):
-            if report.error:
-                yield report, lines
-                continue
-            docs: list[dict[str, Any]] = []
-            try:
-                fmt = report.format or detect_format(report.path, options.fmt)
-                if fmt == "evtx":
-                    docs = list(sigma_evtx(report.path, rules, stats, options.since, options.until))
-                elif rules.text_rules:
-                    reader = _make_reader(fmt, options.mapping, _mtime(report.path))
-                    docs = list(sigma_text(report.path, fmt, reader, rules, stats, options.since, options.until,
-                                           options.max_line, options.max_ratio))
-            except (InputError, OSError) as exc:
-                report.skipped["Sigma pass stopped: " + str(getattr(exc, "message", exc))[:80]] = 1
-            report.findings += len(docs)
-            extra = (json.dumps(d, ensure_ascii=False, separators=(",", ":"), default=str) + "\n" for d in docs)
-            yield report, chain(lines, extra)
+        pool = SigmaPool(rules, files, options)
+        try:
+            seen = 0
+            for report, lines in inner(pack, files, options):
+                seen += 1
+                extra: Iterator[str] = iter(())
+                if not report.error:
+                    res = pool.result(report.path, stats)
+                    if res.error:
+                        report.skipped["Sigma pass stopped: " + res.error] = 1
+                    report.findings += res.findings
+                    extra = _lines(res.findings_file)
+                if seen == len(files):
+                    # The last file (run_hunt yields one report per input file, in order) carries the
+                    # correlations' findings, before the engine removes its temporary files.
+                    docs = rules.correlator.finish() if rules.correlator is not None else []
+                    stats.hits += len(docs)
+                    for d in docs:
+                        stats.per_rule[d["rule"]["id"] or d["rule"]["name"]] += 1
+                    report.findings += len(docs)
+                    extra = chain(extra, (json.dumps(d, ensure_ascii=False, separators=(",", ":"), default=str)
+                                          + "\n" for d in docs))
+                yield report, chain(lines, extra)
+        finally:
+            pool.close()
     return run
+
+
+def _lines(path: str) -> Iterator[str]:
+    import os
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            yield from fh
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
 
 
 def load_report(rules: RuleSet) -> list[str]:
@@ -89,7 +91,7 @@ def run_report(rules: RuleSet, stats: SigmaStats) -> list[str]:
     mb = stats.bytes / 1e6
     rate = mb / stats.seconds if stats.seconds else 0.0
     out = [f"sigma: {stats.hits} rule hits, {len(stats.per_rule)} rules fired, {stats.records} records read "
-           f"({mb:.1f} MB at {rate:.1f} MB/s), {stats.evaluations} rule evaluations"]
+           f"({mb:.1f} MB, {rate:.1f} MB/s per worker), {stats.evaluations} rule evaluations"]
     for reason, n in stats.skipped.most_common():
         out.append(f"  sigma pass skipped {n}: {reason}")
     if rules.correlator is not None:
