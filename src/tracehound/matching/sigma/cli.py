@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tracehound.errors import UsageError
-from tracehound.matching.sigma.engine import SigmaStats
-from tracehound.matching.sigma.ruleset import RuleSet
+
+# pySigma is imported only when --sigma is given: a plain hunt does not pay for it.
 
 
 @dataclass
 class SigmaSession:
-    rules: RuleSet
+    rules: Any  # ruleset.RuleSet
     quiet: bool
-    stats: SigmaStats = field(default_factory=SigmaStats)
+    stats: Any  # engine.SigmaStats
 
     def engine(self, inner: Any) -> Any:
         from tracehound.engines.local_hunt import run_hunt
@@ -56,4 +56,6 @@ def sigma_setup(paths: tuple[str, ...], explain_rule: str | None, engine: str, q
             err_console.print(safe(line))
     if not rules.rules:
         raise UsageError("--sigma: no rule could be run (see the reasons above)")
-    return SigmaSession(rules, quiet)
+    from tracehound.matching.sigma.engine import SigmaStats
+
+    return SigmaSession(rules, quiet, SigmaStats())
