@@ -144,3 +144,34 @@ def test_explain_and_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert code == 2 and "--sigma" in err
     code, _o, err = run_cli(["hunt", "--sigma", str(tmp_path / "none"), str(tmp_path)], capsys)
     assert code == 2 and "no such rule file" in err
+
+
+def _flat(doc: dict, prefix: str = "") -> list[str]:
+    out = []
+    for k, v in doc.items():
+        name = f"{prefix}{k}"
+        out += _flat(v, name + ".") if isinstance(v, dict) else [name]
+    return out
+
+
+def test_sigma_findings_use_ecs_fields(rules, sysmon_template: dict, tmp_path: Path) -> None:  # noqa: ANN001
+    """Every field of a Sigma finding is an ECS field (../shared/samples/ecs/ecs_flat.yml), except
+    rule.level (asked for by the issue; ECS has no rule severity field), Beats' winlog.* and ours."""
+    import re
+
+    ecs_names = set(re.findall(r"^'?([@a-z_][\w.@]*)'?:\s*$", need(SAMPLES / "ecs" / "ecs_flat.yml").read_text(),
+                               re.M))
+    assert {"rule.id", "rule.name", "threat.technique.id"} <= ecs_names
+    from tracehound.matching.sigma.findings import sigma_finding
+
+    child = sysmon(sysmon_template, 1, Image="C:\\Windows\\System32\\cmd.exe", ParentImage=APP)
+    rec = evtx_record(child)
+    (hit,) = rules.match_event(rec)
+    docs = [sigma_finding(hit, json.dumps(child), "x.evtx", 1, "evtx", None, "WS-042",
+                          {"host.name": "WS-042", "winlog.channel": rec["Channel"], "winlog.event_id": 1})]
+    log = tmp_path / "access.log"
+    log.write_text("\n".join(SQUID) + "\n")
+    docs += list(sigma_text(str(log), "squid", SquidReader(), rules, SigmaStats()))
+    for d in docs:
+        extra = [f for f in _flat(d) if f not in ecs_names and not f.startswith(("tracehound.", "winlog."))]
+        assert extra == ["rule.level"], extra
