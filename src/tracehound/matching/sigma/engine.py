@@ -16,7 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from tracehound.matching.sigma.findings import sigma_finding
-from tracehound.matching.sigma.records import evtx_record, observation_record
+from tracehound.matching.sigma.record import SigmaRecord
+from tracehound.matching.sigma.records import evtx_record, observation_record, windows_json_record
 from tracehound.matching.sigma.ruleset import CompiledRule, RuleSet
 from tracehound.sources.logs.evtx_source import iter_evtx_events
 from tracehound.sources.logs.observation import RecordError, iso
@@ -57,23 +58,28 @@ def sigma_evtx(path: str, rules: RuleSet, stats: SigmaStats, since: datetime | N
     t0 = time.monotonic()
     try:
         for number, raw, event in iter_evtx_events(path, rs):
-            rec = evtx_record(event)
-            candidates = rules.candidates(rec)
-            if not candidates:
-                continue
-            ts = _evtx_time(rec)
-            if not _in_window(ts, since, until):
-                continue
-            stats.evaluations += len(candidates)
-            for rule in candidates:
-                if rule.predicate(rec) and _keep(rules, rule, ts, rec, path, number, str(rec.get("Computer") or "")):
-                    yield _hit(rule, stats, raw, path, number, "evtx", ts, str(rec.get("Computer") or ""),
-                               {"host.name": rec.get("Computer"), "winlog.channel": rec.get("Channel"), "winlog.event_id": rec.get("EventID"),
-                                "winlog.provider_name": rec.get("Provider_Name"),
-                                "winlog.record_id": rec.get("EventRecordID"),
-                                "process.executable": rec.get("Image")})
+            yield from windows_hits(evtx_record(event), raw, path, number, "evtx", rules, stats, since, until)
     finally:
         _done(stats, rs, t0, _size(path))
+
+
+def windows_hits(rec: SigmaRecord, raw: str, path: str, number: int, fmt: str, rules: RuleSet, stats: SigmaStats,
+                 since: datetime | None, until: datetime | None) -> Iterator[dict[str, Any]]:
+    """Findings of one Windows event (from EVTX or a JSON line)."""
+    candidates = rules.candidates(rec)
+    if not candidates:
+        return
+    ts = _evtx_time(rec)
+    if not _in_window(ts, since, until):
+        return
+    stats.evaluations += len(candidates)
+    host = str(rec.get("Computer") or "")
+    for rule in candidates:
+        if rule.predicate(rec) and _keep(rules, rule, ts, rec, path, number, host):
+            yield _hit(rule, stats, raw, path, number, fmt, ts, host,
+                       {"host.name": host, "winlog.channel": rec.get("Channel"), "winlog.event_id": rec.get("EventID"),
+                        "winlog.provider_name": rec.get("Provider_Name"), "winlog.record_id": rec.get("EventRecordID"),
+                        "process.executable": rec.get("Image")})
 
 
 def _size(path: str) -> int:
@@ -133,6 +139,11 @@ def sigma_text(path: str, fmt: str, reader: Any, rules: RuleSet, stats: SigmaSta
                 if text.startswith("#") and reader.has_headers:
                     reader.header(text)
                     continue
+                if fmt == "jsonl":
+                    wrec = windows_json_record(text)
+                    if wrec is not None:  # Sysmon/Windows events as JSON lines: the EVTX rules
+                        yield from windows_hits(wrec, text, path, line_no, fmt, rules, stats, since, until)
+                        continue
                 try:
                     observations = reader.parse(text)
                 except (RecordError, ValueError, KeyError, IndexError, TypeError):

@@ -43,7 +43,7 @@ def sigma_file(path: str, options: Any, out_dir: str) -> FileResult:
             fmt = detect_format(path, options.fmt)
             if fmt == "evtx":
                 docs: Any = sigma_evtx(path, rules, res.stats, options.since, options.until)
-            elif rules.text_rules:
+            elif rules.text_rules or fmt == "jsonl":
                 reader = _make_reader(fmt, options.mapping, _mtime(path))
                 docs = sigma_text(path, fmt, reader, rules, res.stats, options.since, options.until,
                                   options.max_line, options.max_ratio)

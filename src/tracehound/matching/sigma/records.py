@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from tracehound import safejson
 from tracehound.matching.sigma.record import SigmaRecord
 from tracehound.matching.sigma.tables import fields, logsources
 from tracehound.sources.logs.observation import Observation
@@ -73,10 +74,46 @@ def evtx_record(event: dict[str, Any]) -> SigmaRecord:
         rec["EventID"] = int(str(eid))
     except (TypeError, ValueError):
         pass
+    return _with_aliases(rec)
+
+
+def _with_aliases(rec: dict[str, Any]) -> SigmaRecord:
     for alias, source in aliases_for(str(rec.get("Channel") or ""), rec.get("EventID")).items():
         if source in rec and alias not in rec:
             rec[alias] = rec[source]
     return SigmaRecord(rec)
+
+
+def windows_json_record(text: str) -> SigmaRecord | None:
+    """A JSON line holding a Windows event: the EVTX JSON shape ({"Event": {"System"...}}, as
+    evtx_dump writes it) or Winlogbeat's ECS (winlog.event_data, winlog.channel...); else None."""
+    if not text.startswith("{") or ('"Event"' not in text and '"winlog"' not in text):
+        return None
+    try:
+        obj = safejson.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(obj, dict):
+        return None
+    if isinstance(obj.get("Event"), dict) and isinstance(obj["Event"].get("System"), dict):
+        return evtx_record(obj)
+    win = obj.get("winlog")
+    if not isinstance(win, dict) or "channel" not in win:
+        return None
+    rec: dict[str, Any] = {}
+    _data_fields(win.get("event_data"), rec)
+    _data_fields(win.get("user_data"), rec)
+    host: dict[str, Any] = obj["host"] if isinstance(obj.get("host"), dict) else {}
+    event: dict[str, Any] = obj["event"] if isinstance(obj.get("event"), dict) else {}
+    eid = win.get("event_id", event.get("code"))
+    try:
+        eid = int(str(eid))
+    except (TypeError, ValueError):
+        pass
+    rec.update({"Channel": win.get("channel"), "EventID": eid, "Provider_Name": win.get("provider_name"),
+                "Computer": win.get("computer_name") or host.get("name"), "EventRecordID": win.get("record_id"),
+                "TimeCreated_SystemTime": obj.get("@timestamp")})
+    return _with_aliases({k: v for k, v in rec.items() if v is not None})
 
 
 _ALIASES: dict[tuple[str, Any], dict[str, str]] = {}
