@@ -73,3 +73,21 @@ def test_hostile_and_unsupported_rules_are_each_reported_once(tmp_path: Path) ->
     assert "1/" in text.splitlines()[0] and "6 not loaded" in text
     for name in by_file:
         assert text.count(name) == 1
+
+
+def test_yaml_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
+    import time
+
+    lines = ["title: bomb", "logsource:", "    product: windows", "detection:",
+             '    a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
+    lines += [f"    a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    lines += ["    sel:", "        Image: *a8", "    condition: sel"]
+    (tmp_path / "bomb.yml").write_text("\n".join(lines) + "\n")
+    (tmp_path / "cycle.yml").write_text("title: c\nlogsource:\n    product: windows\ndetection:\n"
+                                        "    sel: &s\n        Image: [*s]\n    condition: sel\n")
+    t = time.monotonic()
+    rules = load_ruleset([str(tmp_path)])
+    assert time.monotonic() - t < 2
+    reasons = {Path(f.path).name: f.reason for f in rules.failures}
+    assert "expand to 2,345,679,033 nodes" in reasons["bomb.yml"] and "cycle.yml" in reasons
+    assert not rules.rules

@@ -67,6 +67,10 @@ def load_rules(specs: list[str]) -> LoadResult:
         except (OSError, UnicodeDecodeError) as exc:
             res.failures.append(RuleFailure(path, "", f"cannot read: {exc}", "unreadable file"))
             continue
+        bomb = _alias_bomb(text)
+        if bomb:
+            res.failures.append(RuleFailure(path, "", bomb, "YAML alias expansion too large"))
+            continue
         try:
             coll = SigmaCollection.from_yaml(text, collect_errors=True, resolve_references=False)
         except Exception as exc:  # noqa: BLE001 - pySigma raises many error classes on hostile YAML
@@ -109,6 +113,39 @@ def _resolve(res: LoadResult) -> None:
             continue
         ok.append((path, corr))
     res.correlations = ok
+
+
+MAX_NODES = 200_000
+
+
+def _alias_bomb(text: str) -> str:
+    """A YAML file whose aliases expand past MAX_NODES ('billion laughs'): composed without
+    expanding (aliases share nodes), then counted with memoization. '' when fine or not YAML."""
+    if "&" not in text:
+        return ""
+    import yaml
+
+    try:
+        docs = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError:
+        return ""  # pySigma reports the syntax error itself
+    sizes: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        sizes[key] = 1  # cycles count once
+        n = 1
+        if isinstance(node, yaml.SequenceNode):
+            n += sum(size(c) for c in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            n += sum(size(k) + size(v) for k, v in node.value)
+        sizes[key] = n
+        return n
+
+    total = sum(size(d) for d in docs if d is not None)
+    return f"YAML aliases expand to {total:,} nodes (more than {MAX_NODES:,}): not loaded" if total > MAX_NODES else ""
 
 
 def _failure(path: str, text: str, exc: BaseException) -> RuleFailure:
