@@ -140,6 +140,9 @@ def test_explain_and_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[
                               "Potential Suspicious Child Process Of 3CXDesktopApp", str(tmp_path)], capsys)
     assert code == 0 and "Microsoft-Windows-Sysmon/Operational, EventID 1" in out
     assert "ParentImage  (also from Security 4688: ParentProcessName)" in out
+    code, _o, err = run_cli(["hunt", "--sigma", str(SAMPLES / "sigma"), "--explain", "no-such-rule", str(tmp_path)],
+                            capsys)
+    assert code == 2 and "no-such-rule" in err
     code, _o, err = run_cli(["hunt", "--explain", "x", str(tmp_path)], capsys)
     assert code == 2 and "--sigma" in err
     code, _o, err = run_cli(["hunt", "--sigma", str(tmp_path / "none"), str(tmp_path)], capsys)

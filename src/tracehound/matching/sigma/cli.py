@@ -48,6 +48,8 @@ def sigma_setup(paths: tuple[str, ...], explain_rule: str | None, engine: str, q
 
     rules = load_ruleset(list(paths))
     if explain_rule:
+        if rules.by_id(explain_rule) is None:
+            raise UsageError("--explain: " + " ".join(explain(rules, explain_rule)))
         for line in explain(rules, explain_rule):
             print(line)
         raise SystemExit(0)
