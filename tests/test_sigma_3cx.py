@@ -129,6 +129,9 @@ def test_hunt_sigma_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert code == 0, err
     code, _o, err = run_cli(["case", "add", str(case_dir), str(out)], capsys)
     assert code == 0, err
+    code, report, err = run_cli(["report", str(case_dir), "-f", "json", "-o", "-"], capsys)
+    assert code == 0, err
+    assert "Sigma rule 'Potential Compromised 3CXDesktopApp ICO C2 File Download' (high) matched" in report
 
 
 def test_explain_and_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

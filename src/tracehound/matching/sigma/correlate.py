@@ -132,6 +132,7 @@ def _finding(corr: Correlation, key: tuple[Any, ...], window: list[Hit], n: int)
     verdict = "suspicious" if level in ("critical", "high", "medium") else "clean"
     return {
         "@timestamp": iso_ts(window[0].ts),
+        "message": f"Sigma correlation {str(r.title or '')!r} ({corr.kind}, {n} in {corr.seconds} s)",
         "event": {"kind": "alert", "category": ["threat"], "type": ["indicator"], "module": "tracehound",
                   "dataset": "tracehound.sigma", "start": iso_ts(window[0].ts), "end": iso_ts(window[-1].ts)},
         "rule": {"id": str(r.id or ""), "name": str(r.title or ""), "ruleset": "sigma", "level": level,

@@ -44,6 +44,7 @@ def sigma_finding(rule: CompiledRule, raw: str, path: str, line: int, fmt: str, 
     put(doc, "@timestamp", iso_ts(ts))
     doc["event"] = {"kind": "alert", "category": ["threat"], "type": ["indicator"], "module": "tracehound",
                     "dataset": "tracehound.sigma", "original": _truncate(raw)}
+    doc["message"] = f"Sigma rule {rule.title!r} ({rule.level}) matched"
     doc["rule"] = {"id": rule.id, "name": rule.title, "ruleset": "sigma", "level": rule.level}
     put(doc, "rule.description", " ".join(str(r.description or "").split()))
     put(doc, "rule.reference", list(r.references))
