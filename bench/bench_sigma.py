@@ -2,7 +2,7 @@
 same events, in the same run.
 
   python bench/bench_sigma.py                       # all SigmaHQ Windows rules, regression + sample EVTX
-  python bench/bench_sigma.py --rules DIR --evtx DIR [--no-sqlite]
+  python bench/bench_sigma.py --rules DIR --evtx DIR [--no-sqlite] [--copies N]
 
 tracehound: EVTX decoded once, each record given to the rules its logsource selects.
 SQLite: the same decoded records loaded into one table, each rule converted by pysigma-backend-sqlite
@@ -28,6 +28,7 @@ def main() -> None:
     ap.add_argument("--rules", action="append", help="rule folders (default: every SigmaHQ rule, Windows ones run)")
     ap.add_argument("--evtx", action="append", help="EVTX folders (default: sigma-regression and evtx samples)")
     ap.add_argument("--no-sqlite", action="store_true")
+    ap.add_argument("--copies", type=int, default=1, help="read the EVTX set this many times (memory stays flat)")
     args = ap.parse_args()
     import json
 
@@ -43,6 +44,7 @@ def main() -> None:
     load_s = time.monotonic() - t0
     files = sorted(str(p) for d in (args.evtx or [str(SAMPLES / "sigma-regression"), str(SAMPLES / "evtx")])
                    for p in Path(d).rglob("*.evtx"))
+    files = files * max(args.copies, 1)
     size = sum(Path(f).stat().st_size for f in files)
     stats = SigmaStats()
     t1 = time.monotonic()
