@@ -294,6 +294,14 @@ def _fused(kinds: dict[str, list[str]]) -> Callable[[str], bool]:
     starts = tuple(kinds.get("startswith", []))
     ends = tuple(kinds.get("endswith", []))
 
+    if len(contains) > 3:  # one C-level scan instead of a Python loop over the literals
+        rx = re.compile("|".join(re.escape(c) for c in sorted(contains, key=len, reverse=True)))
+
+        def test_rx(v: str) -> bool:
+            return (v in eq or (bool(starts) and v.startswith(starts)) or (bool(ends) and v.endswith(ends))
+                    or rx.search(v) is not None)
+        return test_rx
+
     def test(v: str) -> bool:
         return (v in eq or (bool(starts) and v.startswith(starts)) or (bool(ends) and v.endswith(ends))
                 or any(c in v for c in contains))

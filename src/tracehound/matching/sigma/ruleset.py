@@ -89,6 +89,7 @@ class RuleSet:
     files: int = 0
     _by_channel: dict[str | None, dict[int, list[CompiledRule]]] = field(default_factory=dict)
     _cache: dict[tuple[str, Any], tuple[CompiledRule, ...]] = field(default_factory=dict)
+    _split: dict[tuple[str, Any], tuple[list[CompiledRule], dict[int, CompiledRule]]] = field(default_factory=dict)
     text_rules: list[CompiledRule] = field(default_factory=list)
     index: LiteralIndex | None = None
     correlator: Any = None  # correlate.Correlator when correlation rules were loaded
@@ -154,13 +155,17 @@ class RuleSet:
 
     def candidates(self, rec: SigmaRecord) -> list[CompiledRule]:
         """The rules to evaluate on an EVTX record: its logsource's, minus those whose literals it lacks."""
-        rules = self.for_event(str(rec.get("Channel") or ""), rec.get("EventID"))
-        if not rules or self.index is None:
-            return list(rules)
-        if any(r.prefiltered for r in rules):
-            found = self.index.scan("\n".join(rec.all_text(True)))
-            return [r for r in rules if not r.prefiltered or r.uid in found]
-        return list(rules)
+        key = (str(rec.get("Channel") or ""), rec.get("EventID"))
+        split = self._split.get(key)
+        if split is None:
+            rules = self.for_event(*key)
+            split = self._split[key] = ([r for r in rules if not r.prefiltered],
+                                        {r.uid: r for r in rules if r.prefiltered})
+        always, pre = split
+        if not pre or self.index is None:
+            return list(always) + list(pre.values())
+        found = self.index.scan("\n".join(rec.all_text(True)))
+        return always + [pre[u] for u in sorted(found) if u in pre]
 
     def match_event(self, rec: SigmaRecord) -> list[CompiledRule]:
         return [r for r in self.candidates(rec) if r.predicate(rec)]
