@@ -32,6 +32,7 @@ from tracehound.findings.writer import FindingWriter
 from tracehound.fsutil import atomic_write_text
 from tracehound.intel.builtin import load_intel
 from tracehound.intel.model import Pack
+from tracehound.matching.sigma.cli import sigma_setup
 from tracehound.sources.logs.readers import BY_NAME, TEXT_FORMATS
 from tracehound.sources.logs.stream import DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO
 
@@ -95,12 +96,16 @@ def _formats_help() -> str:
 @click.option("--output-format", type=click.Choice(["jsonl", "parquet"]), default="jsonl", show_default=True,
               help="parquet (Spark engine): findings written as a Parquet folder at -o.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted hunt with the same -o FILE: files done are skipped, nothing is duplicated.")
+@click.option("--sigma", "sigma_paths", multiple=True, metavar="PATH",
+              help="Sigma rule file or folder, repeatable: run the rules over the same logs (docs/sigma.md).")
+@click.option("--explain", "explain_rule", metavar="RULE", help="With --sigma: show a rule's records and field mapping, then exit.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary on stderr.")
 @click.option("--all-hosts", is_flag=True, help=f"List every hit host on stderr (default: the first {HOST_ROWS}).")
 def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_path: str | None, since: str | None,
          until: str | None, lookback: int, fmt: str | None, mapping: tuple[str, ...], weak: bool, jobs: int,
          max_line: int, max_ratio: int, no_first_seen: bool, engine: str, spark_master: str, spark_conf: tuple[str, ...],
-         input_format: str, output_format: str, resume: bool, quiet: bool, all_hosts: bool = False) -> None:
+         input_format: str, output_format: str, resume: bool, sigma_paths: tuple[str, ...], explain_rule: str | None,
+         quiet: bool, all_hosts: bool = False) -> None:
     """Hunt logs for contacts with the pack's C2 domains, IPs, URLs, hashes and certificates.
 
     PATHS are files, folders (searched recursively) or globs; .gz .bz2 .xz .zst are read
@@ -115,6 +120,7 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
 
     Exit status: 0 no finding, 1 findings, 2 bad usage, 3 nothing could be read.
     """
+    sigma = sigma_setup(sigma_paths, explain_rule, engine, quiet)
     pack = load_intel(intel)
     options = HuntOptions(since=parse_when(since, "--since"), until=parse_when(until, "--until"), fmt=fmt,
                           mapping=parse_map(mapping), include_weak=weak, max_line=max_line, max_ratio=max_ratio, jobs=jobs)
@@ -155,6 +161,8 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
         if output in ("", "-"):
             raise UsageError("--output-format parquet needs -o FOLDER")
         jsonl_out = output.rstrip("/") + ".jsonl"
+    if sigma is not None:
+        run_engine = sigma.engine(run_engine)
     state = HuntState.start(jsonl_out, resume)
     expansion = expand_inputs(list(paths)) if input_format == "text" else Expansion(list(paths))
     files = expansion.files
@@ -193,9 +201,12 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
         spark.read.json(jsonl_out).write.mode("overwrite").parquet(output)
     summary.check_lookback(lookback, pack.c2_delay_days, options.since, options.until)
     if summary_path:
-        atomic_write_text_path(summary_path, json.dumps(summary.to_dict(), indent=1, ensure_ascii=False))
+        atomic_write_text_path(summary_path, json.dumps(dict(summary.to_dict(), **sigma.summary() if sigma else {}),
+                                                        indent=1, ensure_ascii=False))
     if not quiet:
         print_summary(summary, all_hosts)
+        if sigma is not None:
+            sigma.print_run()
     readable = [f for f in summary.files if not f.error]
     if not readable:
         raise SystemExit(EXIT_NOTHING_READ)

@@ -105,9 +105,10 @@ def record_observations(event: dict[str, Any]) -> tuple[list[Observation], str, 
     return obs, computer, eid, record_id, image
 
 
-def iter_evtx(path: str, stats: ReadStats, prefilter_any: Any = None, max_record: int = 16 * 1024 * 1024
-              ) -> Iterator[EvtxRecord]:
-    """Records that pass the prefilter (a callable on lowercase JSON text), parsed into observations."""
+def iter_evtx_events(path: str, stats: ReadStats, prefilter_any: Any = None, max_record: int = 16 * 1024 * 1024
+                     ) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """Every readable record as (record number, JSON text, the decoded event with all its System,
+    EventData and UserData fields); unreadable or oversized records are counted in stats."""
     try:
         import evtx
     except ImportError as exc:  # pragma: no cover - declared dependency
@@ -143,5 +144,15 @@ def iter_evtx(path: str, stats: ReadStats, prefilter_any: Any = None, max_record
         except json.JSONDecodeError:
             stats.skip("EVTX record is not valid JSON")
             continue
+        if not isinstance(event, dict):
+            stats.skip("EVTX record is not a JSON object")
+            continue
+        yield int(str(rec.get("event_record_id") or 0)), raw, event
+
+
+def iter_evtx(path: str, stats: ReadStats, prefilter_any: Any = None, max_record: int = 16 * 1024 * 1024
+              ) -> Iterator[EvtxRecord]:
+    """Records that pass the prefilter (a callable on lowercase JSON text), parsed into observations."""
+    for number, raw, event in iter_evtx_events(path, stats, prefilter_any, max_record):
         obs, computer, eid, record_id, image = record_observations(event)
-        yield EvtxRecord(int(str(rec.get("event_record_id") or 0)), raw, obs, computer, eid, record_id, image)
+        yield EvtxRecord(number, raw, obs, computer, eid, record_id, image)
