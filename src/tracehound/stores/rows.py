@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from tracehound.matching.normalize import norm_domain, norm_ip, norm_url
 from tracehound.sources.logs.observation import Observation
@@ -48,11 +49,20 @@ class LedgerDay:
 def _utc(ts: datetime | None) -> datetime | None:
     if ts is None:
         return None
+    if ts.tzinfo is UTC:
+        return ts
     return ts.astimezone(UTC) if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
+@lru_cache(maxsize=1 << 16)
 def _ip(value: str) -> str:
+    """norm_ip, cached: a log repeats the same few thousand addresses."""
     return norm_ip(value) if value else ""
+
+
+@lru_cache(maxsize=1 << 12)
+def _day(year: int, month: int, day: int) -> str:
+    return f"{year:04d}-{month:02d}-{day:02d}"
 
 
 def obs_entries(obs: Observation) -> list[tuple[str, str, str, str]]:
@@ -114,7 +124,7 @@ class Aggregator:
         days: set[str] = set()
         for obs in observations:
             ts = _utc(obs.ts)
-            day = ts.strftime("%Y-%m-%d") if ts else UNDATED
+            day = _day(ts.year, ts.month, ts.day) if ts else UNDATED
             if day not in days:
                 days.add(day)
                 led = self.ledger.setdefault((file_id, day), LedgerDay())
