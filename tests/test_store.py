@@ -189,3 +189,29 @@ def test_cli_index_hunt_store_evidence(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 2 and "--store" in err
     code, _, err = run_cli(["hunt", "--store", str(tmp_path / "nope")], capsys)
     assert code == 2 and "not a tracehound store" in err
+
+
+def test_hostile_store_and_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    paths = _fixture_logs(tmp_path / "logs")
+    store = tmp_path / "store"
+    fifo = tmp_path / "pipe.log"
+    os.mkfifo(fifo)
+    gz = tmp_path / "cut.log.gz"
+    gz.write_bytes(gzip.compress(Path(paths[0]).read_bytes() * 50)[:-40])  # a truncated gzip
+    res = {Path(r.path).name: r for r in index(store, [*paths[:3], str(fifo), str(gz)])}
+    assert res["pipe.log"].status == "error" and "not a regular file" in res["pipe.log"].detail
+    assert res["cut.log.gz"].status == "indexed" and res["cut.log.gz"].detail.startswith("partly read")
+    assert res["cut.log.gz"].records > 100
+    part = store / json.loads((store / "manifest.json").read_text())["parts"][0]
+    part.unlink()
+    code, _, err = run_cli(["hunt", "--store", str(store)], capsys)
+    assert code == 2 and "store damaged" in err and "Traceback" not in err
+    (store / "manifest.json").write_text("{not json")
+    code, _, err = run_cli(["hunt", "--store", str(store)], capsys)
+    assert code != 0 and "unreadable store manifest" in err and "Traceback" not in err
+    (tmp_path / "notstore").mkdir()
+    (tmp_path / "notstore" / "x").write_text("x")
+    code, _, err = run_cli(["index", paths[0], "--store", str(tmp_path / "notstore")], capsys)
+    assert code == 2 and "not a store" in err

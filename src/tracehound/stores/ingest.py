@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -149,6 +150,13 @@ def index_file(store: Store, batch: Any, path: str, options: IndexOptions, known
     return result
 
 
+def _regular(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _scan(batch: Any, agg: Aggregator, path: str, fmt: str, file_id: int, skip_until: int, options: IndexOptions,
           stats: ReadStats, result: FileResult) -> bool:
     for rec in scan_records(path, fmt, options.mapping, stats, options.max_line, options.max_ratio, skip_until):
@@ -163,7 +171,15 @@ def _scan(batch: Any, agg: Aggregator, path: str, fmt: str, file_id: int, skip_u
 
 def index_paths(store: Store, paths: list[str], options: IndexOptions,
                 on_file: Callable[[FileResult], None] | None = None) -> list[FileResult]:
-    """Index files into one batch, committed at the end (all or nothing)."""
+    """Index files into one batch, committed at the end (all or nothing). One writer at a time (a lock
+    file): a second `index` on the same store waits for the first instead of losing its manifest update."""
+    with store.lock():
+        return _index_locked(store, paths, options, on_file)
+
+
+def _index_locked(store: Store, paths: list[str], options: IndexOptions,
+                  on_file: Callable[[FileResult], None] | None) -> list[FileResult]:
+    store.reload()
     store.cleanup()
     files = expand_paths(paths, globs=False)
     known = {(e["indexed_sha256"], int(e["indexed_bytes"])): e["path"] for e in store.files.values()}
@@ -171,7 +187,8 @@ def index_paths(store: Store, paths: list[str], options: IndexOptions,
     results: list[FileResult] = []
     try:
         for f in files:
-            r = index_file(store, batch, f, options, known)
+            r = index_file(store, batch, f, options, known) if _regular(f) else \
+                FileResult(f, "error", "not a regular file (FIFO, device or socket) or unreadable: skipped")
             results.append(r)
             if on_file:
                 on_file(r)

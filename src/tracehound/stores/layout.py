@@ -17,6 +17,8 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,14 +70,24 @@ class Store:
             self.manifest: dict[str, Any] = {"version": VERSION, "files": {}, "parts": [], "ledger": [], "next_id": 1}
             self._write_manifest()
         else:
-            try:
-                self.manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise InputError(f"unreadable store manifest: {exc}", path=str(self.manifest_path)) from exc
-            if not isinstance(self.manifest, dict) or self.manifest.get("version") != VERSION:
-                raise InputError("store manifest of an unknown version", path=str(self.manifest_path))
+            self.manifest = _read_manifest(self.manifest_path)
 
     # ---- manifest -----------------------------------------------------------------------
+    def reload(self) -> None:
+        self.manifest = _read_manifest(self.manifest_path)
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Exclusive lock on STORE/.lock for the writer (released when the process ends, whatever happens)."""
+        import fcntl
+
+        with (self.root / ".lock").open("a") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
     def _write_manifest(self) -> None:
         atomic_write_text(self.manifest_path, json.dumps(self.manifest, indent=1, sort_keys=True))
 
@@ -105,6 +117,10 @@ class Store:
     # ---- reading ------------------------------------------------------------------------
     def connect(self) -> Any:
         """A DuckDB connection with views `obs` and `ledger` over the committed parts."""
+        missing = [p for p in self.manifest["parts"] + self.manifest["ledger"] if not (self.root / p).is_file()]
+        if missing:
+            raise InputError(f"store damaged: {len(missing)} part(s) the manifest names are missing, e.g. {missing[0]}",
+                             path=str(self.root))
         con = duckdb_connect()
         parts = [str(self.root / p) for p in self.manifest["parts"]]
         ledger = [str(self.root / p) for p in self.manifest["ledger"]]
@@ -120,6 +136,19 @@ class Store:
             cols = ", ".join(f'NULL::{t} AS "{c}"' for c, t in _LEDGER_TYPES.items())
             con.execute(f"CREATE VIEW ledger AS SELECT {cols} WHERE false")
         return con
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        m = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"unreadable store manifest: {exc}", path=str(path)) from exc
+    if not isinstance(m, dict) or m.get("version") != VERSION:
+        raise InputError("store manifest of an unknown version", path=str(path))
+    if not (isinstance(m.get("files"), dict) and isinstance(m.get("parts"), list) and isinstance(m.get("ledger"), list)
+            and isinstance(m.get("next_id"), int)):
+        raise InputError("store manifest damaged (files, parts, ledger or next_id missing)", path=str(path))
+    return m
 
 
 def _q(path: object) -> str:

@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import duckdb
+
 from tracehound.engines.finding_doc import finding_doc
+from tracehound.errors import InputError
 from tracehound.findings.ecs import VERDICT_ORDER, iso_ts, matched_indicators, put
 from tracehound.intel.model import Pack
 from tracehound.matching.matcher import Match, Matcher
@@ -130,7 +133,11 @@ def hunt_store(store: Store, pack: Pack, since: datetime | None = None, until: d
         v6 = _load_pack(con, matcher)
         dkinds = ", ".join(f"'{k}'" for k in DOMAIN_KINDS)
         sql = _CANDIDATES.format(window=_window(since, until), dkinds=dkinds, v6="true" if v6 else "false")
-        for kind, value, client, aux, f, last, n, fid, ln, off in con.execute(sql).fetchall():
+        try:
+            rows = con.execute(sql).fetchall()
+        except duckdb.Error as exc:  # a part replaced or truncated behind the manifest's back
+            raise InputError(f"store unreadable: {exc}".splitlines()[0], path=str(store.root)) from exc
+        for kind, value, client, aux, f, last, n, fid, ln, off in rows:
             out.candidates += 1
             matches = confirm(matcher, kind, value, aux)
             if matches:
