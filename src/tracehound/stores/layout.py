@@ -32,15 +32,27 @@ LEDGER_COLUMNS = ("file_id", "day", "records", "errors", "first", "last")
 _ROW_TYPES = {"day": "VARCHAR", "kind": "VARCHAR", "value": "VARCHAR", "client": "VARCHAR", "aux": "VARCHAR",
               "first": "TIMESTAMPTZ", "last": "TIMESTAMPTZ", "count": "BIGINT", "file_id": "INTEGER",
               "line": "BIGINT", "offset": "BIGINT", "ip4": "UBIGINT"}
+# Derived at commit, for equality joins at query time: a name's last two labels, the client as an IPv4 integer.
+_DERIVED = {"s2": ("VARCHAR", "CASE WHEN kind IN ('dns', 'http', 'tls', 'connect', 'host', 'answer') AND NOT regexp_full_match(value, "
+                              "'[0-9.]+') THEN array_to_string(string_split(value, '.')[-2:], '.') END"),
+            "cip4": ("UBIGINT", "CASE WHEN kind = 'ip' AND regexp_full_match(client, '\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}') "
+                                "THEN list_reduce(list_transform(string_split(client, '.'), lambda x: TRY_CAST(x AS UBIGINT)), "
+                                "lambda a, b: a * 256 + b) END")}
 _LEDGER_TYPES = {"file_id": "INTEGER", "day": "VARCHAR", "records": "BIGINT", "errors": "BIGINT",
                  "first": "TIMESTAMPTZ", "last": "TIMESTAMPTZ"}
 
 
-def duckdb_connect() -> Any:
+def duckdb_connect(spill: Path | None = None) -> Any:
+    """Bounded: 1 GB of memory at most (sorts spill to `spill`), two threads."""
     import duckdb
 
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone='UTC'")
+    con.execute("SET memory_limit='1GB'")
+    con.execute("SET threads=2")
+    con.execute("SET preserve_insertion_order=false")
+    if spill is not None:
+        con.execute(f"SET temp_directory={_q(spill)}")
     return con
 
 
@@ -128,7 +140,8 @@ class Store:
             con.execute(f"CREATE VIEW obs AS SELECT * FROM read_parquet({_sql_list(parts)}, hive_partitioning=true, "
                         "hive_types={'day': VARCHAR})")
         else:
-            cols = ", ".join(f'NULL::{t} AS "{c}"' for c, t in _ROW_TYPES.items())
+            types = {**_ROW_TYPES, **{c: t for c, (t, _e) in _DERIVED.items()}}
+            cols = ", ".join(f'NULL::{t} AS "{c}"' for c, t in types.items())
             con.execute(f"CREATE VIEW obs AS SELECT {cols} WHERE false")
         if ledger:
             con.execute(f"CREATE VIEW ledger AS SELECT * FROM read_parquet({_sql_list(ledger)})")
@@ -210,7 +223,7 @@ class Batch:
         agg.ledger.clear()
 
     def commit(self) -> None:
-        con = duckdb_connect()
+        con = duckdb_connect(self.dir / "spill")
         out = self.dir / "out"
         out.mkdir()
         new_parts: list[str] = []
@@ -219,6 +232,7 @@ class Batch:
             rows = (f"read_csv({_sql_list([str(p) for p in sorted(self.dir.glob('rows-*.csv'))])}, header=false, quote='\"', escape='\"', nullstr='', "
                     f"columns={_cols(_ROW_TYPES)}, parallel=false)")
             select = ", ".join(f"coalesce({c}, '') AS {c}" if t == "VARCHAR" else f'"{c}"' for c, t in _ROW_TYPES.items())
+            select += "".join(f", {expr} AS {c}" for c, (_t, expr) in _DERIVED.items())
             con.execute(f"COPY (SELECT {select} FROM {rows} ORDER BY day, kind, value) TO {_q(out / 'obs')} "
                         "(FORMAT PARQUET, PARTITION_BY (day), COMPRESSION ZSTD, OVERWRITE_OR_IGNORE)")
             for p in sorted((out / "obs").rglob("*.parquet")):

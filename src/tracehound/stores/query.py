@@ -26,29 +26,39 @@ from tracehound.stores.evidence import fetch_line
 from tracehound.stores.layout import Store
 from tracehound.stores.rows import DOMAIN_KINDS, UNDATED
 
-_CANDIDATES = r"""
+_SELECT = """
 SELECT kind, value, client, aux, min("first") AS f, max("last") AS l, sum("count") AS n,
        arg_min(file_id, coalesce("first", TIMESTAMPTZ '9999-01-01')) AS fid,
        arg_min(line, coalesce("first", TIMESTAMPTZ '9999-01-01')) AS ln,
        arg_min("offset", coalesce("first", TIMESTAMPTZ '9999-01-01')) AS off
-FROM obs
-WHERE ({window}) AND (
-  (kind IN ({dkinds}, 'answer') AND (
-     array_to_string(string_split(value, '.')[-2:], '.') IN (SELECT s FROM q_d2)
-     OR string_split(value, '.')[-1] IN (SELECT s FROM q_d1)))
-  OR (kind = 'url' AND value IN (SELECT s FROM q_uh))
-  OR (kind = 'ip' AND (client IN (SELECT s FROM q_ip)
-     OR (regexp_full_match(client, '\d{{1,3}}\.\d{{1,3}}\.\d{{1,3}}\.\d{{1,3}}') AND EXISTS (
-         SELECT 1 FROM q_c4 WHERE list_reduce(list_transform(string_split(client, '.'), lambda x: TRY_CAST(x AS UBIGINT)),
-                                              lambda a, b: a * 256 + b) BETWEEN lo AND hi))
-     OR ({v6} AND contains(client, ':'))))
-  OR (kind IN ('ip', 'iplit', 'src', 'answer') AND (
-     value IN (SELECT s FROM q_ip)
-     OR (ip4 IS NOT NULL AND EXISTS (SELECT 1 FROM q_c4 WHERE ip4 BETWEEN lo AND hi))
-     OR ({v6} AND ip4 IS NULL AND contains(value, ':'))))
-  OR (kind IN ('hash', 'cert', 'x509') AND value IN (SELECT s FROM q_h)))
+FROM obs WHERE ({window}) AND ({conds})
 GROUP BY kind, value, client, aux
 """
+
+
+def _conditions(tables: dict[str, int], v6: bool) -> str:
+    """Candidate conditions for the indicator types the pack has (equality semi-joins on stored columns)."""
+    conds = []
+    if tables["q_d2"]:
+        conds.append("s2 IN (SELECT s FROM q_d2)")
+    if tables["q_d1"]:
+        conds.append("(kind IN ('dns', 'http', 'tls', 'connect', 'host', 'answer') "
+                     "AND string_split(value, '.')[-1] IN (SELECT s FROM q_d1))")
+    if tables["q_uh"]:
+        conds.append("(kind = 'url' AND value IN (SELECT s FROM q_uh))")
+    if tables["q_ip"]:
+        conds.append("(kind IN ('ip', 'iplit', 'src', 'answer') AND value IN (SELECT s FROM q_ip))")
+        conds.append("(kind = 'ip' AND client IN (SELECT s FROM q_ip))")
+    if tables["q_c4"]:
+        conds.append("(ip4 IS NOT NULL AND kind IN ('ip', 'iplit', 'src', 'answer') AND EXISTS "
+                     "(SELECT 1 FROM q_c4 WHERE ip4 BETWEEN lo AND hi))")
+        conds.append("(cip4 IS NOT NULL AND EXISTS (SELECT 1 FROM q_c4 WHERE cip4 BETWEEN lo AND hi))")
+    if v6:
+        conds.append("(kind IN ('ip', 'iplit', 'src', 'answer') AND ip4 IS NULL AND contains(value, ':'))")
+        conds.append("(kind = 'ip' AND contains(client, ':'))")
+    if tables["q_h"]:
+        conds.append("(kind IN ('hash', 'cert', 'x509') AND value IN (SELECT s FROM q_h))")
+    return " OR ".join(conds) or "false"
 
 
 @dataclass
@@ -83,7 +93,7 @@ def _window(since: datetime | None, until: datetime | None) -> str:
     return f"day = '{UNDATED}' OR ({' AND '.join(conds)})" if conds else "true"
 
 
-def _load_pack(con: Any, matcher: Matcher) -> bool:
+def _load_pack(con: Any, matcher: Matcher) -> tuple[dict[str, int], bool]:
     d2 = {".".join(d.split(".")[-2:]) for d in matcher.domains if "." in d}
     d1 = {d for d in matcher.domains if "." not in d}
     tables = {"q_d2": d2, "q_d1": d1, "q_uh": set(matcher.urls), "q_ip": set(matcher.ips),
@@ -95,7 +105,9 @@ def _load_pack(con: Any, matcher: Matcher) -> bool:
     con.execute("CREATE OR REPLACE TEMP TABLE q_c4 (lo UBIGINT, hi UBIGINT)")
     if matcher.networks4:
         con.executemany("INSERT INTO q_c4 VALUES (?, ?)", [(lo, hi) for lo, hi, _ in matcher.networks4])
-    return any(net.version == 6 for net, _ in matcher.networks)
+    sizes = {name: len(v) for name, v in tables.items()}
+    sizes["q_c4"] = len(matcher.networks4)
+    return sizes, any(net.version == 6 for net, _ in matcher.networks)
 
 
 def confirm(matcher: Matcher, kind: str, value: str, aux: str, include_weak: bool = False) -> list[Match]:
@@ -130,9 +142,8 @@ def hunt_store(store: Store, pack: Pack, since: datetime | None = None, until: d
     out = StoreHunt()
     con = store.connect()
     try:
-        v6 = _load_pack(con, matcher)
-        dkinds = ", ".join(f"'{k}'" for k in DOMAIN_KINDS)
-        sql = _CANDIDATES.format(window=_window(since, until), dkinds=dkinds, v6="true" if v6 else "false")
+        sizes, v6 = _load_pack(con, matcher)
+        sql = _SELECT.format(window=_window(since, until), conds=_conditions(sizes, v6))
         try:
             rows = con.execute(sql).fetchall()
         except duckdb.Error as exc:  # a part replaced or truncated behind the manifest's back
