@@ -10,7 +10,7 @@ sys.path.insert(0, str(BENCH))
 def test_bench_store_smoke(tmp_path: Path, capsys) -> None:
     import bench_store
 
-    assert bench_store.main(["--size-mb", "2", "--days", "6", "--hosts", "500", "--big-pack", "300",
+    assert bench_store.main(["--size-mb", "1", "--days", "4", "--hosts", "500", "--big-pack", "300",
                              "--workdir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "3cx pack: same" in out and "300-indicator pack: same" in out and "store:" in out

@@ -32,9 +32,12 @@ LEDGER_COLUMNS = ("file_id", "day", "records", "errors", "first", "last")
 _ROW_TYPES = {"day": "VARCHAR", "kind": "VARCHAR", "value": "VARCHAR", "client": "VARCHAR", "aux": "VARCHAR",
               "first": "TIMESTAMPTZ", "last": "TIMESTAMPTZ", "count": "BIGINT", "file_id": "INTEGER",
               "line": "BIGINT", "offset": "BIGINT", "ip4": "UBIGINT"}
-# Derived at commit, for equality joins at query time: a name's last two labels, the client as an IPv4 integer.
+# Derived at commit, for equality joins at query time: a name's last two and three labels (an indicator of
+# three labels or more joins on s3, so 'evil.co.uk' does not pull every co.uk row), the client as an IPv4 integer.
 _DERIVED = {"s2": ("VARCHAR", "CASE WHEN kind IN ('dns', 'http', 'tls', 'connect', 'host', 'answer') AND NOT regexp_full_match(value, "
                               "'[0-9.]+') THEN array_to_string(string_split(value, '.')[-2:], '.') END"),
+            "s3": ("VARCHAR", "CASE WHEN kind IN ('dns', 'http', 'tls', 'connect', 'host', 'answer') AND NOT regexp_full_match(value, "
+                              "'[0-9.]+') AND length(string_split(value, '.')) >= 3 THEN array_to_string(string_split(value, '.')[-3:], '.') END"),
             "cip4": ("UBIGINT", "CASE WHEN kind = 'ip' AND regexp_full_match(client, '\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}') "
                                 "THEN list_reduce(list_transform(string_split(client, '.'), lambda x: TRY_CAST(x AS UBIGINT)), "
                                 "lambda a, b: a * 256 + b) END")}
@@ -50,6 +53,7 @@ def duckdb_connect(spill: Path | None = None) -> Any:
     con.execute("SET TimeZone='UTC'")
     con.execute("SET memory_limit='1GB'")
     con.execute("SET threads=2")
+    con.execute("SET enable_progress_bar=false")
     con.execute("SET preserve_insertion_order=false")
     if spill is not None:
         con.execute(f"SET temp_directory={_q(spill)}")

@@ -1,6 +1,6 @@
 """`hunt --store`: a pack against the store, with the raw hunt's matching semantics.
 
-DuckDB narrows the rows to candidates (names sharing an indicator's last two labels, URL hosts,
+DuckDB narrows the rows to candidates (names ending with an indicator's last two or three labels, URL hosts,
 addresses equal or inside a CIDR, hashes); each candidate is then confirmed in Python by the
 same Matcher the raw hunt uses (label-boundary suffixes, CIDRs, segment-boundary URL paths), so
 the store answers what the hunt would have answered. Findings are one per (kind, value, client,
@@ -41,6 +41,8 @@ def _conditions(tables: dict[str, int], v6: bool) -> str:
     conds = []
     if tables["q_d2"]:
         conds.append("s2 IN (SELECT s FROM q_d2)")
+    if tables["q_d3"]:
+        conds.append("s3 IN (SELECT s FROM q_d3)")
     if tables["q_d1"]:
         conds.append("(kind IN ('dns', 'http', 'tls', 'connect', 'host', 'answer') "
                      "AND string_split(value, '.')[-1] IN (SELECT s FROM q_d1))")
@@ -94,17 +96,19 @@ def _window(since: datetime | None, until: datetime | None) -> str:
 
 
 def _load_pack(con: Any, matcher: Matcher) -> tuple[dict[str, int], bool]:
-    d2 = {".".join(d.split(".")[-2:]) for d in matcher.domains if "." in d}
+    d2 = {d for d in matcher.domains if d.count(".") == 1}
+    d3 = {".".join(d.split(".")[-3:]) for d in matcher.domains if d.count(".") >= 2}
     d1 = {d for d in matcher.domains if "." not in d}
-    tables = {"q_d2": d2, "q_d1": d1, "q_uh": set(matcher.urls), "q_ip": set(matcher.ips),
+    tables = {"q_d2": d2, "q_d3": d3, "q_d1": d1, "q_uh": set(matcher.urls), "q_ip": set(matcher.ips),
               "q_h": set(matcher.hashes) | set(matcher.certs)}
     for name, values in tables.items():
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} (s VARCHAR)")
-        if values:
-            con.executemany(f"INSERT INTO {name} VALUES (?)", [(v,) for v in sorted(values)])
+        if values:  # one statement for the whole list (executemany is a statement per row)
+            con.execute(f"INSERT INTO {name} SELECT unnest(?)", [sorted(values)])
     con.execute("CREATE OR REPLACE TEMP TABLE q_c4 (lo UBIGINT, hi UBIGINT)")
     if matcher.networks4:
-        con.executemany("INSERT INTO q_c4 VALUES (?, ?)", [(lo, hi) for lo, hi, _ in matcher.networks4])
+        con.execute("INSERT INTO q_c4 SELECT unnest(?), unnest(?)",
+                    [[lo for lo, _h, _i in matcher.networks4], [hi for _l, hi, _i in matcher.networks4]])
     sizes = {name: len(v) for name, v in tables.items()}
     sizes["q_c4"] = len(matcher.networks4)
     return sizes, any(net.version == 6 for net, _ in matcher.networks)
