@@ -122,8 +122,10 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
 
     Exit status: 0 no finding, 1 findings, 2 bad usage, 3 nothing could be read.
     """
-    if bool(store) == bool(paths):
-        raise UsageError("give log PATHS or --store FOLDER (one of them)")
+    if not store and not paths:
+        raise UsageError("Missing argument 'PATHS...' (log files or folders), or --store FOLDER")
+    if store and paths:
+        raise UsageError("give log PATHS or --store FOLDER, not both")
     if not store and (evidence or misp_sightings or stix_sightings):
         raise UsageError("--evidence, --misp-sightings and --stix-sightings need --store")
     pack = load_intel(intel)
