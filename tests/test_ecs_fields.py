@@ -97,6 +97,13 @@ def every_kind(tmp_path_factory) -> dict[str, list[dict[str, Any]]]:
         f = base / f"{name}.log"
         f.write_text(text)
         kinds[f"hunt:{name}"] = hunt(pack, [str(f)], jobs=1)[0]
+    from tracehound.stores.ingest import IndexOptions, index_paths
+    from tracehound.stores.layout import Store
+    from tracehound.stores.query import hit_doc, hunt_store
+
+    store = Store(str(base / "store"), create=True)
+    index_paths(store, [str(base / f"{name}.log") for name in FORMATS], IndexOptions())
+    kinds["hunt-store"] = [hit_doc(store, h, pack.name, evidence=True) for h in hunt_store(store, pack).hits]
     evtx = SAMPLES / "evtx" / "exec_persist_rundll32_mshta_scheduledtask_sysmon_1_3_11.evtx"
     if evtx.exists():
         p = base / "evtx.csv"

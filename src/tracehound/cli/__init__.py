@@ -35,10 +35,11 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from tracehound.cli import case, demo, export, hunt, intel, scope, sweep
+    from tracehound.cli import case, demo, export, hunt, index, intel, scope, sweep
 
     cli.add_command(intel.intel)
     cli.add_command(hunt.hunt)
+    cli.add_command(index.index)
     cli.add_command(sweep.sweep)
     cli.add_command(case.case)
     cli.add_command(case.report)

@@ -73,7 +73,11 @@ def _formats_help() -> str:
 
 @click.command(epilog="Formats: " + _formats_help())
 @intel_option
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
+@click.option("--store", "store", metavar="FOLDER", help="Hunt an observation store built by 'tracehound index' instead of logs.")
+@click.option("--evidence", is_flag=True, help="With --store: each finding's raw log line, read back from its file and offset.")
+@click.option("--misp-sightings", metavar="FILE", help="With --store: MISP sightings (type 0, date = last contact) as JSON.")
+@click.option("--stix-sightings", metavar="FILE", help="With --store: STIX 2.1 sighting objects as a bundle.")
 @click.option("-o", "--output", default="-", metavar="FILE", help="Findings as ECS JSON Lines ('-' = stdout).")
 @click.option("--summary", "summary_path", metavar="FILE", help="Also write the summary (hosts, coverage, counts) as JSON.")
 @click.option("--since", metavar="DATE", help="Ignore records before this time (UTC unless an offset is given).")
@@ -105,7 +109,8 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
          until: str | None, lookback: int, fmt: str | None, mapping: tuple[str, ...], weak: bool, jobs: int,
          max_line: int, max_ratio: int, no_first_seen: bool, engine: str, spark_master: str, spark_conf: tuple[str, ...],
          input_format: str, output_format: str, resume: bool, sigma_paths: tuple[str, ...], explain_rule: str | None,
-         quiet: bool, all_hosts: bool = False) -> None:
+         quiet: bool, all_hosts: bool = False, store: str | None = None, evidence: bool = False,
+         misp_sightings: str | None = None, stix_sightings: str | None = None) -> None:
     """Hunt logs for contacts with the pack's C2 domains, IPs, URLs, hashes and certificates.
 
     PATHS are files, folders (searched recursively) or globs; .gz .bz2 .xz .zst are read
@@ -117,11 +122,25 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
       tracehound hunt /var/log/squid/ -o hits.jsonl
       tracehound hunt --since 2023-03-01 --intel 3cx --intel extra.stix.json dns/*.log.gz
       tracehound hunt --format jsonl --map destination.domain=query export.jsonl
+      tracehound hunt --store store/ --intel new.csv --evidence   # logs indexed once (tracehound index)
 
     Exit status: 0 no finding, 1 findings, 2 bad usage, 3 nothing could be read.
     """
-    sigma = sigma_setup(sigma_paths, explain_rule, engine, quiet)
+    if store and sigma_paths:
+        raise UsageError("--sigma runs over log PATHS, not over --store (the store keeps observations, not records)")
+    sigma = sigma_setup(sigma_paths, explain_rule, engine, quiet)  # --explain prints and exits here
+    if not store and not paths:
+        raise UsageError("Missing argument 'PATHS...' (log files or folders), or --store FOLDER")
+    if store and paths:
+        raise UsageError("give log PATHS or --store FOLDER, not both")
+    if not store and (evidence or misp_sightings or stix_sightings):
+        raise UsageError("--evidence, --misp-sightings and --stix-sightings need --store")
     pack = load_intel(intel)
+    if store:
+        from tracehound.cli.index import run_store_hunt
+
+        run_store_hunt(pack, store, output, summary_path, parse_when(since, "--since"), parse_when(until, "--until"),
+                       evidence, misp_sightings, stix_sightings, quiet)
     options = HuntOptions(since=parse_when(since, "--since"), until=parse_when(until, "--until"), fmt=fmt,
                           mapping=parse_map(mapping), include_weak=weak, max_line=max_line, max_ratio=max_ratio, jobs=jobs)
     show_progress = not quiet and sys.stderr.isatty()

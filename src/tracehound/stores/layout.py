@@ -1,0 +1,268 @@
+"""The store folder: Parquet parts partitioned by day, a manifest, atomic commits, the DuckDB view.
+
+    STORE/manifest.json                      files indexed, parts committed (the only truth)
+    STORE/obs/day=YYYY-MM-DD/part-BATCH.parquet   observation rows
+    STORE/ledger/part-BATCH.parquet          coverage per source file and day
+    STORE/.tmp/BATCH/                        a batch being written (removed at the next run)
+
+A batch is written under .tmp, its parts renamed into place, then the manifest replaced
+atomically: a crash before the manifest leaves parts no manifest names, ignored and removed by
+the next `index`; the store reads as it was."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tracehound.errors import InputError, UsageError
+from tracehound.fsutil import atomic_write_text
+from tracehound.stores.rows import Aggregator
+
+VERSION = 1
+ROW_COLUMNS = ("day", "kind", "value", "client", "aux", "first", "last", "count", "file_id", "line", "offset", "ip4")
+LEDGER_COLUMNS = ("file_id", "day", "records", "errors", "first", "last")
+_ROW_TYPES = {"day": "VARCHAR", "kind": "VARCHAR", "value": "VARCHAR", "client": "VARCHAR", "aux": "VARCHAR",
+              "first": "TIMESTAMPTZ", "last": "TIMESTAMPTZ", "count": "BIGINT", "file_id": "INTEGER",
+              "line": "BIGINT", "offset": "BIGINT", "ip4": "UBIGINT"}
+# Derived at commit, for equality joins at query time: a name's last two and three labels (an indicator of
+# three labels or more joins on s3, so 'evil.co.uk' does not pull every co.uk row), the client as an IPv4 integer.
+_DERIVED = {"s2": ("VARCHAR", "CASE WHEN kind IN ('dns', 'http', 'tls', 'connect', 'host', 'answer') AND NOT regexp_full_match(value, "
+                              "'[0-9.]+') THEN array_to_string(string_split(value, '.')[-2:], '.') END"),
+            "s3": ("VARCHAR", "CASE WHEN kind IN ('dns', 'http', 'tls', 'connect', 'host', 'answer') AND NOT regexp_full_match(value, "
+                              "'[0-9.]+') AND length(string_split(value, '.')) >= 3 THEN array_to_string(string_split(value, '.')[-3:], '.') END"),
+            "cip4": ("UBIGINT", "CASE WHEN kind = 'ip' AND regexp_full_match(client, '\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}') "
+                                "THEN list_reduce(list_transform(string_split(client, '.'), lambda x: TRY_CAST(x AS UBIGINT)), "
+                                "lambda a, b: a * 256 + b) END")}
+_LEDGER_TYPES = {"file_id": "INTEGER", "day": "VARCHAR", "records": "BIGINT", "errors": "BIGINT",
+                 "first": "TIMESTAMPTZ", "last": "TIMESTAMPTZ"}
+
+
+def duckdb_connect(spill: Path | None = None) -> Any:
+    """Bounded: 1 GB of memory at most (sorts spill to `spill`), two threads."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone='UTC'")
+    con.execute("SET memory_limit='1GB'")
+    con.execute("SET threads=2")
+    con.execute("SET enable_progress_bar=false")
+    con.execute("SET preserve_insertion_order=false")
+    if spill is not None:
+        con.execute(f"SET temp_directory={_q(spill)}")
+    return con
+
+
+def _clean(v: str) -> str:
+    return v.replace("\x00", "\ufffd")
+
+
+def _ip4(value: str) -> int | None:
+    parts = value.split(".")
+    if len(parts) != 4 or not all(p.isdigit() for p in parts):
+        return None
+    a, b, c, d = (int(p) for p in parts)
+    return (a << 24) | (b << 16) | (c << 8) | d
+
+
+class Store:
+    def __init__(self, root: str, create: bool = False) -> None:
+        self.root = Path(root).absolute()
+        self.manifest_path = self.root / "manifest.json"
+        if not self.manifest_path.exists():
+            if not create:
+                raise UsageError("not a tracehound store (no manifest.json; build one with 'tracehound index')",
+                                 path=root)
+            if self.root.exists() and any(p for p in self.root.iterdir() if p.name != ".tmp"):
+                raise UsageError("folder exists, is not empty and is not a store", path=root)
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.manifest: dict[str, Any] = {"version": VERSION, "files": {}, "parts": [], "ledger": [], "next_id": 1}
+            self._write_manifest()
+        else:
+            self.manifest = _read_manifest(self.manifest_path)
+
+    # ---- manifest -----------------------------------------------------------------------
+    def reload(self) -> None:
+        self.manifest = _read_manifest(self.manifest_path)
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Exclusive lock on STORE/.lock for the writer (released when the process ends, whatever happens)."""
+        import fcntl
+
+        with (self.root / ".lock").open("a") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    def _write_manifest(self) -> None:
+        atomic_write_text(self.manifest_path, json.dumps(self.manifest, indent=1, sort_keys=True))
+
+    @property
+    def files(self) -> dict[str, dict[str, Any]]:
+        return self.manifest["files"]
+
+    def file_path(self, file_id: int) -> str:
+        return str(self.files.get(str(file_id), {}).get("path", ""))
+
+    def cleanup(self) -> int:
+        """Remove what an interrupted run left: its .tmp folder and parts no manifest names."""
+        shutil.rmtree(self.root / ".tmp", ignore_errors=True)
+        listed = set(self.manifest["parts"]) | set(self.manifest["ledger"])
+        removed = 0
+        for sub in ("obs", "ledger"):
+            for p in (self.root / sub).rglob("*.parquet") if (self.root / sub).exists() else ():
+                if str(p.relative_to(self.root)) not in listed:
+                    p.unlink()
+                    removed += 1
+        return removed
+
+    # ---- writing a batch ----------------------------------------------------------------
+    def new_batch(self) -> Batch:
+        return Batch(self)
+
+    # ---- reading ------------------------------------------------------------------------
+    def connect(self) -> Any:
+        """A DuckDB connection with views `obs` and `ledger` over the committed parts."""
+        missing = [p for p in self.manifest["parts"] + self.manifest["ledger"] if not (self.root / p).is_file()]
+        if missing:
+            raise InputError(f"store damaged: {len(missing)} part(s) the manifest names are missing, e.g. {missing[0]}",
+                             path=str(self.root))
+        con = duckdb_connect()
+        parts = [str(self.root / p) for p in self.manifest["parts"]]
+        ledger = [str(self.root / p) for p in self.manifest["ledger"]]
+        if parts:
+            con.execute(f"CREATE VIEW obs AS SELECT * FROM read_parquet({_sql_list(parts)}, hive_partitioning=true, "
+                        "hive_types={'day': VARCHAR})")
+        else:
+            types = {**_ROW_TYPES, **{c: t for c, (t, _e) in _DERIVED.items()}}
+            cols = ", ".join(f'NULL::{t} AS "{c}"' for c, t in types.items())
+            con.execute(f"CREATE VIEW obs AS SELECT {cols} WHERE false")
+        if ledger:
+            con.execute(f"CREATE VIEW ledger AS SELECT * FROM read_parquet({_sql_list(ledger)})")
+        else:
+            cols = ", ".join(f'NULL::{t} AS "{c}"' for c, t in _LEDGER_TYPES.items())
+            con.execute(f"CREATE VIEW ledger AS SELECT {cols} WHERE false")
+        return con
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        m = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"unreadable store manifest: {exc}", path=str(path)) from exc
+    if not isinstance(m, dict) or m.get("version") != VERSION:
+        raise InputError("store manifest of an unknown version", path=str(path))
+    if not (isinstance(m.get("files"), dict) and isinstance(m.get("parts"), list) and isinstance(m.get("ledger"), list)
+            and isinstance(m.get("next_id"), int)):
+        raise InputError("store manifest damaged (files, parts, ledger or next_id missing)", path=str(path))
+    return m
+
+
+def _q(path: object) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _sql_list(paths: list[str]) -> str:
+    return "[" + ", ".join(_q(p) for p in paths) + "]"
+
+
+def _cols(types: dict[str, str]) -> str:
+    return "{" + ", ".join(f"'{c}': '{t}'" for c, t in types.items()) + "}"
+
+
+class Batch:
+    """Rows of one `index` run: flushed to CSV as they come, turned into Parquet at commit."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        self.dir = store.root / ".tmp" / self.id
+        self.dir.mkdir(parents=True)
+        self.row_count = 0
+        self.ledger_count = 0
+        self.files: dict[str, dict[str, Any]] = {}  # file entries to add or replace at commit
+        self._tag = ""
+        self._open: list[Any] = []
+
+    def begin(self, tag: str) -> None:
+        """Start the rows of one file (kept apart, so a file that fails leaves nothing)."""
+        self._tag = tag
+        self._rows = (self.dir / f"rows-{tag}.csv").open("w", encoding="utf-8", newline="")
+        self._ledger = (self.dir / f"ledger-{tag}.csv").open("w", encoding="utf-8", newline="")
+        self._rw = csv.writer(self._rows, quoting=csv.QUOTE_MINIMAL)
+        self._lw = csv.writer(self._ledger, quoting=csv.QUOTE_MINIMAL)
+        self._pending = [0, 0]
+
+    def end(self, keep: bool) -> None:
+        self._rows.close()
+        self._ledger.close()
+        if keep:
+            self.row_count += self._pending[0]
+            self.ledger_count += self._pending[1]
+        for name, n in ((f"rows-{self._tag}.csv", self._pending[0]), (f"ledger-{self._tag}.csv", self._pending[1])):
+            if not keep or not n:
+                (self.dir / name).unlink(missing_ok=True)
+
+    def flush(self, agg: Aggregator) -> None:
+        for (day, kind, value, client, aux), a in agg.rows.items():
+            self._rw.writerow((day, kind, _clean(value), _clean(client), _clean(aux),
+                               a.first.isoformat() if a.first else None, a.last.isoformat() if a.last else None,
+                               a.count, a.file_id, a.line, a.offset, _ip4(value) if kind in ("ip", "iplit", "src", "answer") else None))
+        for (file_id, day), led in agg.ledger.items():
+            self._lw.writerow((file_id, day, led.records, led.errors, led.first.isoformat() if led.first else None,
+                               led.last.isoformat() if led.last else None))
+        self._pending[0] += len(agg.rows)
+        self._pending[1] += len(agg.ledger)
+        agg.rows.clear()
+        agg.ledger.clear()
+
+    def commit(self) -> None:
+        con = duckdb_connect(self.dir / "spill")
+        out = self.dir / "out"
+        out.mkdir()
+        new_parts: list[str] = []
+        new_ledger: list[str] = []
+        if self.row_count:
+            rows = (f"read_csv({_sql_list([str(p) for p in sorted(self.dir.glob('rows-*.csv'))])}, header=false, quote='\"', escape='\"', nullstr='', "
+                    f"columns={_cols(_ROW_TYPES)}, parallel=false)")
+            select = ", ".join(f"coalesce({c}, '') AS {c}" if t == "VARCHAR" else f'"{c}"' for c, t in _ROW_TYPES.items())
+            select += "".join(f", {expr} AS {c}" for c, (_t, expr) in _DERIVED.items())
+            con.execute(f"COPY (SELECT {select} FROM {rows} ORDER BY day, kind, value) TO {_q(out / 'obs')} "
+                        "(FORMAT PARQUET, PARTITION_BY (day), COMPRESSION ZSTD, OVERWRITE_OR_IGNORE)")
+            for p in sorted((out / "obs").rglob("*.parquet")):
+                rel = Path("obs") / p.parent.name / f"part-{self.id}-{p.stem}.parquet"
+                (self.store.root / rel).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(p, self.store.root / rel)
+                new_parts.append(str(rel))
+        if self.ledger_count:
+            led = (f"read_csv({_sql_list([str(p) for p in sorted(self.dir.glob('ledger-*.csv'))])}, header=false, quote='\"', escape='\"', nullstr='', "
+                   f"columns={_cols(_LEDGER_TYPES)}, parallel=false)")
+            rel = Path("ledger") / f"part-{self.id}.parquet"
+            (self.store.root / "ledger").mkdir(exist_ok=True)
+            tmp = self.dir / "ledger.parquet"
+            con.execute(f"COPY (SELECT * FROM {led}) TO {_q(tmp)} (FORMAT PARQUET, COMPRESSION ZSTD)")
+            os.replace(tmp, self.store.root / rel)
+            new_ledger.append(str(rel))
+        con.close()
+        m = self.store.manifest
+        m["parts"] += new_parts
+        m["ledger"] += new_ledger
+        m["files"].update(self.files)
+        self.store._write_manifest()  # the commit point
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def abort(self) -> None:
+        if self._tag:
+            self._rows.close()
+            self._ledger.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
