@@ -1,6 +1,6 @@
 """Hunt throughput against ripgrep and grep on the same data and the same literals.
 
-  python bench/bench_hunt.py --size-mb 2048            # Squid log, 3CX pack and a 100,000-indicator pack
+  python bench/bench_hunt.py --size-mb 1024            # Squid log, 3CX pack and a 100,000-indicator pack
   python bench/bench_hunt.py --mixed-mb 1024           # mixed corpus: bounded memory + timeline truth
 
 ripgrep and grep count matching lines of literals (they cannot tell notakamaicontainer.com
@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import domain_list, squid_log, zeek_dns_log  # noqa: E402
-from measure import run, table, workdir  # noqa: E402
+from measure import interleaved, parallel_ceiling, run, table, workdir  # noqa: E402
 
 TRACEHOUND = [sys.executable, "-m", "tracehound"]
 
@@ -48,31 +49,42 @@ def big_pack(path: Path, n: int) -> None:
 
 
 def hunt_vs_tools(work: Path, size_mb: int, repeat: int, big: int) -> list[tuple[str, ...]]:
+    """tracehound (first-seen on, as users run it; -j1 and -jN; and without first-seen) against
+    `rg -F -c -f` and `grep -F -c -f` with the same literals: interleaved, best of `repeat`."""
     log = work / "access.log"
     truth = squid_log(log, size_mb * 1048576, hits=500)
+    nproc = os.cpu_count() or 1
     rows = []
     cases = [("3cx pack", ["3cx"])]
     if big:
         bp = work / "big.csv"
         big_pack(bp, big)
         cases.append((f"{big:,}-indicator pack", [str(bp)]))
+    mb = log.stat().st_size / 1048576
     for label, spec in cases:
         pat = work / "patterns.txt"
         n = patterns_of(spec, pat)
         intel = [a for s in spec for a in ("--intel", s)]
-        th = run("tracehound", TRACEHOUND + ["hunt", "-q", "--no-first-seen", *intel, "-o", str(work / "f.jsonl"), str(log)], repeat)
+        out = str(work / "f.jsonl")
+        base = TRACEHOUND + ["hunt", "-q", *intel, "-o", out]
+        cmds: list[tuple[str, list[str] | str]] = [
+            (f"tracehound -j{nproc}", base + ["-j", str(nproc), str(log)]),
+            ("tracehound -j1", base + ["-j", "1", str(log)]),
+            (f"tracehound -j{nproc} --no-first-seen", base + ["-j", str(nproc), "--no-first-seen", str(log)])]
+        if shutil.which("rg"):
+            cmds.append(("rg -F", ["rg", "-F", "-c", "-f", str(pat), str(log)]))
+        cmds.append(("grep -F", ["grep", "-F", "-c", "-f", str(pat), str(log)]))
+        got = interleaved(cmds, repeat)
         found = sum(1 for _ in (work / "f.jsonl").open())
-        rg = run("rg", ["rg", "-F", "-c", "-f", str(pat), str(log)], repeat) if shutil.which("rg") else None
-        gr = run("grep", ["grep", "-F", "-c", "-f", str(pat), str(log)], repeat)
-        mb = log.stat().st_size / 1048576
-        for t, count in ((th, found), (rg, rg.output if rg else ""), (gr, gr.output)):
-            if t is None:
-                continue
-            rows.append((label, f"{n} literals", t.name, f"{t.median_s:.2f}", f"{mb / t.median_s:.0f}",
-                         f"{t.median_s / th.median_s:.2f}" if t is not th else "1.00",
-                         f"{th.median_s / t.median_s:.2f}", f"{t.peak_anon_mb:.0f}", f"{t.peak_rss_mb:.0f}", str(count)))
         if found != truth.hits:
             raise SystemExit(f"{label}: tracehound found {found} findings, {truth.hits} were injected")
+        th = got[f"tracehound -j{nproc}"]
+        for name, t in got.items():
+            count = t.output if not name.startswith("tracehound") else f"{found} findings"
+            rows.append((label, f"{n} literals", name, f"{t.median_s:.2f}", f"{mb / t.median_s:.0f}",
+                         f"{th.median_s / t.median_s:.2f}", f"{t.peak_anon_mb:.0f}", f"{t.peak_rss_mb:.0f}", count))
+        rows.append((label, "", f"-j1 / -j{nproc} (speed-up)", "", "", f"{got['tracehound -j1'].median_s / th.median_s:.2f}",
+                     "", "", ""))
     return rows
 
 
@@ -106,7 +118,7 @@ def mixed(work: Path, size_mb: int) -> list[tuple[str, ...]]:
         raise SystemExit("mixed corpus: the per-host timeline does not match the injected truth")
     total = sum(p.stat().st_size for p in work.iterdir() if p.name.startswith(("proxy", "dns"))) / 1048576
     return [("mixed corpus", f"{total:.0f} MB on disk", t.name, f"{t.median_s:.2f}", f"{sum(f['bytes'] for f in s['files']) / 1048576 / t.median_s:.0f}",
-             "", "", f"{t.peak_anon_mb:.0f}", f"{t.peak_rss_mb:.0f}", f"{s['findings']} findings, timeline {'correct' if ok else 'WRONG'}")]
+             "", f"{t.peak_anon_mb:.0f}", f"{t.peak_rss_mb:.0f}", f"{s['findings']} findings, timeline {'correct' if ok else 'WRONG'}")]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,8 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         rows = hunt_vs_tools(work, a.size_mb, a.repeat, a.big_pack) if a.size_mb else []
         if a.mixed_mb:
             rows += mixed(work, a.mixed_mb)
-        print(table(rows, ("case", "patterns", "tool", "median s", "MB/s", "time vs tracehound",
-                           "tracehound/tool", "peak anon MB", "peak PSS MB", "count")))
+        print(f"{os.cpu_count()} cores; parallel capacity measured now: {parallel_ceiling(os.cpu_count() or 1):.2f} "
+              "(pure-Python processes, one per core, vs one); times are the best of interleaved runs")
+        print(table(rows, ("case", "patterns", "tool", "best s", "MB/s", "tracehound -jN / tool",
+                           "peak anon MB", "peak PSS MB", "count")))
     return 0
 
 

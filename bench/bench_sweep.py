@@ -2,7 +2,9 @@
 
   python bench/bench_sweep.py --size-mb 5120 --files 20000
 
-Reference: find ROOT -type f -print0 | xargs -0 -P$(nproc) sha256sum (and md5sum, sha1sum).
+Reference: find ROOT -type f -print0 | xargs -0 -P$(nproc) sha256sum (and md5sum, sha1sum); with
+YARA rules, Debian's `yara -r -p N` over the same tree with the same rules and externals (first run:
+tracehound's compiled-rule cache emptied; cached: kept).
 tracehound computes only the hash types the pack holds, in one read, and also checks file
 names and certificate indicators (PE files) in the same pass.
 """
@@ -12,12 +14,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shlex
+import shutil
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import file_tree  # noqa: E402
-from measure import run, table, workdir  # noqa: E402
+from measure import interleaved, parallel_ceiling, run, table, workdir  # noqa: E402
 
 TRACEHOUND = [sys.executable, "-m", "tracehound"]
 
@@ -31,13 +35,53 @@ def pack(path: Path, planted: Path, algos: tuple[str, ...]) -> None:
     path.write_text("\n".join(rows) + "\n")
 
 
+EXTERNALS = ("filename", "filepath", "extension", "filetype", "owner")  # Loki/THOR, as tracehound defines them
+
+
+def yara_rows(work: Path, root: Path, pack_csv: Path, rules: list[tuple[str, Path]], repeat: int,
+              total_mb: float) -> list[tuple[str, ...]]:
+    """tracehound sweep --yara (hashing and signatures too) vs `yara -r -p N` over the same tree and
+    rules: first run (rule cache emptied before each run) and cached run, interleaved, best of `repeat`."""
+    nproc = os.cpu_count() or 1
+    cache = work / "xdg-cache"
+    rows: list[tuple[str, ...]] = []
+    for label, folder in rules:
+        files = sorted(str(f) for f in folder.rglob("*") if f.suffix.lower() in (".yar", ".yara") and f.is_file())
+        argfile = work / f"yara-{label}.args"
+        argfile.write_text(" ".join(shlex.quote(f) for f in files))
+        defs = " ".join(f"-d {k}=" for k in EXTERNALS)
+        th = " ".join(shlex.quote(a) for a in TRACEHOUND + ["sweep", "-q", "--no-nice", "--offline", "--root", str(root),
+                                                            "--intel", str(pack_csv), "--yara", str(folder), "-j", str(nproc),
+                                                            "-o", str(work / "y.jsonl")])
+        env = f"XDG_CACHE_HOME={shlex.quote(str(cache))} "
+        cmds: list[tuple[str, list[str] | str]] = [
+            ("tracehound first run", env + th), ("tracehound cached", env + th),
+            (f"yara -r -p {nproc}", f"yara -w -r -p {nproc} {defs} $(cat {shlex.quote(str(argfile))}) "
+                                    f"{shlex.quote(str(root))} | wc -l")]
+        got = interleaved(cmds, repeat, shell=True, before={"tracehound first run": lambda: shutil.rmtree(cache, True)})
+        ref = got[f"yara -r -p {nproc}"]
+        for name, t in got.items():
+            rows.append((f"YARA {label} ({len(files)} files)", name, f"{t.median_s:.2f}", f"{total_mb / t.median_s:.0f}",
+                         f"{t.median_s / ref.median_s:.2f}", f"{t.peak_anon_mb:.0f}",
+                         f"{t.output} matches" if name.startswith("yara") else ""))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size-mb", type=int, default=5120)
     ap.add_argument("--files", type=int, default=20000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--yara", action="append", default=None, metavar="LABEL=FOLDER",
+                    help="rule folders for the YARA comparison (default: the 3CX rules and the whole signature-base "
+                         "from the shared samples, when present; 'none' to skip)")
     a = ap.parse_args(argv)
+    samples = Path(__file__).resolve().parents[2] / "shared" / "samples"
+    if a.yara is None:
+        a.yara = [f"{k}={v}" for k, v in (("3cx", samples / "yara"), ("signature-base", samples / "yara-full" / "yara"))
+                  if v.is_dir()]
+    rule_sets = [(x.split("=", 1)[0], Path(x.split("=", 1)[1])) for x in a.yara if x != "none"]
     with workdir(a.workdir, "th-bench-sweep-") as work:
         root = work / "tree"
         if not root.exists():
@@ -62,7 +106,12 @@ def main(argv: list[str] | None = None) -> int:
                          f"{th.median_s / reference:.2f}", f"{th.peak_anon_mb:.0f}", f"{hits} payload hits"))
             rows.append((label, f"parallel {names}", f"{reference:.2f}", f"{total_mb / reference:.0f}", "1.00",
                          f"{max(ref[x].peak_anon_mb for x in algos):.0f}", ""))
-        print(f"tree: {a.files} files, {total_mb:.0f} MB, {nproc} cores")
+        if rule_sets and shutil.which("yara"):
+            rows += yara_rows(work, root, work / "1.csv", rule_sets, a.repeat, total_mb)
+        elif rule_sets:
+            print("yara (Debian package yara) not installed: YARA comparison skipped")
+        print(f"tree: {a.files} files, {total_mb:.0f} MB, {nproc} cores; parallel capacity measured now: "
+              f"{parallel_ceiling(nproc):.2f}")
         print(table(rows, ("case", "tool", "median s", "MB/s", "tracehound/reference", "peak anon MB", "result")))
     return 0
 

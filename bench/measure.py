@@ -4,12 +4,14 @@ fork-started workers share the parent's pages, and summing RSS would count them 
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +80,35 @@ def run(name: str, cmd: list[str] | str, repeat: int = 3, shell: bool = False) -
         out = p.stdout.read() if p.stdout else ""
         runs.append(time.perf_counter() - t0)
     return Timing(name, statistics.median(runs), runs, peak / 1048576, out.strip(), peak_anon / 1048576)
+
+
+def interleaved(cmds: list[tuple[str, list[str] | str]], repeat: int = 3, shell: bool = False,
+                before: dict[str, Callable[[], None]] | None = None) -> dict[str, Timing]:
+    """Each command once per round, in turn, `repeat` rounds: on a shared machine the load hits all
+    of them alike. Timing.median_s is the BEST run here (the least disturbed); peak memory the
+    highest seen. `before[name]` runs before each run of that command (e.g. clearing a cache)."""
+    got: dict[str, list[Timing]] = {name: [] for name, _ in cmds}
+    for _ in range(repeat):
+        for name, cmd in cmds:
+            if before and name in before:
+                before[name]()
+            got[name].append(run(name, cmd, 1, shell))
+    out = {}
+    for name, ts in got.items():
+        runs = [t.runs[0] for t in ts]
+        out[name] = Timing(name, min(runs), runs, max(t.peak_rss_mb for t in ts), ts[-1].output,
+                           max(t.peak_anon_mb for t in ts))
+    return out
+
+
+def parallel_ceiling(jobs: int) -> float:
+    """How many cores this machine gives us right now: the speed-up of `jobs` processes of pure
+    Python arithmetic over one (a shared machine gives less than its core count)."""
+    code = "x=0\nfor i in range(6_000_000): x+=i"
+    one = min(run("one", [sys.executable, "-c", code], 1).median_s for _ in range(2))
+    par = min(run("par", f"{' & '.join([shlex.quote(sys.executable) + ' -c ' + shlex.quote(code)] * jobs)} & wait",
+                  1, shell=True).median_s for _ in range(2))
+    return jobs * one / par
 
 
 def table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:

@@ -6,6 +6,7 @@ set -u
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v rg >/dev/null || need+=(ripgrep)
+command -v yara >/dev/null || need+=(yara)  # the YARA command-line scanner bench/bench_sweep.py compares with
 command -v osslsigncode >/dev/null || need+=(osslsigncode)
 command -v openssl >/dev/null || need+=(openssl)
 command -v named-checkzone >/dev/null || need+=(bind9-utils)

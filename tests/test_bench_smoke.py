@@ -21,9 +21,26 @@ def test_bench_hunt_smoke(tmp_path: Path, capsys) -> None:
 def test_bench_sweep_smoke(tmp_path: Path, capsys) -> None:
     import bench_sweep
 
-    assert bench_sweep.main(["--size-mb", "4", "--files", "50", "--repeat", "1", "--workdir", str(tmp_path)]) == 0
+    assert bench_sweep.main(["--size-mb", "4", "--files", "50", "--repeat", "1", "--workdir", str(tmp_path),
+                             "--yara", "none"]) == 0
     out = capsys.readouterr().out
     assert "parallel sha256sum" in out and "1 payload hits" in out
+
+
+def test_bench_sweep_yara_smoke(tmp_path: Path, capsys) -> None:
+    import shutil
+
+    import bench_sweep
+
+    from conftest import SAMPLES, need
+
+    if not shutil.which("yara"):
+        pytest.skip("Debian's yara is not installed (scripts/install-system-deps.sh)")
+    rules = need(SAMPLES / "yara")
+    assert bench_sweep.main(["--size-mb", "2", "--files", "20", "--repeat", "1", "--workdir", str(tmp_path),
+                             "--yara", f"3cx={rules}"]) == 0
+    out = capsys.readouterr().out
+    assert "YARA 3cx (4 files)" in out and "tracehound cached" in out and "yara -r -p" in out
 
 
 def test_corpus_is_deterministic(tmp_path: Path) -> None:

@@ -251,3 +251,32 @@ def test_100mb_line_skipped_and_counted(tmp_path: Path) -> None:
     rep = summary.files[0]
     assert rep.skipped == {"line longer than 1048576 bytes": 1} and rep.records == len(lines) + 1
     assert set(hits(docs)) == {n + 1 for n in expected}  # every other line hunted, numbers intact
+
+
+def test_first_seen_in_split_ranges_and_out_of_order(tmp_path: Path, monkeypatch) -> None:
+    """First sightings read in parallel ranges equal the whole-file pass and the injected truth, also
+    when a host's earliest record is late in the file (logs are not always in time order)."""
+    from datetime import UTC, datetime
+
+    from tracehound.engines import local_hunt
+
+    def line(ts: float, ip: str, host: str) -> str:
+        return f"{ts:.3f}    100 {ip} TCP_MISS/200 500 GET http://{host}/x - DIRECT/93.1.2.3 text/html\n"
+
+    base = 1680000000.0
+    rows = [line(base + i, f"10.1.{i % 200}.{i % 250 + 1}", f"www.site{i % 97}.example") for i in range(6000)]
+    rows[10] = line(base + 10, "10.9.9.1", "www.example.org")  # host A seen early, in the first MiB
+    rows[3000] = line(base + 3000, "10.9.9.1", "www.akamaicontainer.com")  # A's contact
+    rows[4000] = line(base + 4000, "10.9.9.2", "www.akamaicontainer.com")  # B's contact ...
+    rows[5990] = line(base - 500, "10.9.9.2", "www.example.net")  # ... and B's earliest record, near the end
+    rows[2500] = line(base + 2500, "10.9.9.20", "www.example.com")  # a look-alike identity, no hit host
+    f = tmp_path / "access.log"
+    f.write_text("".join(rows))
+    _, whole = hunt(make_pack(tmp_path), [str(f)], jobs=1)
+    monkeypatch.setattr(local_hunt, "SPLIT_MIN", 64 * 1024)
+    assert len(local_hunt.plan_units(str(f), 3)) == 3
+    _, split = hunt(make_pack(tmp_path), [str(f)], jobs=3)
+    truth = {"10.9.9.1": base + 10, "10.9.9.2": base - 500}
+    for s in (whole, split):
+        assert {k: h.first_seen for k, h in s.hosts.items()} == \
+            {ip: datetime.fromtimestamp(ts, tz=UTC) for ip, ts in truth.items()}

@@ -51,6 +51,9 @@ def _be_nice() -> None:
 @click.option("--max-file-size", default=DEFAULT_MAX_FILE // 1048576, show_default=True, metavar="MiB", help="Files larger than this are not read (counted).")
 @click.option("--yara-max-size", default=DEFAULT_YARA_MAX // 1048576, show_default=True, metavar="MiB", help="Largest file scanned with YARA.")
 @click.option("--yara-timeout", default=30, show_default=True, metavar="SECONDS", help="YARA time limit per file.")
+@click.option("--no-rule-cache", "no_rule_cache", is_flag=True,
+              help="Compile the YARA rules without reading or writing the cache of compiled rules "
+                   "($XDG_CACHE_HOME/tracehound/yara, else ~/.cache/tracehound/yara).")
 @click.option("--product-def", "product_defs", multiple=True, metavar="FILE",
               help="Product definition (JSON: distribution points, update package names) for a product the pack names; "
                    "built-in ones are in tracehound/packs/products/.")
@@ -60,6 +63,7 @@ def _be_nice() -> None:
 @click.option("--quiet", "-q", is_flag=True)
 def sweep(intel: tuple[str, ...], root: str | None, target: str | None, live: bool | None, yara: tuple[str, ...], output: str,
           host_name: str, excludes: tuple[str, ...], max_file_size: int, yara_max_size: int, yara_timeout: int,
+          no_rule_cache: bool,
           product_defs: tuple[str, ...], one_file_system: bool, jobs: int, nice: bool, quiet: bool) -> None:
     """Sweep one host for exposure (affected versions, compromised certificate) and compromise
     (payload hashes, YARA hits, C2 connections, browser history visits).
@@ -100,17 +104,18 @@ def sweep(intel: tuple[str, ...], root: str | None, target: str | None, live: bo
         _be_nice()
     options = SweepOptions(root=root or "/", target=target or "", live=is_live, host_name=host_name, yara=list(yara), excludes=excludes,
                            max_file_size=max_file_size * 1048576, yara_max_size=yara_max_size * 1048576,
-                           yara_timeout=yara_timeout, jobs=jobs, one_file_system=one_file_system,
+                           yara_timeout=yara_timeout, rule_cache=not no_rule_cache, jobs=jobs, one_file_system=one_file_system,
                            product_defs=list(product_defs))
     if yara:
+        from tracehound.sweep.yara_cache import default_dir
         from tracehound.sweep.yara_rules import compile_rules
 
-        rs = compile_rules(list(yara))
+        rs = compile_rules(list(yara), None if no_rule_cache else default_dir())  # run_sweep reuses these
         for err in rs.errors:
             err_console.print(f"[yellow]YARA rule file not loaded:[/] {safe(err)}")
         if not quiet:
             err_console.print(f"YARA: {rs.count} rules from {len(rs.files)} files"
-                              + (f", [red]{len(rs.errors)} not loaded: the sweep will be incomplete[/]" if rs.errors else ""))
+                              + (f", [red]{len(rs.errors)} not loaded: the sweep will be incomplete[/]" if rs.errors else "") + f" ({rs.cache})")
     show = not quiet and sys.stderr.isatty()
     progress = Progress(TextColumn("[bold]sweep[/] {task.fields[files]:,} files ({task.fields[fps]:,.0f}/s), "
                                    "{task.fields[mb]:,.0f} MB ({task.fields[mbps]:,.0f} MB/s)"),

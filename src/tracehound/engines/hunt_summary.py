@@ -2,8 +2,9 @@
 the gap between the host's first appearance in the logs and its first C2 contact (the 3CX
 implant waited 7 days); coverage per log format and a look-back check.
 
-First sightings are found by a second, targeted pass: a prefilter over the identities of the
-hosts that had hits (their IPs and names), so its cost is proportional to those hosts' traffic.
+First sightings are found by a second, targeted pass (engines/first_seen.py): a prefilter over the
+identities of the hosts that had hits (their IPs and names), parsing only their lines, split over
+the worker processes like the hunt.
 """
 
 from __future__ import annotations
@@ -14,17 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tracehound.engines.detect import make_reader
+from tracehound.engines.first_seen import earliest_sightings
 from tracehound.engines.hunt_types import FileReport, HuntOptions
 from tracehound.engines.hunt_types import report_from_dict as report_from_dict
 from tracehound.engines.local_hunt import run_hunt
-from tracehound.engines.text_hunt import _mtime, iter_candidate_lines
 from tracehound.findings.ecs import VERDICT_ORDER, matched_indicators
 from tracehound.intel.model import Pack
-from tracehound.matching.prefilter import Prefilter
-from tracehound.sources.logs.evtx_source import iter_evtx
-from tracehound.sources.logs.observation import RecordError
-from tracehound.sources.logs.stream import DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO, ReadStats
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -157,48 +153,22 @@ class HuntSummary:
         }
 
 
-def find_first_sightings(summary: HuntSummary, options_mapping: dict[str, str]) -> None:
-    """Second pass: earliest record of each hit host anywhere in the hunted logs."""
+def find_first_sightings(summary: HuntSummary, options_mapping: dict[str, str], jobs: int = 0) -> None:
+    """Second, targeted pass: earliest record of each hit host anywhere in the hunted logs (first_seen)."""
     identities: dict[str, str] = {}
     for key, h in summary.hosts.items():
         for v in (h.source_ips | h.names):
             identities[v.lower()] = key
     if not identities:
         return
-    pre = Prefilter(set(identities))
-    for f in summary.files:
-        if f.error or not f.format:
-            continue
-        stats = ReadStats()
+    files = [(f.path, f.format) for f in summary.files if not f.error and f.format]
+    for ident, ts in earliest_sightings(files, set(identities), options_mapping, jobs).items():
+        h = summary.hosts[identities[ident]]
         try:
-            if f.format == "evtx":
-                for rec in iter_evtx(f.path, stats, pre.any_in):
-                    for obs in rec.observations:
-                        _seen(summary, identities, obs.src_ip, obs.src_host, obs.ts)
-                continue
-            reader = make_reader(f.format, options_mapping, _mtime(f.path))
-            for cand in iter_candidate_lines(f.path, reader, pre, stats, DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO):
-                try:
-                    observations = reader.parse(cand.text)
-                except (RecordError, ValueError, KeyError, IndexError, TypeError):
-                    continue
-                for obs in observations:
-                    _seen(summary, identities, obs.src_ip, obs.src_host, obs.ts)
-        except OSError:
-            continue
-        except Exception:  # noqa: BLE001 - a sighting pass failure must not lose the hunt's findings
-            continue
-
-
-def _seen(summary: HuntSummary, identities: dict[str, str], ip: str, name: str, ts: datetime | None) -> None:
-    if ts is None:
-        return
-    for ident in (ip.lower(), name.lower()):
-        key = identities.get(ident)
-        if key is not None:
-            h = summary.hosts[key]
             if h.first_seen is None or ts < h.first_seen:
                 h.first_seen = ts
+        except TypeError:  # a naive time beside an aware one: the first kept
+            continue
 
 
 Engine = Callable[[Pack, list[str], HuntOptions], Iterator[tuple[FileReport, Iterator[str]]]]
@@ -218,5 +188,5 @@ def hunt_to_writer(pack: Pack, paths: list[str], options: HuntOptions, write_lin
         if on_file is not None:
             on_file(report)
     if summary.hosts and first_seen and all(f.format != "table" for f in summary.files):
-        find_first_sightings(summary, options.mapping)
+        find_first_sightings(summary, options.mapping, options.jobs)
     return summary

@@ -119,6 +119,36 @@ def iter_candidate_lines(path: str, reader: Reader, prefilter: Prefilter, stats:
             last[:] = (last + _tail_records(data, max_line))[-PROBE_MAX:]
 
 
+def iter_literal_lines(path: str, reader: Reader, prefilter: Prefilter, stats: ReadStats, max_line: int,
+                       max_ratio: int, start: int = 0, end: int | None = None) -> Iterator[str]:
+    """The lines of [start, end) holding a prefilter literal, header lines applied to the reader on
+    the way: what iter_candidate_lines yields, without line numbers (no counting pass), probes or
+    the range's first record (give the reader that with prime_reader). For passes that need only
+    the records themselves (first sightings)."""
+    for block in iter_blocks(path, stats, max_line, max_ratio, start_offset=start, end_offset=end):
+        data = block.data
+        size = len(data)
+        starts = {data.rfind(b"\n", 0, hit_end) + 1 for hit_end in prefilter.candidate_ends(data)}
+        headers: list[int] = []
+        if reader.has_headers:
+            if data.startswith(b"#"):
+                headers.append(0)
+            pos = data.find(b"\n#")
+            while pos != -1:
+                headers.append(pos + 1)
+                pos = data.find(b"\n#", pos + 1)
+        for line_start in sorted(starts.union(headers)):
+            line_end = data.find(b"\n", line_start)
+            line_end = size if line_end == -1 else line_end
+            if line_end - line_start > max_line:
+                continue
+            text = data[line_start:line_end].decode("utf-8", errors="replace").rstrip("\r")
+            if reader.has_headers and text.startswith("#"):
+                reader.header(text)
+            else:
+                yield text
+
+
 def _tail_records(data: bytes, max_line: int) -> list[str]:
     """The last PROBE_MAX records of a block (oldest first), from its last PROBE_BYTES."""
     out: list[str] = []

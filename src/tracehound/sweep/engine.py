@@ -47,6 +47,7 @@ class SweepOptions:
     max_file_size: int = DEFAULT_MAX_FILE
     yara_max_size: int = DEFAULT_YARA_MAX
     yara_timeout: int = 30
+    rule_cache: bool = True  # compiled YARA rules kept under $XDG_CACHE_HOME/tracehound/yara (--no-rule-cache)
     jobs: int = 0
     one_file_system: bool = False
     product_defs: list[str] = field(default_factory=list)  # extra product definition files (--product-def)
@@ -67,25 +68,30 @@ def guess_host_name(root: str, live: bool, os_type: str = "") -> str:
 _W: dict[str, Any] = {}
 
 
-def _init(pack_json: str, options: SweepOptions, host: str, os_type: str) -> None:
+def _init(pack_json: str, options: SweepOptions, host: str, os_type: str, ruleset: Any = None) -> None:
     pack = load_native(pack_json, "<sweep>")
     ctx = Context(pack=pack, options=options, host=host, os_type=os_type, files=files.FileIndex.build(pack),
                   products=software.ProductIndex.build(pack), matcher=Matcher(pack),
                   certs={i.value: i for i in pack.indicators if i.type in CERT_TYPES},
                   signers={s.lower() for i in pack.indicators for s in i.ctx("signer")},
                   defs=ProductDefs(definitions_for(pack, [load_definition_file(f) for f in options.product_defs])))
-    if options.yara:
+    if options.yara:  # workers get the parent's compiled rules, serialized: loading them is not compiling
+        from tracehound.sweep.yara_cache import default_dir
         from tracehound.sweep.yara_rules import YaraScanner, compile_rules
 
-        rs = ctx.ruleset = compile_rules(options.yara)
+        rs = ctx.ruleset = ruleset.loaded() if ruleset is not None else \
+            compile_rules(options.yara, default_dir() if options.rule_cache else None)
         if rs.rules is not None:
             ctx.scanner = YaraScanner(rs, options.yara_timeout)
     _W.update(ctx=ctx, checks=checks.enabled_checks(ctx, options.live))
 
 
-def _worker_init(pack_json: str, options: SweepOptions, host: str, os_type: str) -> None:
+def _worker_init(pack_json: str, options: SweepOptions, host: str, os_type: str, ruleset: Any = None) -> None:
     fsutil.noatime_misses(reset=True)  # a forked worker must not report the parent's count again
-    _init(pack_json, options, host, os_type)
+    inherited = getattr(_W.get("ctx"), "ruleset", None)  # a forked worker has the parent's loaded rules already
+    if ruleset is not None and inherited is not None and inherited.rules is not None and inherited.files == ruleset.files:
+        ruleset = inherited
+    _init(pack_json, options, host, os_type, ruleset)
 
 
 def wants_content(e: Entry) -> bool:
@@ -186,7 +192,7 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
     facts = Facts()
     # Archive members are read from one forward stream: checked here, as the walk yields them.
     jobs = 1 if target.sequential else max(1, options.jobs or os.cpu_count() or 1)
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(pack_json, options, host, os_type)) \
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(pack_json, options, host, os_type, rs.for_worker() if rs is not None and rs.rules is not None else None)) \
         if jobs > 1 else None
     inflight: set[Future[Any]] = set()
 

@@ -3,11 +3,14 @@
 Rules from Neo23x0/signature-base use Loki/THOR external variables (filename, filepath,
 extension, filetype, owner): they are defined so the rules load, and set per file so rules
 like SUSP_APT_3CX_Regtrans_Anomaly_Apr23 (extension == ".regtrans-ms") can fire. A file with
-a syntax error is reported by file and line; the other files still compile and run.
+a syntax error is reported by file and line; the other files still compile and run. All files
+are compiled once, together; the compiled rules are kept on disk (yara_cache) and sweep workers
+load that serialized form instead of compiling again.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from dataclasses import dataclass, field
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tracehound.errors import InputError
+from tracehound.sweep import yara_bounds, yara_cache
 
 EXTERNALS = {"filename": "", "filepath": "", "extension": "", "filetype": "", "owner": ""}
 RULE_EXTENSIONS = (".yar", ".yara", ".rule", ".rules")
@@ -27,10 +31,32 @@ class RuleSet:
     errors: list[str] = field(default_factory=list)  # "file:line: message", one per rule file not loaded
     count: int = 0
     not_loaded: list[dict[str, Any]] = field(default_factory=list)  # the same, as {file, line, reason}
+    cache: str = ""  # "loaded from cache", "compiled, cached", "compiled" (+ why not cached)
+    max_filesize: int | None = None  # no rule can match a file of this size or more (None: no such bound)
+    blob: bytes = b""  # the compiled rules serialized (what sweep workers load instead of compiling)
 
     def not_checked(self) -> list[dict[str, Any]]:
         """Entries for the sweep summary: every requested rule source that did not load, with its reason."""
         return [{"check": "yara", **p} for p in self.not_loaded]
+
+    def serialized(self) -> bytes:
+        if not self.blob and self.rules is not None:
+            buf = io.BytesIO()
+            self.rules.serialize_into(buf)
+            self.blob = buf.getvalue()
+        return self.blob
+
+    def for_worker(self) -> RuleSet:
+        """A copy without the live rules object: a worker deserializes `blob` (see loaded())."""
+        return RuleSet(None, self.files, self.errors, self.count, self.not_loaded, self.cache, self.max_filesize,
+                       self.serialized())
+
+    def loaded(self) -> RuleSet:
+        if self.rules is None and self.blob:
+            import yara_x
+
+            self.rules = yara_x.Rules.deserialize_from(io.BytesIO(self.blob))
+        return self
 
 
 def _rule_files(specs: list[str]) -> list[str]:
@@ -46,46 +72,97 @@ def _rule_files(specs: list[str]) -> list[str]:
     return files
 
 
-def compile_rules(specs: list[str]) -> RuleSet:
-    """Every rule file that compiles on its own; each one that does not is listed by file and line."""
+_MEMO: dict[str, RuleSet] = {}  # key -> rules already compiled or loaded in this process
+
+
+def compile_rules(specs: list[str], cache_dir: str | None = None) -> RuleSet:
+    """All rule files compiled once, together; each one that does not compile is listed by file and
+    line and left out (the others load). With cache_dir, the compiled rules are reused from and kept
+    in that folder (yara_cache), keyed by the rule files' content."""
     try:
         import yara_x
     except ImportError:
         return _failed([{"file": s, "line": None, "reason": "YARA needs the 'yara-x' package"} for s in specs])
     files = _rule_files(specs)
-    good: list[tuple[str, str]] = []
     problems: list[dict[str, Any]] = []
     for spec in specs:
         if Path(spec).is_dir() and not any(f.startswith(str(Path(spec))) for f in files):
             problems.append({"file": spec, "line": None,
                              "reason": f"no rule files ({', '.join(RULE_EXTENSIONS)}) in this folder"})
+    sources: list[tuple[str, bytes]] = []
     for f in files:
         try:
-            src = Path(f).read_text(encoding="utf-8", errors="replace")
+            sources.append((f, Path(f).read_bytes()))
         except OSError as exc:
             problems.append({"file": f, "line": None, "reason": f"cannot read ({exc.strerror})"})
-            continue
+    key = yara_cache.cache_key(sources, EXTERNALS) + ("-p" + str(len(problems)) if problems else "")
+    if key in _MEMO:
+        return _MEMO[key]
+    rs = _from_cache(cache_dir, key, problems) if cache_dir else None
+    if rs is None:
+        rs = _compile(yara_x, sources, problems)
+        if rs.rules is not None:
+            why = yara_cache.store(cache_dir, key, rs.serialized(), _meta(rs)) if cache_dir else "off"
+            rs.cache = "compiled, cached" if not why else f"compiled (not cached: {why})" if why != "off" else "compiled"
+    _MEMO[key] = rs
+    return rs
+
+
+def _compile(yara_x: Any, sources: list[tuple[str, bytes]], problems: list[dict[str, Any]]) -> RuleSet:
+    # One compiler for all files, each in its own namespace. A file with an error is noted and the
+    # compilation redone without it: yara-x may keep the rules of a failed file that did parse, and a
+    # file is either loaded whole or reported. Errors are found while adding, so the (costly) build
+    # runs once.
+    bad: set[str] = set()
+    while True:
         c = yara_x.Compiler()
         for k, v in EXTERNALS.items():
             c.define_global(k, v)
-        try:
-            c.add_source(src, origin=f)
-            c.build()
-        except yara_x.CompileError as exc:
-            problems.append(_first_error(f, str(exc)))
-            continue
-        good.append((f, src))
+        failed = False
+        good: list[tuple[str, str]] = []
+        for idx, (f, raw) in enumerate(sources):
+            if f in bad:
+                continue
+            src = raw.decode("utf-8", errors="replace")
+            c.new_namespace(f"f{idx}")
+            try:
+                c.add_source(src, origin=f)
+            except yara_x.CompileError as exc:
+                problems.append(_first_error(f, str(exc)))
+                bad.add(f)
+                failed = True
+                continue
+            good.append((f, src))
+        if not failed:
+            break
     if not good:
         return _failed(problems)
-    c = yara_x.Compiler()
-    for k, v in EXTERNALS.items():
-        c.define_global(k, v)
-    for idx, (f, src) in enumerate(good):
-        c.new_namespace(f"f{idx}")
-        c.add_source(src, origin=f)
     rules = c.build()
-    count = sum(len(re.findall(r"^\s*(?:private\s+|global\s+)*rule\s+\w+", src, re.M)) for _, src in good)
-    return RuleSet(rules, [f for f, _ in good], [_text(p) for p in problems], count, problems)
+    count = sum(len(_RULE_RE.findall(src)) for _, src in good)
+    problems.sort(key=lambda p: str(p["file"]))
+    return RuleSet(rules, [f for f, _ in good], [_text(p) for p in problems], count, problems,
+                   max_filesize=yara_bounds.max_filesize([src for _, src in good]))
+
+
+_RULE_RE = re.compile(r"^\s*(?:private\s+|global\s+)*rule\s+\w+", re.M)
+
+
+def _meta(rs: RuleSet) -> dict[str, Any]:
+    return {"files": rs.files, "count": rs.count, "not_loaded": rs.not_loaded, "max_filesize": rs.max_filesize}
+
+
+def _from_cache(cache_dir: str, key: str, problems: list[dict[str, Any]]) -> RuleSet | None:
+    hit = yara_cache.load(cache_dir, key)
+    if hit is None:
+        return None
+    rules, meta = hit
+    try:
+        not_loaded = [p for p in problems if p not in meta["not_loaded"]] + list(meta["not_loaded"])
+        mf = meta["max_filesize"]
+        return RuleSet(rules, list(meta["files"]), [_text(p) for p in not_loaded], int(meta["count"]), not_loaded,
+                       "loaded from cache", int(mf) if mf is not None else None)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _failed(problems: list[dict[str, Any]]) -> RuleSet:

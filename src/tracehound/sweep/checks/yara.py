@@ -1,4 +1,5 @@
-"""Check: YARA rules (yara-x) over the content of every file up to --yara-max-size."""
+"""Check: YARA rules (yara-x) over the content of every file up to --yara-max-size (and under the
+largest `filesize <` bound of the rules, when every rule has one: yara_bounds)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ class YaraCheck(Check):
         return ctx.scanner is not None
 
     def wants(self, e: Entry, ctx: Context) -> bool:
-        return True
+        return self.keep(e, b"", ctx) > 0
 
     def keep(self, e: Entry, head: bytes, ctx: Context) -> int:
+        bound = ctx.ruleset.max_filesize if ctx.ruleset is not None else None
+        if bound is not None and e.size >= bound:
+            return 0  # no rule can match a file this large (every rule has `filesize <`): not kept for YARA
         return int(ctx.options.yara_max_size)
 
     def check(self, f: FileView, ctx: Context, res: FileResult) -> None:
@@ -24,6 +28,9 @@ class YaraCheck(Check):
         if f.size > opt.yara_max_size:
             res.late_notes.append(f"read, but larger than --yara-max-size ({opt.yara_max_size} bytes): no YARA scan")
             return
+        bound = ctx.ruleset.max_filesize if ctx.ruleset is not None else None
+        if bound is not None and f.size >= bound:
+            return  # the same outcome as a scan: every rule requires a smaller file
         if f.data is None:
             return
         rules, err = ctx.scanner.scan(f.data, shown(f.e.path))

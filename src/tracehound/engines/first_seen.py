@@ -1,0 +1,141 @@
+"""First sightings: the earliest record of each hit host (its IPs and names) anywhere in the hunted logs.
+
+A targeted pass after the hunt (the hit hosts are known only then): a prefilter over the hosts'
+identities, parsing only the lines that hold one. It costs far less than the hunt's pass: no line
+counting, no probes beyond the file's first MiB (parsed as the hunt parses them, so the result is
+the same), and the work is split like the hunt's: files, and newline-aligned ranges of large plain
+files, in parallel worker processes (forked: they inherit the prefilter).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from tracehound.engines.detect import make_reader
+from tracehound.engines.hunt_types import WorkUnit
+from tracehound.engines.local_hunt import plan_units
+from tracehound.engines.text_hunt import (
+    PROBE_BYTES,
+    _mtime,
+    iter_candidate_lines,
+    iter_literal_lines,
+    prime_reader,
+)
+from tracehound.matching.prefilter import Prefilter
+from tracehound.sources.logs.evtx_source import iter_evtx
+from tracehound.sources.logs.observation import RecordError
+from tracehound.sources.logs.stream import DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO, ReadStats, compression_of
+
+PARSE_ERRORS = (RecordError, ValueError, KeyError, IndexError, TypeError)
+Seen = dict[str, datetime]  # identity (lowercase) -> earliest time
+
+_S: dict[str, Any] = {}  # per pass: prefilter, identities, mapping (inherited by forked workers)
+
+
+def earliest_sightings(files: list[tuple[str, str]], identities: set[str], mapping: dict[str, str],
+                       jobs: int = 0) -> Seen:
+    """files: (path, format). The earliest time each identity appears as a record's source."""
+    _S.update(pre=Prefilter(identities), ids=identities, mapping=mapping)
+    jobs = jobs or os.cpu_count() or 1
+    units: list[tuple[WorkUnit, str]] = []
+    for path, fmt in files:
+        split = fmt not in ("evtx",) and not make_reader(fmt, mapping, _mtime(path)).has_headers
+        units += [(u, fmt) for u in (plan_units(path, jobs) if split else [WorkUnit(path)])]
+    seen: Seen = {}
+    if jobs > 1 and len(units) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        with ProcessPoolExecutor(max_workers=min(jobs, len(units)), mp_context=multiprocessing.get_context("fork")) as pool:
+            parts: Iterator[Seen] = pool.map(_unit, units)
+            for part in parts:
+                _merge(seen, part)
+    else:
+        for u in units:
+            _merge(seen, _unit(u))
+    return seen
+
+
+def _merge(into: Seen, part: Seen) -> None:
+    for k, ts in part.items():
+        try:
+            if k not in into or ts < into[k]:
+                into[k] = ts
+        except TypeError:  # a naive time beside an aware one: the first kept
+            continue
+
+
+def _unit(item: tuple[WorkUnit, str]) -> Seen:
+    unit, fmt = item
+    seen: Seen = {}
+    try:
+        _scan(unit, fmt, seen)
+    except Exception:  # noqa: BLE001 - a sighting pass failure must not lose the hunt's findings
+        pass
+    return seen
+
+
+def _scan(unit: WorkUnit, fmt: str, seen: Seen) -> None:
+    pre: Prefilter = _S["pre"]
+    stats = ReadStats()
+    if fmt == "evtx":
+        for rec in iter_evtx(unit.path, stats, pre.any_in):
+            for obs in rec.observations:
+                _note(seen, obs.src_ip, obs.src_host, obs.ts)
+        return
+    reader = make_reader(fmt, _S["mapping"], _mtime(unit.path))
+    lines: Iterator[str]
+    if unit.start:
+        prime_reader(unit.path, reader)
+        lines = iter_literal_lines(unit.path, reader, pre, stats, DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO,
+                                   unit.start, unit.end)
+    else:
+        lines = _from_top(unit, reader, pre, stats)
+    for text in lines:
+        try:
+            observations = reader.parse(text)
+        except PARSE_ERRORS:
+            continue
+        for obs in observations:
+            _note(seen, obs.src_ip, obs.src_host, obs.ts)
+
+
+def _from_top(unit: WorkUnit, reader: Any, pre: Prefilter, stats: ReadStats) -> Iterator[str]:
+    """A range at the top of a file: its first MiB as the hunt reads it (first record, probes), then lean."""
+    head_end = _cut_after(unit.path, PROBE_BYTES, unit.end)
+    if head_end is None:  # compressed, small or unsplittable: one stream, read as the hunt reads it
+        for cand in iter_candidate_lines(unit.path, reader, pre, stats, DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO,
+                                         None, 0, unit.end):
+            yield cand.text
+        return
+    for cand in iter_candidate_lines(unit.path, reader, pre, stats, DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO, None, 0, head_end):
+        yield cand.text
+    yield from iter_literal_lines(unit.path, reader, pre, stats, DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO, head_end, unit.end)
+
+
+def _cut_after(path: str, at: int, end: int | None) -> int | None:
+    """The offset just after the first newline at or after `at` in a plain file (None: compressed or no such line)."""
+    try:
+        with open(path, "rb") as fh:
+            if compression_of(fh.read(8)):
+                return None
+            size = os.fstat(fh.fileno()).st_size
+            limit = size if end is None else min(end, size)
+            if at >= limit:
+                return None
+            fh.seek(at)
+            chunk = fh.read(DEFAULT_MAX_LINE + 1)
+    except OSError:
+        return None
+    nl = chunk.find(b"\n")
+    return None if nl == -1 or at + nl + 1 >= limit else at + nl + 1
+
+
+def _note(seen: Seen, ip: str, name: str, ts: datetime | None) -> None:
+    if ts is None:
+        return
+    for ident in (ip.lower(), name.lower()):
+        if ident in _S["ids"]:
+            _merge(seen, {ident: ts})
