@@ -3,7 +3,9 @@ tests that need them skip cleanly when it is absent."""
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,9 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 SEED = SHARED / "seed" / "000_aa0ebd22f827072c.txt"
 SAMPLES = SHARED / "samples"
+
+# Caches the code under test writes (compiled YARA rules) go to a private folder, never the user's.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="tracehound-test-cache-")
 
 
 def need(path: Path) -> Path:
