@@ -80,6 +80,8 @@ def test_browsers_and_hosts_file(swept) -> None:
     assert visits == ["http://www.msstorageboxes.com/office", "https://github.com/IconStorages/images/raw/main/icon7.ico"]
     res = by_check(docs)["resolution"]
     assert len(res) == 1 and res[0]["tracehound"]["verdict"] == "info"  # sinkholed by a defender
+    host = res[0]["dns"]["question"]["name"]
+    assert host not in res[0]["message"] and "[.]" in res[0]["message"]  # shown to people defanged
 
 
 def test_yara(swept) -> None:

@@ -208,8 +208,13 @@ def inventory(data: bytes) -> None:
         os.unlink(path)
 
 
-READER_NAMES = ("squid", "ncsa", "w3c", "zscaler", "panos", "windns", "bind", "dnsmasq", "zeek", "zeek-json",
-                "suricata", "jsonl", "csv", "cef")
+def _reader_names() -> tuple[str, ...]:
+    from tracehound.sources.logs.readers import BY_NAME
+
+    return tuple(sorted(BY_NAME))  # every registered reader, the new ones included
+
+
+READER_NAMES = _reader_names()
 PACK_FORMATS = ("json", "stix", "misp", "csv", "loki")
 
 

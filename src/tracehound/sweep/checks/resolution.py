@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from tracehound.defang import defang
 from tracehound.sources.hosts.walk import Entry
 from tracehound.sweep import resolution, software
 from tracehound.sweep.checks.base import Check, Context, FileResult, FileView
@@ -25,7 +26,7 @@ class ResolutionCheck(Check):
             return
         for line, ip, host, verdict in resolution.hosts_entries(f.data.decode("utf-8", errors="replace"), ctx.matcher):
             ind = ctx.matcher.domain(host) or ctx.matcher.ip(ip)
-            res.out.append(ctx.doc("resolution", verdict, f"hosts file line {line} pins {host} to {ip}",
+            res.out.append(ctx.doc("resolution", verdict, f"hosts file line {line} pins {defang(host)} to {defang(ip)}",
                                    [(ind, "dns.question.name", host)] if ind else [], category="network",
                                    fields={**f.file_fields, "dns.question.name": host, "dns.resolved_ip": [ip]}))
 

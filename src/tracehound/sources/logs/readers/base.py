@@ -27,6 +27,8 @@ def json_object(line: str) -> dict[str, Any]:
         r = safejson.loads(line)
     except json.JSONDecodeError as exc:
         raise RecordError(f"invalid JSON: {exc.msg}") from exc
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise RecordError(f"invalid JSON: {exc}") from exc
     if not isinstance(r, dict):
         raise RecordError("JSON record is not an object")
     return r
