@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tracehound.engines.finding_doc import finding_doc, raw_finding
 from tracehound.engines.hunt_types import FileReport, HuntOptions
-from tracehound.engines.text_hunt import Emit, _in_window, _values
+from tracehound.engines.text_hunt import Emit, _values, observation_matches
 from tracehound.findings.ecs import iso_ts
 from tracehound.matching.matcher import Matcher
 from tracehound.matching.prefilter import Prefilter
@@ -22,18 +22,12 @@ def hunt_evtx(path: str, matcher: Matcher, prefilter: Prefilter, options: HuntOp
         if not prefilter.any_in(rec.raw.lower()):
             continue
         report.candidates += 1
-        in_window = []
-        matched = False
         for obs in rec.observations:
             obs.record_id = rec.record_id
-            if not _in_window(obs.ts, options):
-                stats.skip("outside --since/--until")
-                continue
-            in_window.append(obs)
-            matches = [m for m in matcher.match(obs) if options.include_weak or not m.weak]
-            if matches:
-                matched = True
-                emit(finding_doc(obs, matches, rec.raw, path, rec.number, None, "evtx", pack_name))
+        in_window, hits = observation_matches(rec.observations, matcher, options, stats)
+        for obs, matches in hits:
+            emit(finding_doc(obs, matches, rec.raw, path, rec.number, None, "evtx", pack_name))
+        matched = bool(hits)
         if matched or (rec.observations and not in_window):
             continue
         covered = [v for o in in_window for v in _values(o)]

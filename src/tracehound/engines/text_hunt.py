@@ -20,7 +20,7 @@ from tracehound.engines.detect import make_reader, sample_lines
 from tracehound.engines.finding_doc import finding_doc, raw_finding
 from tracehound.engines.hunt_types import FileReport, HuntOptions, WorkUnit
 from tracehound.findings.ecs import iso_ts
-from tracehound.matching.matcher import Matcher
+from tracehound.matching.matcher import Match, Matcher
 from tracehound.matching.prefilter import Prefilter
 from tracehound.matching.raw import raw_check_needed, raw_matches
 from tracehound.sources.logs.observation import Observation, RecordError
@@ -252,6 +252,23 @@ def hunt_text(unit: WorkUnit, fmt: str, matcher: Matcher, prefilter: Prefilter, 
         report.add_time(iso_ts(ts))
 
 
+def observation_matches(observations: list[Observation], matcher: Matcher, options: HuntOptions,
+                        stats: ReadStats) -> tuple[list[Observation], list[tuple[Observation, list[Match]]]]:
+    """A record's observations inside --since/--until (the others counted), and those with matches
+    (weak ones only with --weak): the one loop the text and EVTX hunts share."""
+    in_window: list[Observation] = []
+    hits: list[tuple[Observation, list[Match]]] = []
+    for obs in observations:
+        if not _in_window(obs.ts, options):
+            stats.skip("outside --since/--until")
+            continue
+        in_window.append(obs)
+        matches = [m for m in matcher.match(obs) if options.include_weak or not m.weak]
+        if matches:
+            hits.append((obs, matches))
+    return in_window, hits
+
+
 def _in_window(ts: datetime | None, options: HuntOptions) -> bool:
     if ts is None:
         return True
@@ -282,17 +299,10 @@ def match_record(cand: CandidateLine, observations: list[Observation], err: str 
         if cand.first:
             raw(None, None)
         return
-    in_window: list[Observation] = []
-    matched = False
-    for obs in observations:
-        if not _in_window(obs.ts, options):
-            stats.skip("outside --since/--until")
-            continue
-        in_window.append(obs)
-        matches = [m for m in matcher.match(obs) if options.include_weak or not m.weak]
-        if matches:
-            matched = True
-            emit(finding_doc(obs, matches, text, path, cand.line, cand.offset, fmt, pack_name))
+    in_window, hits = observation_matches(observations, matcher, options, stats)
+    for obs, matches in hits:
+        emit(finding_doc(obs, matches, text, path, cand.line, cand.offset, fmt, pack_name))
+    matched = bool(hits)
     if in_window and not matched:
         covered = [v for o in in_window for v in _values(o)]
         if raw_check_needed(text, in_window, covered, matcher, prefilter):

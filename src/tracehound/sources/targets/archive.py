@@ -39,7 +39,7 @@ from typing import IO
 from tracehound import fsutil
 from tracehound.sources.hosts.reading import CHUNK, FileData, hash_chunks
 from tracehound.sources.hosts.walk import Entry, WalkStats
-from tracehound.sources.targets.base import Target, TargetError
+from tracehound.sources.targets.base import Target, TargetError, open_container
 from tracehound.sources.targets.layouts import evidence_rel, host_from_archive_name
 from tracehound.sources.targets.members import MemberEntry, activate, deactivate
 from tracehound.sources.targets.streams import MAX_RATIO, ArchiveBomb, kind_of, open_tar_stream
@@ -80,14 +80,9 @@ class ArchiveTarget(Target):
     sequential = True
 
     def __init__(self, path: str) -> None:
-        self.path = os.path.abspath(path)
+        self.path, self.fh = open_container(path)
         self.display = self.path
-        try:
-            fd = fsutil.open_beneath(os.path.dirname(self.path), os.path.basename(self.path), follow_root=True)
-        except OSError as exc:
-            raise TargetError(f"{self.path}: cannot open ({exc.strerror or exc})") from None
-        self.fh: IO[bytes] = os.fdopen(fd, "rb")
-        self.size = os.fstat(fd).st_size
+        self.size = os.fstat(self.fh.fileno()).st_size
         self.kind = kind_of(self.fh.read(512))
         if not self.kind:
             self.fh.close()

@@ -7,7 +7,7 @@ import os
 import platform
 import socket
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import IO, Any
 
 from tracehound.sources.hosts.reading import FileData
 from tracehound.sources.hosts.walk import Entry, WalkStats
@@ -15,6 +15,18 @@ from tracehound.sources.hosts.walk import Entry, WalkStats
 
 class TargetError(Exception):
     """A target that cannot be opened at all (said to the user with its path, never a traceback)."""
+
+
+def open_container(path: str) -> tuple[str, IO[bytes]]:
+    """An archive or image file, opened read-only through the safe opener: (absolute path, file)."""
+    from tracehound import fsutil
+
+    path = os.path.abspath(path)
+    try:
+        fd = fsutil.open_beneath(os.path.dirname(path), os.path.basename(path), follow_root=True)
+    except OSError as exc:
+        raise TargetError(f"{path}: cannot open ({exc.strerror or exc})") from None
+    return path, os.fdopen(fd, "rb")
 
 
 class Target:

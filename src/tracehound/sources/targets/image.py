@@ -19,17 +19,15 @@ not followed; the files are checked in the sweep's own process, as the walk yiel
 from __future__ import annotations
 
 import fnmatch
-import os
 import signal
 import stat
 import threading
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-from tracehound import fsutil
 from tracehound.sources.hosts.reading import CHUNK, FileData, hash_chunks
 from tracehound.sources.hosts.walk import MAX_DEPTH, Entry, WalkStats
-from tracehound.sources.targets.base import Target, TargetError, base_name
+from tracehound.sources.targets.base import Target, TargetError, base_name, open_container
 from tracehound.sources.targets.members import MemberEntry, activate, deactivate
 
 MEMBER_MEMORY = 256 * 1024 * 1024
@@ -161,13 +159,8 @@ class ImageTarget(Target):
         except ImportError:
             raise TargetError(f"{path}: disk images need the 'dissect.target' package") from None
         _guard_fat()
-        self.path = os.path.abspath(path)
+        self.path, self.fh = open_container(path)
         self.display = self.path
-        try:
-            fd = fsutil.open_beneath(os.path.dirname(self.path), os.path.basename(self.path), follow_root=True)
-        except OSError as exc:
-            raise TargetError(f"{self.path}: cannot open ({exc.strerror or exc})") from None
-        self.fh: IO[bytes] = os.fdopen(fd, "rb")
         self.problems: dict[str, int] = {}
         self.errors: list[str] = []
         try:
