@@ -17,6 +17,8 @@ from typing import Any
 from tracehound.defang import defang
 from tracehound.intel.values import (
     canonical_domain,
+    canonical_path,
+    canonical_registry_key,
     canonical_url,
     check_chars,
     strict_ip,
@@ -44,11 +46,19 @@ class IType(StrEnum):
     FILENAME_REGEX = "filename-regex"
     SOFTWARE = "software"
     ASN = "asn"
+    # Host artefacts. A file path may hold %ENV% variables and <GUID>-style placeholders (context
+    # `platform`: windows|macos|linux). A registry key may name one value (context `value_name`, and
+    # `value_data` when the advisory gives it); the value name is part of the indicator's identity.
+    FILE_PATH = "file-path"
+    REGISTRY_KEY = "registry-key"
+    MUTEX = "mutex"
+    PDB_PATH = "pdb-path"
 
 
 FILE_HASH_TYPES = frozenset({IType.MD5, IType.SHA1, IType.SHA256})
 CERT_TYPES = frozenset({IType.CERT_SHA1, IType.CERT_SHA256})
 NETWORK_TYPES = frozenset({IType.DOMAIN, IType.IPV4, IType.IPV6, IType.CIDR, IType.URL})
+HOST_ARTEFACT_TYPES = frozenset({IType.FILE_PATH, IType.REGISTRY_KEY, IType.MUTEX, IType.PDB_PATH})
 HASH_LENGTHS = {32: IType.MD5, 40: IType.SHA1, 64: IType.SHA256, 128: IType.SHA512}
 CERT_LENGTHS = {40: IType.CERT_SHA1, 64: IType.CERT_SHA256}
 
@@ -96,7 +106,11 @@ def canonical_value(itype: IType, value: str) -> str:
 
 def _canonical(itype: IType, v: str) -> str:
     check_chars(v, allow_space=itype in (IType.FILENAME, IType.FILENAME_REGEX, IType.SOFTWARE, IType.URL, IType.ASN,
-                                         *FILE_HASH_TYPES, *CERT_TYPES))
+                                         *FILE_HASH_TYPES, *CERT_TYPES, *HOST_ARTEFACT_TYPES))
+    if itype is IType.FILE_PATH:
+        return canonical_path(v)
+    if itype is IType.REGISTRY_KEY:
+        return canonical_registry_key(v)
     if itype is IType.DOMAIN:
         return canonical_domain(v)
     if itype in (IType.IPV4, IType.IPV6):
@@ -179,6 +193,10 @@ class Indicator:
     @property
     def key(self) -> tuple[str, str, str]:
         # Software indicators are per platform: the same product has different affected versions.
+        # A registry key indicator is per value name: (Run, 'a') and (Run, 'b') are two indicators.
+        if self.type is IType.REGISTRY_KEY:
+            name = self.context.get("value_name", "")
+            return (self.type.value, self.value, name if isinstance(name, str) else ",".join(name))
         platform = self.context.get("platform", "") if self.type is IType.SOFTWARE else ""
         return (self.type.value, self.value, platform if isinstance(platform, str) else ",".join(platform))
 
@@ -282,6 +300,32 @@ class Remediation:
 
 
 @dataclass
+class Rule:
+    """A detection rule carried by a pack (pasted in an advisory, a MISP `yara` attribute, a STIX indicator
+    with pattern_type yara|sigma). `kind` is 'yara' or 'sigma'; `text` is the rule as published. A rule
+    that does not compile or parse is kept with `error` set, and is not run."""
+
+    kind: str
+    name: str
+    text: str
+    document: str = ""
+    line: int = 0
+    error: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "text": self.text, "document": self.document,
+                "line": self.line, "error": self.error}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Rule:
+        kind = str(d.get("kind", ""))
+        if kind not in ("yara", "sigma"):
+            raise ValueError(f"unknown rule kind {kind!r} (yara or sigma)")
+        return cls(kind=kind, name=str(d.get("name", "")), text=str(d.get("text", "")),
+                   document=str(d.get("document", "")), line=int(d.get("line", 0) or 0), error=str(d.get("error", "")))
+
+
+@dataclass
 class Pack:
     name: str
     title: str = ""
@@ -292,6 +336,7 @@ class Pack:
     remediation: list[Remediation] = field(default_factory=list)
     excluded: list[Exclusion] = field(default_factory=list)
     c2_delay_days: int | None = None
+    rules: list[Rule] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._index: dict[tuple[str, str, str], Indicator] = {}
@@ -347,6 +392,8 @@ class Pack:
         known = {(r.action, r.text) for r in self.remediation}
         self.remediation += [r for r in other.remediation if (r.action, r.text) not in known]
         self.excluded += other.excluded
+        known_rules = {(r.kind, r.text) for r in self.rules}
+        self.rules += [r for r in other.rules if (r.kind, r.text) not in known_rules]
         self.documents += [d for d in other.documents if d not in self.documents]
         if other.c2_delay_days is not None:
             self.c2_delay_days = max(self.c2_delay_days or 0, other.c2_delay_days)

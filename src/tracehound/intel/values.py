@@ -163,3 +163,78 @@ def _split_port(hostport: str, value: str) -> tuple[str, str]:
     if re.fullmatch(r"[0-9.]+", hostport):
         return strict_ip(hostport), port
     return canonical_domain(hostport), port
+
+
+# --- host artefacts: file paths and registry keys ---------------------------------------------
+
+# Registry roots as advisories write them, to the short form used in packs (HKLM\SOFTWARE\...).
+REGISTRY_ROOTS = {
+    "hkey_local_machine": "HKLM", "hklm": "HKLM",
+    "hkey_current_user": "HKCU", "hkcu": "HKCU",
+    "hkey_users": "HKU", "hku": "HKU",
+    "hkey_classes_root": "HKCR", "hkcr": "HKCR",
+    "hkey_current_config": "HKCC", "hkcc": "HKCC",
+}
+_WIN_DRIVE = re.compile(r"[A-Za-z]:[\\/]")
+_WIN_ENV = re.compile(r"%[A-Za-z_][A-Za-z0-9_()]*%(?:[\\/]|\Z)")
+_WIN_UNC = re.compile(r"\\\\[^\\/]+[\\/][^\\/]+")
+_WIN_BAD = re.compile(r'["|\x00]')
+
+
+def path_platform(path: str) -> str:
+    """'windows' for drive, %ENV% and UNC paths, 'posix' for '/' and '~/' paths, '' otherwise."""
+    if _WIN_DRIVE.match(path) or _WIN_ENV.match(path) or _WIN_UNC.match(path):
+        return "windows"
+    if path.startswith("/") or path.startswith("~/"):
+        return "posix"
+    return ""
+
+
+def canonical_path(value: str) -> str:
+    """Canonical file path: Windows paths with backslashes (drive letter upper case, case of the rest kept:
+    matching is case-insensitive there), POSIX paths with single slashes; no trailing separator, no '.'/'..'
+    component, at least one component below the root. Placeholders ('<GUID>', '*', '?') stay as written."""
+    v = value.strip(" \t\r\n").strip('"').strip("'")
+    check_chars(v)
+    kind = path_platform(v)
+    if not kind:
+        raise ValueError(f"not an absolute file path: {visible(v, 80)!r}")
+    if kind == "windows":
+        if _WIN_BAD.search(v):
+            raise ValueError(f"character not allowed in a Windows path: {visible(v, 80)!r}")
+        unc = v.startswith("\\\\")
+        parts = [p for p in re.split(r"[\\/]+", v[2:] if unc else v) if p]
+        if any(p in (".", "..") for p in parts):
+            raise ValueError(f"'.' or '..' in a path indicator: {visible(v, 80)!r}")
+        if len(parts) < 2:
+            raise ValueError(f"a path indicator names something below the root: {visible(v, 80)!r}")
+        if re.fullmatch(r"[A-Za-z]:", parts[0]):
+            parts[0] = parts[0].upper()
+        return ("\\\\" if unc else "") + "\\".join(parts)
+    home = v.startswith("~/")
+    parts = [p for p in (v[2:] if home else v).split("/") if p]
+    if any(p in (".", "..") for p in parts):
+        raise ValueError(f"'.' or '..' in a path indicator: {visible(v, 80)!r}")
+    if not parts:
+        raise ValueError(f"a path indicator names something below the root: {visible(v, 80)!r}")
+    return ("~/" if home else "/") + "/".join(parts)
+
+
+def canonical_registry_key(value: str) -> str:
+    """Canonical registry key: 'HKLM\\SOFTWARE\\...' from HKEY_LOCAL_MACHINE\\..., HKLM:\\... (PowerShell),
+    Computer\\HKEY_... (regedit) or 'HKLM/...'; single backslashes, no trailing one, case kept (keys
+    compare case-insensitively). A key must start with a root and name something below it."""
+    v = value.strip(" \t\r\n").strip('"').strip("'")
+    check_chars(v)
+    if v.lower().startswith("computer\\"):
+        v = v[len("computer\\"):]
+    parts = [p for p in v.replace("/", "\\").split("\\")]
+    root = parts[0].rstrip(":").lower()
+    if root not in REGISTRY_ROOTS:
+        raise ValueError(f"registry key without a known root (HKLM, HKCU, HKU, HKCR, HKCC): {visible(v, 80)!r}")
+    rest_parts = parts[1:]
+    while rest_parts and rest_parts[-1] == "":
+        rest_parts.pop()
+    if not rest_parts or any(p == "" for p in rest_parts):
+        raise ValueError(f"empty registry key component in {visible(v, 80)!r}")
+    return "\\".join([REGISTRY_ROOTS[root], *rest_parts])

@@ -7,7 +7,7 @@ from typing import Any
 
 from tracehound import safejson
 from tracehound.errors import PackError
-from tracehound.intel.model import REJECTED, Exclusion, Indicator, Pack, Remediation
+from tracehound.intel.model import REJECTED, Exclusion, Indicator, Pack, Remediation, Rule
 from tracehound.intel.values import visible
 
 FORMAT_NAME = "tracehound-pack"
@@ -27,6 +27,7 @@ def to_dict(pack: Pack) -> dict[str, Any]:
         "indicators": [i.to_dict() for i in pack.indicators],
         "remediation": [r.to_dict() for r in pack.remediation],
         "excluded": [e.to_dict() for e in pack.excluded],
+        **({"rules": [r.to_dict() for r in pack.rules]} if pack.rules else {}),
     }
 
 
@@ -67,6 +68,7 @@ def loads(text: str, path: str = "<pack>") -> Pack:
                          for r in data.get("remediation") or []],
             excluded=[Exclusion(**{k: e[k] for k in ("value", "type", "reason", "document", "line") if k in e})
                       for e in data.get("excluded") or []] + rejected,
+            rules=[Rule.from_dict(r) for r in data.get("rules") or []],
         )
     except (TypeError, ValueError, AttributeError) as exc:
         raise PackError(f"malformed pack: {exc}", path=path) from exc
