@@ -21,6 +21,8 @@ _ECS_TYPE = {
     IType.URL: "url", IType.EMAIL: "email-addr", IType.MD5: "file", IType.SHA1: "file", IType.SHA256: "file",
     IType.CERT_SHA1: "x509-certificate", IType.CERT_SHA256: "x509-certificate", IType.FILENAME: "file",
     IType.FILENAME_REGEX: "file", IType.SOFTWARE: "software", IType.ASN: "autonomous-system",
+    IType.SHA512: "file", IType.FILE_PATH: "file", IType.REGISTRY_KEY: "windows-registry-key", IType.MUTEX: "mutex",
+    IType.PDB_PATH: "file",
 }
 
 
