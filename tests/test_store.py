@@ -215,3 +215,43 @@ def test_hostile_store_and_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[
     (tmp_path / "notstore" / "x").write_text("x")
     code, _, err = run_cli(["index", paths[0], "--store", str(tmp_path / "notstore")], capsys)
     assert code == 2 and "not a store" in err
+
+
+def _rows(store: Path) -> list[tuple[object, ...]]:
+    con = Store(str(store)).connect()
+    return sorted(con.execute("SELECT day, kind, value, client, aux, first, last, count, line, \"offset\" FROM obs").fetchall(),
+                  key=repr)
+
+
+def test_parallel_index_equals_serial_and_a_failing_file_leaves_nothing(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files read by two worker processes give the rows one process gives; a file whose reading fails in a
+    worker is an error of its own, the others are indexed, and the next run indexes it."""
+    from tracehound.errors import InputError
+    from tracehound.stores import ingest
+    from tracehound.stores.ingest import IndexOptions, index_paths
+
+    paths = _fixture_logs(tmp_path / "logs")
+    serial, parallel = tmp_path / "s", tmp_path / "p"
+    index_paths(Store(str(serial), create=True), paths, IndexOptions(jobs=1))
+    index_paths(Store(str(parallel), create=True), paths, IndexOptions(jobs=2))
+    # file ids are the same in both (allocated by the parent in input order), so rows compare whole
+    assert _rows(serial) == _rows(parallel) and len(_rows(serial)) > 50
+    real = ingest.scan_records
+    bad = paths[3]
+
+    def failing(path: str, *a: object, **kw: object) -> object:
+        if path == bad:
+            raise InputError("decompression failed", path=path, line=7)
+        return real(path, *a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest, "scan_records", failing)  # forked workers inherit the patch
+    third = tmp_path / "third"
+    res = {r.path: r for r in index_paths(Store(str(third), create=True), paths, IndexOptions(jobs=2))}
+    assert res[bad].status == "error" and "decompression failed" in res[bad].detail
+    assert all(r.status == "indexed" for p, r in res.items() if p != bad)
+    assert not list((third / ".tmp").glob("*/rows-*")) and str(bad) not in json.dumps(Store(str(third)).files)
+    monkeypatch.setattr(ingest, "scan_records", real)
+    again = {r.path: r.status for r in index_paths(Store(str(third)), paths, IndexOptions(jobs=2))}
+    assert again[bad] == "indexed" and sum(s == "skipped" for s in again.values()) == len(paths) - 1
+    assert _rows(third) == _rows(serial)  # file ids differ (the failed file got a new one), rows do not

@@ -29,9 +29,11 @@ EXIT_NOTHING_READ = 3
 @click.option("--map", "mapping", multiple=True, metavar="FIELD=SRC", help="Field mapping for jsonl/csv, e.g. destination.domain=query.")
 @click.option("--max-line", type=click.IntRange(1024), default=DEFAULT_MAX_LINE, show_default=True, help="Longest line read, bytes.")
 @click.option("--max-ratio", type=click.IntRange(2), default=DEFAULT_MAX_RATIO, show_default=True, help="Decompression bomb ratio.")
+@click.option("--jobs", "-j", type=click.IntRange(0), default=0, show_default=True,
+              help="Worker processes reading files (0: one per core). Files are read in parallel, each by one worker.")
 @click.option("--quiet", "-q", is_flag=True, help="No per-file lines on stderr.")
 def index(paths: tuple[str, ...], store_path: str, fmt: str | None, mapping: tuple[str, ...], max_line: int,
-          max_ratio: int, quiet: bool) -> None:
+          max_ratio: int, jobs: int, quiet: bool) -> None:
     """Index logs once into an observation store, then hunt it with every new pack (hunt --store).
 
     Every record's observations (DNS queries, HTTP hosts, TLS SNI, URL host+path, destination and
@@ -51,7 +53,7 @@ def index(paths: tuple[str, ...], store_path: str, fmt: str | None, mapping: tup
 
     store = Store(store_path, create=True)
     expansion = expand_inputs(list(paths))
-    options = IndexOptions(fmt=fmt, mapping=parse_map(mapping), max_line=max_line, max_ratio=max_ratio)
+    options = IndexOptions(fmt=fmt, mapping=parse_map(mapping), max_line=max_line, max_ratio=max_ratio, jobs=jobs)
 
     def on_file(r: FileResult) -> None:
         if quiet and r.status != "error":

@@ -8,17 +8,20 @@ got more lines before rotation) adds only what follows; anything else is indexed
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import stat
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tracehound.engines.detect import detect_format
 from tracehound.engines.inputs import expand_paths
 from tracehound.errors import InputError
 from tracehound.sources.logs.stream import DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO, ReadStats, iter_blocks
-from tracehound.stores.layout import Store
+from tracehound.stores.layout import PartWriter, Store
 from tracehound.stores.rows import Aggregator
 from tracehound.stores.scan import scan_records
 
@@ -32,6 +35,7 @@ class IndexOptions:
     mapping: dict[str, str] = field(default_factory=dict)
     max_line: int = DEFAULT_MAX_LINE
     max_ratio: int = DEFAULT_MAX_RATIO
+    jobs: int = 0  # worker processes reading records; 0: one per core
 
 
 @dataclass
@@ -94,7 +98,35 @@ def _head_of_entries(store: Store, path: str, options: IndexOptions) -> tuple[st
                     if e.get("head") == digest or int(e.get("indexed_bytes", 0)) < HEAD}
 
 
-def index_file(store: Store, batch: Any, path: str, options: IndexOptions, known: dict[tuple[str, int], str]) -> FileResult:
+@dataclass
+class Job:
+    """One file to read into the batch, decided by the parent (which alone touches the manifest)."""
+
+    path: str
+    fmt: str
+    file_id: int
+    skip_until: int
+    ident: Identity
+    base: dict[str, Any] | None
+    same_path: bool
+
+
+@dataclass
+class Scanned:
+    """What reading one file gave (from a worker process or this one)."""
+
+    records: int = 0
+    errors: int = 0
+    rows: int = 0
+    ledger: int = 0
+    bytes_read: int = 0
+    truncated: str = ""
+    skipped: dict[str, int] = field(default_factory=dict)
+    failure: str = ""
+
+
+def plan_file(store: Store, path: str, options: IndexOptions, known: dict[tuple[str, int], str]) -> tuple[FileResult, Job | None]:
+    """Identify a file (content hash, a grown log's base) and decide what to read; no rows are read here."""
     result = FileResult(path)
     try:
         _head, candidates = _head_of_entries(store, path, options)
@@ -102,7 +134,7 @@ def index_file(store: Store, batch: Any, path: str, options: IndexOptions, known
         same = known.get((ident.sha256, ident.size))
         if same is not None:
             result.status, result.detail = "skipped", f"already indexed (same content as {same})"
-            return result
+            return result, None
         base_id, base = "", None
         for fid, digest in ident.prefixes.items():
             e = candidates[fid]
@@ -113,41 +145,82 @@ def index_file(store: Store, batch: Any, path: str, options: IndexOptions, known
         fmt = base["format"] if base else detect_format(path, options.fmt, options.max_line, options.max_ratio)
         if fmt == "evtx":
             result.status, result.detail = "error", "EVTX is not indexed yet (hunt it directly)"
-            return result
+            return result, None
         result.format = fmt
         same_path = base is not None and base.get("path") == os.path.abspath(path)
         file_id = int(base_id) if same_path else store.manifest["next_id"]
         if not same_path:
             store.manifest["next_id"] += 1
-        agg = Aggregator()
-        stats = ReadStats()
-        batch.begin(str(file_id))
-        kept = False
-        try:
-            kept = _scan(batch, agg, path, fmt, file_id, skip_until, options, stats, result)
-        finally:
-            batch.end(kept)
-        if stats.truncated:
-            result.detail = f"partly read: {stats.truncated}"
-        result.bytes = stats.bytes_read - skip_until
-        result.skipped = dict(stats.skipped)
-        if result.errors:
-            result.skipped["unparseable record (counted in the ledger)"] = result.errors
-        batch.files[str(file_id)] = {"path": os.path.abspath(path), "format": fmt, "head": ident.head,
-                                     "indexed_bytes": ident.size, "indexed_sha256": ident.sha256,
-                                     "records": result.records + (int(base.get("records", 0)) if same_path and base else 0)}
         known[(ident.sha256, ident.size)] = path
-        if base is not None:
-            result.status = "grown"
-            grown = f"{ident.size - skip_until} new bytes after {skip_until} already indexed"
-            result.detail = f"{result.detail}; {grown}" if result.detail else grown
-        else:
-            result.status = "indexed"
+        return result, Job(path, fmt, file_id, skip_until, ident, base, same_path)
     except InputError as exc:
         result.status, result.detail = "error", exc.message
     except OSError as exc:
         result.status, result.detail = "error", f"cannot read: {exc.strerror or exc}"
+    return result, None
+
+
+def scan_file(job: Job, folder: Path, options: IndexOptions) -> Scanned:
+    """Read every record of the job's file into its own part of the batch folder (safe in a worker)."""
+    out = Scanned()
+    part = PartWriter(folder, str(job.file_id))
+    agg = Aggregator()
+    stats = ReadStats()
+    kept = False
+    try:
+        for rec in scan_records(job.path, job.fmt, options.mapping, stats, options.max_line, options.max_ratio,
+                                job.skip_until):
+            out.records += 1
+            out.errors += rec.error is not None
+            agg.add_record(job.file_id, rec.line, rec.offset, rec.observations, rec.error)
+            if len(agg.rows) >= FLUSH_ROWS:
+                part.flush(agg)
+        part.flush(agg)
+        kept = True
+    except InputError as exc:
+        out.failure = exc.message
+    except OSError as exc:
+        out.failure = f"cannot read: {exc.strerror or exc}"
+    finally:
+        out.rows, out.ledger = part.close(kept)
+    out.bytes_read, out.truncated, out.skipped = stats.bytes_read, stats.truncated or "", dict(stats.skipped)
+    return out
+
+
+def finish_file(batch: Any, job: Job, scanned: Scanned, result: FileResult,
+                known: dict[tuple[str, int], str]) -> FileResult:
+    """Account a scanned file in the batch (its manifest entry is written at commit)."""
+    if scanned.failure:
+        known.pop((job.ident.sha256, job.ident.size), None)
+        result.status, result.detail = "error", scanned.failure
+        return result
+    batch.add_part(scanned.rows, scanned.ledger)
+    result.records, result.errors = scanned.records, scanned.errors
+    if scanned.truncated:
+        result.detail = f"partly read: {scanned.truncated}"
+    result.bytes = scanned.bytes_read - job.skip_until
+    result.skipped = dict(scanned.skipped)
+    if result.errors:
+        result.skipped["unparseable record (counted in the ledger)"] = result.errors
+    base = job.base
+    batch.files[str(job.file_id)] = {"path": os.path.abspath(job.path), "format": job.fmt, "head": job.ident.head,
+                                     "indexed_bytes": job.ident.size, "indexed_sha256": job.ident.sha256,
+                                     "records": result.records + (int(base.get("records", 0)) if job.same_path and base else 0)}
+    if base is not None:
+        result.status = "grown"
+        grown = f"{job.ident.size - job.skip_until} new bytes after {job.skip_until} already indexed"
+        result.detail = f"{result.detail}; {grown}" if result.detail else grown
+    else:
+        result.status = "indexed"
     return result
+
+
+def index_file(store: Store, batch: Any, path: str, options: IndexOptions, known: dict[tuple[str, int], str]) -> FileResult:
+    """Plan, read and account one file in this process."""
+    result, job = plan_file(store, path, options, known)
+    if job is None:
+        return result
+    return finish_file(batch, job, scan_file(job, batch.dir, options), result, known)
 
 
 def _regular(path: str) -> bool:
@@ -157,22 +230,12 @@ def _regular(path: str) -> bool:
         return False
 
 
-def _scan(batch: Any, agg: Aggregator, path: str, fmt: str, file_id: int, skip_until: int, options: IndexOptions,
-          stats: ReadStats, result: FileResult) -> bool:
-    for rec in scan_records(path, fmt, options.mapping, stats, options.max_line, options.max_ratio, skip_until):
-        result.records += 1
-        result.errors += rec.error is not None
-        agg.add_record(file_id, rec.line, rec.offset, rec.observations, rec.error)
-        if len(agg.rows) >= FLUSH_ROWS:
-            batch.flush(agg)
-    batch.flush(agg)
-    return True
-
-
 def index_paths(store: Store, paths: list[str], options: IndexOptions,
                 on_file: Callable[[FileResult], None] | None = None) -> list[FileResult]:
     """Index files into one batch, committed at the end (all or nothing). One writer at a time (a lock
-    file): a second `index` on the same store waits for the first instead of losing its manifest update."""
+    file): a second `index` on the same store waits for the first instead of losing its manifest update.
+    Files are identified here, one after the other (hashing is fast and decides what is new); their records
+    are read by `options.jobs` worker processes, each file into its own part of the batch."""
     with store.lock():
         return _index_locked(store, paths, options, on_file)
 
@@ -185,15 +248,33 @@ def _index_locked(store: Store, paths: list[str], options: IndexOptions,
     known = {(e["indexed_sha256"], int(e["indexed_bytes"])): e["path"] for e in store.files.values()}
     batch = store.new_batch()
     results: list[FileResult] = []
+    pool: ProcessPoolExecutor | None = None
     try:
+        planned: list[tuple[FileResult, Job | None]] = []
         for f in files:
-            r = index_file(store, batch, f, options, known) if _regular(f) else \
-                FileResult(f, "error", "not a regular file (FIFO, device or socket) or unreadable: skipped")
+            planned.append(plan_file(store, f, options, known) if _regular(f) else
+                           (FileResult(f, "error", "not a regular file (FIFO, device or socket) or unreadable: skipped"), None))
+        jobs = [j for _r, j in planned if j is not None]
+        workers = min(options.jobs or os.cpu_count() or 1, len(jobs))
+        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+            scans = iter(pool.map(scan_file, jobs, [batch.dir] * len(jobs), [options] * len(jobs)))
+        else:
+            scans = (scan_file(j, batch.dir, options) for j in jobs)
+        for r, job in planned:
+            if job is not None:
+                r = finish_file(batch, job, next(scans), r, known)
             results.append(r)
             if on_file:
                 on_file(r)
         batch.commit()
     except BaseException:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+            pool = None
         batch.abort()
         raise
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return results

@@ -180,8 +180,45 @@ def _cols(types: dict[str, str]) -> str:
     return "{" + ", ".join(f"'{c}': '{t}'" for c, t in types.items()) + "}"
 
 
+class PartWriter:
+    """The rows and ledger of one file, as CSV in the batch folder (a worker process may write them)."""
+
+    def __init__(self, folder: Path, tag: str) -> None:
+        self.folder, self.tag = folder, tag
+        self._rows = (folder / f"rows-{tag}.csv").open("w", encoding="utf-8", newline="")
+        self._ledger = (folder / f"ledger-{tag}.csv").open("w", encoding="utf-8", newline="")
+        self._rw = csv.writer(self._rows, quoting=csv.QUOTE_MINIMAL)
+        self._lw = csv.writer(self._ledger, quoting=csv.QUOTE_MINIMAL)
+        self.rows = 0
+        self.ledger = 0
+
+    def flush(self, agg: Aggregator) -> None:
+        rw, lw = self._rw.writerow, self._lw.writerow
+        for (day, kind, value, client, aux), a in agg.rows.items():
+            rw((day, kind, _clean(value), _clean(client), _clean(aux),
+                a.first.isoformat() if a.first else None, a.last.isoformat() if a.last else None,
+                a.count, a.file_id, a.line, a.offset, _ip4(value) if kind in ("ip", "iplit", "src", "answer") else None))
+        for (file_id, day), led in agg.ledger.items():
+            lw((file_id, day, led.records, led.errors, led.first.isoformat() if led.first else None,
+                led.last.isoformat() if led.last else None))
+        self.rows += len(agg.rows)
+        self.ledger += len(agg.ledger)
+        agg.rows.clear()
+        agg.ledger.clear()
+
+    def close(self, keep: bool) -> tuple[int, int]:
+        """Close; a file not kept (it failed) leaves nothing. Returns the (rows, ledger) counts kept."""
+        self._rows.close()
+        self._ledger.close()
+        for name, n in ((f"rows-{self.tag}.csv", self.rows), (f"ledger-{self.tag}.csv", self.ledger)):
+            if not keep or not n:
+                (self.folder / name).unlink(missing_ok=True)
+        return (self.rows, self.ledger) if keep else (0, 0)
+
+
 class Batch:
-    """Rows of one `index` run: flushed to CSV as they come, turned into Parquet at commit."""
+    """Rows of one `index` run: flushed to CSV as they come (one pair of files per log file, possibly by
+    worker processes), turned into Parquet at commit."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -191,40 +228,25 @@ class Batch:
         self.row_count = 0
         self.ledger_count = 0
         self.files: dict[str, dict[str, Any]] = {}  # file entries to add or replace at commit
-        self._tag = ""
-        self._open: list[Any] = []
+        self._part: PartWriter | None = None
 
     def begin(self, tag: str) -> None:
         """Start the rows of one file (kept apart, so a file that fails leaves nothing)."""
-        self._tag = tag
-        self._rows = (self.dir / f"rows-{tag}.csv").open("w", encoding="utf-8", newline="")
-        self._ledger = (self.dir / f"ledger-{tag}.csv").open("w", encoding="utf-8", newline="")
-        self._rw = csv.writer(self._rows, quoting=csv.QUOTE_MINIMAL)
-        self._lw = csv.writer(self._ledger, quoting=csv.QUOTE_MINIMAL)
-        self._pending = [0, 0]
-
-    def end(self, keep: bool) -> None:
-        self._rows.close()
-        self._ledger.close()
-        if keep:
-            self.row_count += self._pending[0]
-            self.ledger_count += self._pending[1]
-        for name, n in ((f"rows-{self._tag}.csv", self._pending[0]), (f"ledger-{self._tag}.csv", self._pending[1])):
-            if not keep or not n:
-                (self.dir / name).unlink(missing_ok=True)
+        self._part = PartWriter(self.dir, tag)
 
     def flush(self, agg: Aggregator) -> None:
-        for (day, kind, value, client, aux), a in agg.rows.items():
-            self._rw.writerow((day, kind, _clean(value), _clean(client), _clean(aux),
-                               a.first.isoformat() if a.first else None, a.last.isoformat() if a.last else None,
-                               a.count, a.file_id, a.line, a.offset, _ip4(value) if kind in ("ip", "iplit", "src", "answer") else None))
-        for (file_id, day), led in agg.ledger.items():
-            self._lw.writerow((file_id, day, led.records, led.errors, led.first.isoformat() if led.first else None,
-                               led.last.isoformat() if led.last else None))
-        self._pending[0] += len(agg.rows)
-        self._pending[1] += len(agg.ledger)
-        agg.rows.clear()
-        agg.ledger.clear()
+        assert self._part is not None
+        self._part.flush(agg)
+
+    def end(self, keep: bool) -> None:
+        assert self._part is not None
+        self.add_part(*self._part.close(keep))
+        self._part = None
+
+    def add_part(self, rows: int, ledger: int) -> None:
+        """Count a file's part written by a PartWriter (here or in a worker)."""
+        self.row_count += rows
+        self.ledger_count += ledger
 
     def commit(self) -> None:
         con = duckdb_connect(self.dir / "spill")
@@ -262,7 +284,6 @@ class Batch:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def abort(self) -> None:
-        if self._tag:
-            self._rows.close()
-            self._ledger.close()
+        if self._part is not None:
+            self._part.close(False)
         shutil.rmtree(self.dir, ignore_errors=True)
