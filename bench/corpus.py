@@ -123,3 +123,27 @@ def file_tree(root: Path, total: int, count: int, seed: int = 5) -> int:
         written += size + 8
     os.sync()
     return written
+
+
+def write_bgzf(data: bytes) -> bytes:
+    """BGZF (SAM/BAM specification §4.1, what `bgzip` writes): gzip members of at most 64 KiB of input, each
+    with a 'BC' extra field holding its compressed size, then the standard empty end-of-file member."""
+    import struct
+    import zlib
+
+    out = []
+    for i in range(0, len(data), 65280):
+        chunk = data[i:i + 65280]
+        c = zlib.compressobj(1, zlib.DEFLATED, -15)
+        body = c.compress(chunk) + c.flush()
+        head = b"\x1f\x8b\x08\x04\x00\x00\x00\x00\x00\xff" + struct.pack("<HccHH", 6, b"B", b"C", 2, len(body) + 25)
+        out.append(head + body + struct.pack("<II", zlib.crc32(chunk), len(chunk)))
+    return b"".join(out) + bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+
+
+def write_zstd_frames(data: bytes, frame: int = 4 << 20) -> bytes:
+    """Concatenated zstd frames that carry their content size (as `cat` of `zstd` outputs gives)."""
+    import zstandard
+
+    c = zstandard.ZstdCompressor(level=3, write_content_size=True)
+    return b"".join(c.compress(data[i:i + frame]) for i in range(0, len(data), frame))

@@ -18,6 +18,7 @@ command -v mformat >/dev/null || need+=(mtools)  # FAT images built at test time
 [ -x /sbin/mkntfs ] || command -v mkntfs >/dev/null || need+=(ntfs-3g)  # NTFS images (mkntfs, ntfscp) built at test time
 command -v qemu-img >/dev/null || need+=(qemu-utils)  # VMDK, VHDX, QCOW2 made from test images
 command -v ewfacquire >/dev/null || need+=(ewf-tools)  # E01 made from test images
+command -v bgzip >/dev/null || need+=(tabix)  # BGZF logs (htslib bgzip) split across workers in tests
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import hivex" 2>/dev/null || need+=(python3-hivex)  # tests write keys into hive copies
 want_suricata=0
 command -v suricata >/dev/null || want_suricata=1

@@ -33,6 +33,7 @@ from tracehound.intel.model import Pack
 from tracehound.matching.matcher import Matcher
 from tracehound.matching.prefilter import Prefilter, literals_for
 from tracehound.sources.logs.evtx_source import EVTX_MAGIC
+from tracehound.sources.logs.members import index_members, line_cuts
 from tracehound.sources.logs.stream import DEFAULT_MAX_LINE, ReadStats, compression_of
 
 _make_reader = make_reader  # the names other modules import
@@ -43,12 +44,16 @@ SPLIT_MIN = 64 * 1024 * 1024  # ranges smaller than this are not worth a process
 
 
 def plan_units(path: str, jobs: int) -> list[WorkUnit]:
-    """Split a large plain-text file into up to `jobs` ranges that start right after a newline."""
+    """Split a large file into up to `jobs` ranges that start right after a newline: plain text anywhere,
+    compressed files where they hold independent members (BGZF, multi-frame zstd: see members.py)."""
     try:
         size = os.stat(path).st_size
         with open(path, "rb") as fh:
             magic = fh.read(8)
-            if jobs < 2 or size < 2 * SPLIT_MIN or compression_of(magic) or magic.startswith(EVTX_MAGIC):
+            kind = compression_of(magic)
+            if kind in ("gzip", "zstd") and jobs >= 2:
+                return _compressed_units(path, fh, kind, size, jobs)
+            if jobs < 2 or size < 2 * SPLIT_MIN or kind or magic.startswith(EVTX_MAGIC):
                 return [WorkUnit(path)]
             n = min(jobs, size // SPLIT_MIN)
             cuts = [0]
@@ -67,6 +72,16 @@ def plan_units(path: str, jobs: int) -> list[WorkUnit]:
     return [WorkUnit(path, bounds[i], bounds[i + 1], i, len(cuts)) for i in range(len(cuts))]
 
 
+
+
+def _compressed_units(path: str, fh: Any, kind: str, size: int, jobs: int) -> list[WorkUnit]:
+    members = index_members(fh, kind, size)
+    total = members[-1].raw_offset + members[-1].raw_size if members else 0
+    if not members or total < 2 * SPLIT_MIN:
+        return [WorkUnit(path)]
+    cuts = line_cuts(fh, kind, size, members, min(jobs, total // SPLIT_MIN), DEFAULT_MAX_LINE)
+    bounds: list[int | None] = [*cuts[1:], None]
+    return [WorkUnit(path, cuts[i], bounds[i], i, len(cuts)) for i in range(len(cuts))]
 
 
 # ---- per-process state (matcher and prefilter built once per worker) ----------------------

@@ -69,12 +69,12 @@ def _step(kind: str, dec: Any, data: bytes) -> Iterator[bytes]:
         yield dec.decompress(data)
 
 
-def decode(fh: BinaryIO, kind: str, size: int, brk: StreamBreak) -> Iterator[bytes]:
-    """Decompressed pieces of the stream in fh; on a cut or corrupt stream, brk is filled in
-    after the last piece that could be decoded."""
+def decode(fh: BinaryIO, kind: str, size: int, brk: StreamBreak, base: int = 0) -> Iterator[bytes]:
+    """Decompressed pieces of the stream in fh from its current position (`base`, a member's start);
+    on a cut or corrupt stream, brk is filled in after the last piece that could be decoded."""
     step = IN_STEP[kind]
     dec = _new(kind)
-    fed = 0  # compressed bytes handed to decoders
+    fed = base  # compressed bytes handed to decoders (file offset of the next byte read)
     member_bytes = 0  # compressed bytes of the current member
     pending = b""
     while True:

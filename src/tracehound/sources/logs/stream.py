@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 from tracehound.errors import InputError
 from tracehound.sources.logs.decode import StreamBreak, decode
+from tracehound.sources.logs.members import index_members, member_at
 
 BLOCK = 4 * 1024 * 1024
 READ1 = 256 * 1024  # a decoder step: what a corrupt stream can lose at most
@@ -106,10 +107,41 @@ def iter_blocks(path: str, stats: ReadStats, max_line: int = DEFAULT_MAX_LINE,
     try:
         if not kind:
             yield from _mapped_blocks(fh, size, stats, max_line, block, start_offset, end_offset)
+        elif start_offset or end_offset is not None:
+            yield from _range_blocks(fh, kind, size, stats, max_line, max_ratio, block, start_offset, end_offset)
         else:
             yield from _stream_blocks(fh, kind, size, stats, max_line, max_ratio, block)
     finally:
         fh.close()
+
+
+def _range_blocks(fh: BinaryIO, kind: str, size: int, stats: ReadStats, max_line: int, max_ratio: int, block: int,
+                  start: int, end: int | None) -> Iterator[Block]:
+    """A decompressed range of a file of independent members (members.py): decoding starts at the member
+    holding `start`; a file without such members is decoded from its beginning up to `start`."""
+    members = index_members(fh, kind, size)
+    first = member_at(members, start) if members else None
+    fh.seek(first.comp_offset if first else 0)
+    brk = StreamBreak()
+    pieces = decode(fh, kind, size, brk, first.comp_offset if first else 0)
+    yield from _stream_blocks(fh, kind, size, stats, max_line, max_ratio, block,
+                              _trimmed(pieces, first.raw_offset if first else 0, start, end), start, brk)
+
+
+def _trimmed(pieces: Iterator[bytes], pos: int, start: int, end: int | None) -> Iterator[bytes]:
+    """The part [start, end) of decompressed pieces whose first byte is at offset `pos`."""
+    for piece in pieces:
+        lo, hi = pos, pos + len(piece)
+        pos = hi
+        if hi <= start:
+            continue
+        if end is not None and lo >= end:
+            return
+        a = max(start - lo, 0)
+        b = len(piece) if end is None else min(len(piece), end - lo)
+        yield piece[a:b]
+        if end is not None and hi >= end:
+            return
 
 
 def _mapped_blocks(fh: BinaryIO, size: int, stats: ReadStats, max_line: int, block: int, start: int,
@@ -160,14 +192,18 @@ def _release(mm: mmap.mmap, start: int, stop: int) -> None:
 
 
 def _stream_blocks(fh: BinaryIO, kind: str, size: int, stats: ReadStats, max_line: int, max_ratio: int,
-                   block: int) -> Iterator[Block]:
+                   block: int, pieces: Iterator[bytes] | None = None, offset: int = 0,
+                   brk: StreamBreak | None = None) -> Iterator[Block]:
+    """Line-aligned blocks of decompressed pieces (by default: the whole stream; `offset` is the
+    decompressed offset of the first piece)."""
     limit = max(size * max_ratio, RATIO_GRACE)
     rest = b""
-    offset = 0  # decompressed offset of rest[0]
     skipping_long = False
     skipped = 0
-    brk = StreamBreak()
-    pieces = decode(fh, kind, size, brk)
+    if brk is None:
+        brk = StreamBreak()
+    if pieces is None:
+        pieces = decode(fh, kind, size, brk)
     failed = False
     while not failed:
         parts: list[bytes] = []
