@@ -88,7 +88,7 @@ def _scan(unit: WorkUnit, fmt: str, seen: Seen) -> None:
     reader = make_reader(fmt, _S["mapping"], _mtime(unit.path))
     lines: Iterator[str]
     if unit.start:
-        prime_reader(unit.path, reader)
+        prime_reader(unit.path, reader, start=unit.start)
         lines = iter_literal_lines(unit.path, reader, pre, stats, DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO,
                                    unit.start, unit.end)
     else:
