@@ -59,3 +59,26 @@ def test_header_block_found_backwards(tmp_path: Path) -> None:
     start = f.read_bytes().index(b"2\tr")
     assert last_header_block(str(f), start) == ["#close\tx", "#path\tdns", "#fields\tts\tquery"]
     assert last_header_block(str(f), f.read_bytes().index(b"1\t2")) == []  # only the top block: given already
+
+
+def test_ipv6_zone_id_is_not_identity_and_counted(tmp_path: Path) -> None:
+    """A link-local peer logged with its zone (Windows, macOS logs: fe80::1%12, fe80::1%eth0) matches the
+    indicator fe80::1; the zone is dropped on purpose and the matches are counted in the summary."""
+    from tracehound.matching.normalize import has_zone, norm_ip
+
+    assert norm_ip("fe80::1%eth0") == norm_ip("[fe80::1%25eth0]") == "fe80::1"
+    assert norm_ip("10.0.0.1%eth0") == "" and not has_zone("10.0.0.1%eth0") and has_zone("fe80::1%12")
+    lines = need(ZEEK / "dns.log").read_text().splitlines()
+    head = [ln for ln in lines[:20] if ln.startswith("#")]
+    body = [ln for ln in lines if not ln.startswith("#")][:50]
+    body[7] = body[7].replace("\t10.0.0.100\t", "\tfe80::1%eth0\t", 1)
+    body[9] = body[9].replace("\t10.0.0.100\t", "\tfe80::1\t", 1)
+    f = tmp_path / "dns.log"
+    f.write_text("\n".join(head + body) + "\n")
+    p = tmp_path / "p.csv"
+    p.write_text("type,value\nipv6,fe80::1\n")
+    docs, summary = hunt(load_intel([str(p)]), [str(f)], jobs=1)
+    assert sorted(d["tracehound"]["line"] for d in docs) == [len(head) + 8, len(head) + 10]
+    assert summary.zone_matches == 1 and summary.to_dict()["zone_matches"] == 1
+    summary.check_lookback(30, None, None, None)
+    assert any("1 findings: IPv6 zone id ignored" in w for w in summary.warnings)

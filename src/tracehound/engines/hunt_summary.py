@@ -21,6 +21,7 @@ from tracehound.engines.hunt_types import report_from_dict as report_from_dict
 from tracehound.engines.local_hunt import run_hunt
 from tracehound.findings.ecs import VERDICT_ORDER, matched_indicators
 from tracehound.intel.model import Pack
+from tracehound.matching.normalize import ZONE_NOTE, has_zone
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -87,9 +88,12 @@ class HuntSummary:
     hosts: dict[str, HostTimeline] = field(default_factory=dict)
     findings: int = 0
     warnings: list[str] = field(default_factory=list)
+    zone_matches: int = 0  # findings whose IP matched with its IPv6 zone id dropped (matching/normalize.norm_ip)
 
     def add_finding(self, doc: dict[str, Any]) -> None:
         self.findings += 1
+        if any(has_zone(m["atomic"]) for m in matched_indicators(doc) if "%" in m["atomic"]):
+            self.zone_matches += 1
         host = (doc.get("tracehound") or {}).get("host") or "unknown"
         self.hosts.setdefault(host, HostTimeline(host)).add(doc)
 
@@ -123,6 +127,8 @@ class HuntSummary:
         """Coverage warnings: files read without any recognised field, raw-text findings, time span."""
         for f in self.files:
             self.warnings += f.warnings()
+        if self.zone_matches:
+            self.warnings.append(f"{self.zone_matches} findings: {ZONE_NOTE}")
         for fmt, c in self.coverage().items():
             first, last = _dt(c["first"]), _dt(c["last"])
             if not first or not last:
@@ -148,6 +154,7 @@ class HuntSummary:
             "coverage": self.coverage(),
             "skipped": self.skipped(),
             "warnings": self.warnings,
+            "zone_matches": self.zone_matches,
             "errors": [{"path": f.path, "error": f.error} for f in self.files if f.error],
             "truncated": [{"path": f.path, "reason": f.truncated} for f in self.files if f.truncated],
         }
