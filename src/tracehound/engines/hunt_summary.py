@@ -41,6 +41,7 @@ class HostTimeline:
     first_seen: datetime | None = None
     count: int = 0
     indicators: dict[str, int] = field(default_factory=dict)
+    rules: dict[str, int] = field(default_factory=dict)  # Sigma rule name -> hits (findings with no indicator)
     verdict: str = "clean"
 
     def add(self, doc: dict[str, Any]) -> None:
@@ -57,6 +58,10 @@ class HostTimeline:
             self.users.add(doc["user"]["name"])
         for v in (m["value"] for m in matched_indicators(doc)):
             self.indicators[v] = self.indicators.get(v, 0) + 1
+        rule = doc.get("rule")
+        if isinstance(rule, dict) and rule.get("name") and (doc.get("tracehound") or {}).get("kind") == "sigma":
+            name = str(rule["name"])
+            self.rules[name] = self.rules.get(name, 0) + 1
         v = (doc.get("tracehound") or {}).get("verdict", "clean")
         if VERDICT_ORDER.get(v, 0) > VERDICT_ORDER.get(self.verdict, 0):
             self.verdict = v
@@ -75,6 +80,7 @@ class HostTimeline:
             "last_contact": _iso(self.last_contact),
             "gap_first_seen_to_contact_days": round(gap.total_seconds() / 86400, 2) if gap is not None else None,
             "indicators": dict(sorted(self.indicators.items())),
+            "rules": dict(sorted(self.rules.items())),
         }
 
 
