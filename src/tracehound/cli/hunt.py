@@ -288,5 +288,7 @@ def print_summary(summary: HuntSummary, all_hosts: bool = False) -> None:
         c.print(t)
     for reason, n in sorted(summary.skipped().items()):
         c.print(f"  skipped {n}: {safe(reason)}")
+    for enc, n in sorted(summary.decoded().items()):
+        c.print(f"  decoded as {enc}: {n} file{'s' if n != 1 else ''}")
     for w in summary.warnings:
         c.print(f"[yellow]warning:[/] {safe(w)}")

@@ -128,6 +128,14 @@ class HuntSummary:
                 out[k] = out.get(k, 0) + v
         return out
 
+    def decoded(self) -> dict[str, int]:
+        """Files per non-UTF-8 encoding they were decoded from ('UTF-16LE': 2)."""
+        out: dict[str, int] = {}
+        for f in self.files:
+            if f.encoding:
+                out[f.encoding] = out.get(f.encoding, 0) + 1
+        return out
+
     def check_lookback(self, lookback_days: int, delay_days: int | None, since: datetime | None,
                        until: datetime | None) -> None:
         """Coverage warnings: files read without any recognised field, raw-text findings, time span."""
@@ -159,6 +167,7 @@ class HuntSummary:
             "files": [f.to_dict() for f in self.files],
             "coverage": self.coverage(),
             "skipped": self.skipped(),
+            "decoded": self.decoded(),
             "warnings": self.warnings,
             "zone_matches": self.zone_matches,
             "errors": [{"path": f.path, "error": f.error} for f in self.files if f.error],

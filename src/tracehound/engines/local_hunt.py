@@ -34,6 +34,7 @@ from tracehound.matching.matcher import Matcher
 from tracehound.matching.prefilter import Prefilter, literals_for
 from tracehound.sources.logs.evtx_source import EVTX_MAGIC
 from tracehound.sources.logs.stream import DEFAULT_MAX_LINE, ReadStats, compression_of
+from tracehound.sources.logs.textenc import SNIFF_BYTES, utf16_of
 
 _make_reader = make_reader  # the names other modules import
 __all__ = ["MAX_ORIGINAL", "CandidateLine", "FileReport", "HuntOptions", "WorkUnit", "detect_format", "expand_paths",
@@ -47,8 +48,10 @@ def plan_units(path: str, jobs: int) -> list[WorkUnit]:
     try:
         size = os.stat(path).st_size
         with open(path, "rb") as fh:
-            magic = fh.read(8)
-            if jobs < 2 or size < 2 * SPLIT_MIN or compression_of(magic) or magic.startswith(EVTX_MAGIC):
+            head = fh.read(SNIFF_BYTES)
+            magic = head[:8]
+            if (jobs < 2 or size < 2 * SPLIT_MIN or compression_of(magic) or magic.startswith(EVTX_MAGIC)
+                    or utf16_of(head)[0]):  # a UTF-16 file is read whole (a cut at a 0x0A byte is mid-character)
                 return [WorkUnit(path)]
             n = min(jobs, size // SPLIT_MIN)
             cuts = [0]
@@ -120,6 +123,7 @@ def hunt_file(unit: WorkUnit, out_dir: str) -> FileReport:
         except OSError as exc:
             report.error = f"cannot read: {exc.strerror or exc}"
     report.bytes, report.records = stats.bytes_read, stats.lines
+    report.encoding = stats.encoding
     report.skipped.update(stats.skipped)
     report.truncated = report.truncated or stats.truncated
     if stats.truncated and "breaks at" in stats.truncated:

@@ -118,7 +118,7 @@ def iter_candidate_lines(path: str, reader: Reader, prefilter: Prefilter, stats:
             if kind == 0:
                 reader.header(text)
             elif not (reader.has_headers and text.startswith("#")):
-                yield CandidateLine(text, cur, block.offset + line_start, kind == 2, kind >= 2)
+                yield CandidateLine(text, cur, block.source_offset(line_start), kind == 2, kind >= 2)
         n = cur - line_no + data.count(b"\n", last_pos) + (1 if size and not data.endswith(b"\n") else 0)
         stats.lines += n
         line_no += n
