@@ -61,7 +61,7 @@ def loads(text: str, path: str = "<csv>") -> Pack:
             if any("\x00" in c for c in row):
                 kind = row[col["type"]].strip() if col["type"] < len(row) else ""
                 pack.excluded.append(Exclusion(visible(",".join(row))[:200], visible(kind)[:40] or "?",
-                                               f"{REJECTED}NUL byte in the row (corrupt line)", path, line))
+                                               f"{REJECTED}NUL byte (U+0000) in the row (corrupt line)", path, line))
                 continue
             cells = [_unneutralise(c) for c in row] + [""] * len(header)
 
