@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
+from tracehound.defang import defang
 from tracehound.intel.builtin import load_intel
 from tracehound.intel.formats import read_pack
+from tracehound.intel.model import IType
 from tracehound.outputs.exports import FORMATS
 from tracehound.outputs.exports.select import ExportOptions, select
 
@@ -234,6 +236,27 @@ def test_defender_3cx(pack3cx) -> None:
     certs = json.loads(files["3cx-defender-certificates.json"])["Indicators"]
     assert {c["indicatorValue"] for c in certs} == {"87c6d553a296d7473451d53caa298efa9b4870ad",
                                                     "7df5ed6d71b296ed073a5b3efbcdc4c916ba41be"}
+
+
+def test_defender_one_row_per_normalised_value(pack3cx, tmp_path: Path, capsys) -> None:
+    """The 3CX pack's schemeless URL and the same URL with http:// (another source): one Defender row."""
+    schemeless = [i.value for i in pack3cx.of_type(IType.URL) if "://" not in i.value][0]
+    f = tmp_path / "more.csv"
+    f.write_text(f"type,value\nurl,http://{schemeless}\nurl,https://{schemeless}\n")
+    pack = load_intel(["3cx", str(f)])
+    assert {schemeless, f"http://{schemeless}"} <= {i.value for i in pack.of_type(IType.URL)}
+    options = ExportOptions()
+    sel = select(pack, options)
+    files = FORMATS["defender"].exporter(sel, options)
+    (name,) = [n for n in files if n.endswith("-defender-001.csv")]
+    values = [r[1] for r in csv.reader(files[name].splitlines())][1:]
+    assert values.count(f"http://{schemeless}") == 1 and values.count(f"https://{schemeless}") == 1
+    assert len(values) == len(set(values))
+    assert [(fmt, why) for fmt, _i, why in sel.refused if "one row" in why] == \
+        [("defender", f"same Defender value as url '{defang(schemeless)}': one row")]
+    out = tmp_path / "out"
+    code, _, err = run_cli(["export", "-f", "defender", "--intel", "3cx", "--intel", str(f), "-o", str(out)], capsys)
+    assert code == 0 and "one row" in err and "1 refused by a format" in err
 
 
 def test_appcontrol_without_certificate_says_what_is_impossible(pack3cx) -> None:

@@ -44,3 +44,19 @@ def test_bad_input_is_one_line_no_traceback(tmp_path: Path, capsys) -> None:
     assert f"{f}: binary file" in err
     code, _, err = run_cli(["intel", "show", "--intel", str(tmp_path / "missing.json")], capsys)
     assert code == 2 and "no such file" in err and "Traceback" not in err
+
+
+def test_show_defangs_network_context_not_json(tmp_path: Path, capsys) -> None:
+    """Context values that are addresses, hosts or URLs are defanged in the table; --json keeps them."""
+    f = tmp_path / "ctx.csv"
+    ctx = {"resolves_to": "162.0.229.159", "from_url": "https://akamaicontainer.com/x", "file_name": "ffmpeg.dll",
+           "contact": "ops@evil.example"}
+    f.write_text("type,value,confidence,context\n"
+                 f"domain,akamaicontainer.com,90,\"{json.dumps(ctx).replace(chr(34), chr(34) * 2)}\"\n")
+    code, out, _ = run_cli(["intel", "show", "--intel", str(f)], capsys)
+    flat = "".join(out.split())  # the table may wrap a cell
+    assert code == 0 and "162.0.229[.]159" in flat and "162.0.229.159" not in flat
+    assert "hxxps://akamaicontainer[.]com/x" in flat and "ops[@]evil[.]example" in flat
+    assert "ffmpeg.dll" in flat  # a file name is not a host
+    code, text, _ = run_cli(["intel", "show", "--intel", str(f), "--json"], capsys)
+    assert json.loads(text)[0]["context"]["resolves_to"] == "162.0.229.159"

@@ -170,3 +170,52 @@ def test_real_misp_events_every_attribute_read_or_counted(samples: Path) -> None
     sshdoor = read_pack(str(samples / "misp-events" / "sshdoor_misp-events_borleias.json"))
     ips = [i for i in sshdoor.indicators if i.type is IType.IPV4]  # from an ip-dst|port attribute
     assert len(ips) == 1
+
+
+def test_nul_byte_rejects_one_loki_line_not_the_file(samples: Path, tmp_path: Path) -> None:
+    """A corrupt byte in a real c2-iocs.txt: that line is rejected (named file:line), every other one loads."""
+    lines = (samples / "loki-iocs" / "c2-iocs.txt").read_bytes().split(b"\n")
+    n = next(i for i, ln in enumerate(lines) if ln.startswith(b"akamaicontainer.com"))
+    lines[n] = lines[n].replace(b"container", b"contain\x00er")
+    f = tmp_path / "c2-iocs.txt"
+    f.write_bytes(b"\n".join(lines))
+    clean = read_pack(str(samples / "loki-iocs" / "c2-iocs.txt"))
+    got = read_pack(str(f))
+    assert keys(clean) - keys(got) == {("domain", "akamaicontainer.com", "")}
+    rej = got.rejections()
+    assert [(e.document, e.line) for e in rej] == [(str(f), n + 1)] and "NUL byte" in rej[0].reason
+    merged = read_pack(str(tmp_path))  # the folder reader too
+    assert len(merged.indicators) == len(got.indicators) and len(merged.rejections()) == 1
+
+
+def test_nul_byte_rejects_one_csv_row_not_the_file(pack3cx, tmp_path: Path) -> None:
+    f = tmp_path / "pack.csv"
+    write_pack(pack3cx, "csv", str(f))
+    rows = f.read_bytes().split(b"\n")
+    n = next(i for i, r in enumerate(rows) if r.startswith(b"domain,azuredeploystore.com"))
+    rows[n] = rows[n].replace(b"azure", b"az\x00ure")
+    f.write_bytes(b"\n".join(rows))
+    got = read_pack(str(f))
+    assert keys(pack3cx) - keys(got) == {("domain", "azuredeploystore.com", "")}
+    rej = got.rejections()
+    assert len(rej) == 1 and (rej[0].line, rej[0].type) == (n + 1, "domain") and "\\x00" in rej[0].value
+
+
+def test_csv_round_trips_host_artefact_types(tmp_path: Path) -> None:
+    from tracehound.intel.model import Pack
+
+    pack = Pack(name="host")
+    pack.add_value(IType.FILE_PATH, r"%APPDATA%\3CXDesktopApp\ffmpeg.dll", {"platform": "windows"})
+    pack.add_value(IType.REGISTRY_KEY, r"HKEY_CURRENT_USER\Software\Microsoft\Windows\CurrentVersion\Run",
+                   {"value_name": "3CX", "value_data": r"C:\Users\x\AppData\Local\3CX.exe"})
+    pack.add_value(IType.REGISTRY_KEY, r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run", {"value_name": "Other"})
+    pack.add_value(IType.MUTEX, "Global\\3CX-Update-Mutex")
+    pack.add_value(IType.PDB_PATH, r"D:\Projects\Gopuram\x64\Release\guard64.pdb")
+    assert len(pack.indicators) == 5
+    out = tmp_path / "host.csv"
+    write_pack(pack, "csv", str(out))
+    back = read_pack(str(out))
+    assert keys(back) == keys(pack) and not back.excluded
+    run = [i for i in back.of_type(IType.REGISTRY_KEY) if i.ctx("value_name") == ["3CX"]][0]
+    assert run.value.startswith("HKCU\\") and run.ctx("value_data") == [r"C:\Users\x\AppData\Local\3CX.exe"]
+    assert back.of_type(IType.FILE_PATH)[0].ctx("platform") == ["windows"]

@@ -181,3 +181,21 @@ def test_sigma_findings_use_ecs_fields(rules, sysmon_template: dict, tmp_path: P
     for d in docs:
         extra = [f for f in _flat(d) if f not in ecs_names and not f.startswith("tracehound.")]
         assert extra == [], extra
+
+
+def test_host_table_names_the_rules_of_sigma_only_hosts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """10.1.2.3 fetched the ICO from raw.githubusercontent.com: a Sigma hit, no pack indicator. Its row
+    in the host table names the rule instead of an empty 'indicators' cell; the summary lists it too."""
+    log = tmp_path / "access.log"
+    log.write_text("\n".join(SQUID) + "\n")
+    summary = tmp_path / "summary.json"
+    code, _out, err = run_cli(["hunt", "--sigma", str(need(SAMPLES / "sigma")), str(log), "-o", str(tmp_path / "h.jsonl"),
+                               "--summary", str(summary), "--no-first-seen"], capsys)
+    assert code == 1, err
+    hosts = {h["host"]: h for h in json.loads(summary.read_text())["hosts"]}
+    only_rule = hosts["10.1.2.3"]
+    assert only_rule["indicators"] == {}
+    assert only_rule["rules"] == {"Potential Compromised 3CXDesktopApp ICO C2 File Download": 1}
+    assert hosts["10.1.2.5"]["indicators"] and hosts["10.1.2.5"]["rules"]
+    row = next(ln for ln in err.splitlines() if "10.1.2.3" in ln)
+    assert "sigma: Potential" in row  # the table cell (may wrap onto the next lines)

@@ -22,7 +22,7 @@ from rich.table import Table
 
 from tracehound.cli.common import err_console, intel_option, safe
 from tracehound.defang import defang
-from tracehound.engines.hunt_summary import HuntSummary, hunt_to_writer, report_from_dict
+from tracehound.engines.hunt_summary import HostTimeline, HuntSummary, hunt_to_writer, report_from_dict
 from tracehound.engines.inputs import Expansion, expand_inputs
 from tracehound.engines.local_hunt import FileReport, HuntOptions
 from tracehound.engines.resume import HuntState
@@ -249,6 +249,13 @@ def _fmt_ts(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
+def _hit_names(h: HostTimeline, limit: int = 200) -> str:
+    """What a host hit: its indicators (defanged), then the Sigma rules it hit ('sigma: NAME')."""
+    names = [defang(v) for v in sorted(h.indicators)] + [f"sigma: {r}" for r in sorted(h.rules)]
+    text = ", ".join(names)
+    return text if len(text) <= limit else text[:limit] + f" … ({len(names)} in all)"
+
+
 def print_summary(summary: HuntSummary, all_hosts: bool = False) -> None:
     c = err_console
     files_ok = sum(1 for f in summary.files if not f.error)
@@ -257,7 +264,7 @@ def print_summary(summary: HuntSummary, all_hosts: bool = False) -> None:
             f"{summary.findings} findings on {len(summary.hosts)} hosts")
     if summary.hosts:
         t = Table(title="Hosts in contact with the C2 infrastructure")
-        for col in ("host", "verdict", "first seen", "first contact", "last contact", "gap", "hits", "indicators"):
+        for col in ("host", "verdict", "first seen", "first contact", "last contact", "gap", "hits", "indicators / rules"):
             t.add_column(col, overflow="fold")
         # Strongest verdict first, then by first contact: a cut table never hides a compromised host behind others.
         ordered = sorted(summary.hosts.values(), key=lambda h: (-VERDICT_ORDER.get(h.verdict, 0), h.first_contact is None,
@@ -267,7 +274,7 @@ def print_summary(summary: HuntSummary, all_hosts: bool = False) -> None:
             gap = h.gap()
             t.add_row(safe(h.host), h.verdict, _fmt_ts(h.first_seen), _fmt_ts(h.first_contact), _fmt_ts(h.last_contact),
                       f"{gap.total_seconds() / 86400:.1f} d" if gap is not None else "-", str(h.count),
-                      safe(", ".join(defang(v) for v in sorted(h.indicators))[:200]))
+                      safe(_hit_names(h)))
         c.print(t)
         if len(ordered) > len(shown):
             c.print(f"… and {len(ordered) - len(shown)} more (see --summary or the report; --all-hosts lists them all)")
@@ -281,5 +288,7 @@ def print_summary(summary: HuntSummary, all_hosts: bool = False) -> None:
         c.print(t)
     for reason, n in sorted(summary.skipped().items()):
         c.print(f"  skipped {n}: {safe(reason)}")
+    for enc, n in sorted(summary.decoded().items()):
+        c.print(f"  decoded as {enc}: {n} file{'s' if n != 1 else ''}")
     for w in summary.warnings:
         c.print(f"[yellow]warning:[/] {safe(w)}")

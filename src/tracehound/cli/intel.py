@@ -121,13 +121,37 @@ SHOW_CONTEXT = 300  # characters of context per row
 SHOW_REJECTED = 20
 
 
+# Context keys whose values are hosts, addresses or URLs (a file name such as 'ffmpeg.dll' is not).
+NETWORK_CONTEXT = frozenset({"resolves_to", "resolution_of", "ip", "hosts", "from_url", "domain", "url", "c2"})
+
+
+def _network_looking(key: str, value: str) -> bool:
+    import ipaddress
+
+    if key in NETWORK_CONTEXT or "://" in value or ("@" in value and "." in value.split("@")[-1]):
+        return True
+    try:
+        ipaddress.ip_address(value.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _shown(key: str, value: str) -> str:
+    """A context value for people: network-looking values defanged (machine formats keep them as they are)."""
+    if not _network_looking(key, value):
+        return value
+    return _defang_any(value).replace("@", "[@]")
+
+
 def context_text(i: Indicator) -> str:
-    """An indicator's context for the table; every cut says what it left out ('--json' shows all)."""
+    """An indicator's context for the table; every cut says what it left out ('--json' shows all).
+    Network-looking values (resolving IPs and names, hosts, source URLs) are defanged."""
     parts = []
     for k in sorted(i.context):
         if k == "signs":
             continue
-        values = i.ctx(k)
+        values = [_shown(k, v) for v in i.ctx(k)]
         text = ",".join(values[:SHOW_ITEMS])
         if len(values) > SHOW_ITEMS:
             text += f" … (+{len(values) - SHOW_ITEMS} more, {len(values)} in all)"

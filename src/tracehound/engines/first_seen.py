@@ -30,6 +30,7 @@ from tracehound.matching.prefilter import Prefilter
 from tracehound.sources.logs.evtx_source import iter_evtx
 from tracehound.sources.logs.observation import RecordError
 from tracehound.sources.logs.stream import DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO, ReadStats, compression_of
+from tracehound.sources.logs.textenc import SNIFF_BYTES, utf16_of
 
 PARSE_ERRORS = (RecordError, ValueError, KeyError, IndexError, TypeError)
 Seen = dict[str, datetime]  # identity (lowercase) -> earliest time
@@ -88,7 +89,7 @@ def _scan(unit: WorkUnit, fmt: str, seen: Seen) -> None:
     reader = make_reader(fmt, _S["mapping"], _mtime(unit.path))
     lines: Iterator[str]
     if unit.start:
-        prime_reader(unit.path, reader)
+        prime_reader(unit.path, reader, start=unit.start)
         lines = iter_literal_lines(unit.path, reader, pre, stats, DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO,
                                    unit.start, unit.end)
     else:
@@ -119,7 +120,8 @@ def _cut_after(path: str, at: int, end: int | None) -> int | None:
     """The offset just after the first newline at or after `at` in a plain file (None: compressed or no such line)."""
     try:
         with open(path, "rb") as fh:
-            if compression_of(fh.read(8)):
+            head = fh.read(SNIFF_BYTES)
+            if compression_of(head[:8]) or utf16_of(head)[0]:
                 return None
             size = os.fstat(fh.fileno()).st_size
             limit = size if end is None else min(end, size)

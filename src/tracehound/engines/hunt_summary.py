@@ -21,6 +21,7 @@ from tracehound.engines.hunt_types import report_from_dict as report_from_dict
 from tracehound.engines.local_hunt import run_hunt
 from tracehound.findings.ecs import VERDICT_ORDER, matched_indicators
 from tracehound.intel.model import Pack
+from tracehound.matching.normalize import ZONE_NOTE, has_zone
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -40,6 +41,7 @@ class HostTimeline:
     first_seen: datetime | None = None
     count: int = 0
     indicators: dict[str, int] = field(default_factory=dict)
+    rules: dict[str, int] = field(default_factory=dict)  # Sigma rule name -> hits (findings with no indicator)
     verdict: str = "clean"
 
     def add(self, doc: dict[str, Any]) -> None:
@@ -56,6 +58,10 @@ class HostTimeline:
             self.users.add(doc["user"]["name"])
         for v in (m["value"] for m in matched_indicators(doc)):
             self.indicators[v] = self.indicators.get(v, 0) + 1
+        rule = doc.get("rule")
+        if isinstance(rule, dict) and rule.get("name") and (doc.get("tracehound") or {}).get("kind") == "sigma":
+            name = str(rule["name"])
+            self.rules[name] = self.rules.get(name, 0) + 1
         v = (doc.get("tracehound") or {}).get("verdict", "clean")
         if VERDICT_ORDER.get(v, 0) > VERDICT_ORDER.get(self.verdict, 0):
             self.verdict = v
@@ -74,6 +80,7 @@ class HostTimeline:
             "last_contact": _iso(self.last_contact),
             "gap_first_seen_to_contact_days": round(gap.total_seconds() / 86400, 2) if gap is not None else None,
             "indicators": dict(sorted(self.indicators.items())),
+            "rules": dict(sorted(self.rules.items())),
         }
 
 
@@ -87,9 +94,12 @@ class HuntSummary:
     hosts: dict[str, HostTimeline] = field(default_factory=dict)
     findings: int = 0
     warnings: list[str] = field(default_factory=list)
+    zone_matches: int = 0  # findings whose IP matched with its IPv6 zone id dropped (matching/normalize.norm_ip)
 
     def add_finding(self, doc: dict[str, Any]) -> None:
         self.findings += 1
+        if any(has_zone(m["atomic"]) for m in matched_indicators(doc) if "%" in m["atomic"]):
+            self.zone_matches += 1
         host = (doc.get("tracehound") or {}).get("host") or "unknown"
         self.hosts.setdefault(host, HostTimeline(host)).add(doc)
 
@@ -118,11 +128,21 @@ class HuntSummary:
                 out[k] = out.get(k, 0) + v
         return out
 
+    def decoded(self) -> dict[str, int]:
+        """Files per non-UTF-8 encoding they were decoded from ('UTF-16LE': 2)."""
+        out: dict[str, int] = {}
+        for f in self.files:
+            if f.encoding:
+                out[f.encoding] = out.get(f.encoding, 0) + 1
+        return out
+
     def check_lookback(self, lookback_days: int, delay_days: int | None, since: datetime | None,
                        until: datetime | None) -> None:
         """Coverage warnings: files read without any recognised field, raw-text findings, time span."""
         for f in self.files:
             self.warnings += f.warnings()
+        if self.zone_matches:
+            self.warnings.append(f"{self.zone_matches} findings: {ZONE_NOTE}")
         for fmt, c in self.coverage().items():
             first, last = _dt(c["first"]), _dt(c["last"])
             if not first or not last:
@@ -147,7 +167,9 @@ class HuntSummary:
             "files": [f.to_dict() for f in self.files],
             "coverage": self.coverage(),
             "skipped": self.skipped(),
+            "decoded": self.decoded(),
             "warnings": self.warnings,
+            "zone_matches": self.zone_matches,
             "errors": [{"path": f.path, "error": f.error} for f in self.files if f.error],
             "truncated": [{"path": f.path, "reason": f.truncated} for f in self.files if f.truncated],
         }

@@ -40,6 +40,7 @@ class FileReport:
     error: str = ""
     first_ts: str | None = None  # earliest record time read
     last_ts: str | None = None  # latest record time read
+    encoding: str = ""  # 'UTF-16LE' / 'UTF-16BE' when decoded from UTF-16 (UTF-8 otherwise)
     findings_file: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,6 +76,7 @@ def merge_reports(path: str, parts: Iterable[FileReport]) -> FileReport:
     merged = FileReport(path=path)
     for r in parts:
         merged.format = merged.format or r.format
+        merged.encoding = merged.encoding or r.encoding
         for name in ("bytes", "records", "candidates", "findings", "raw_matches", "parsed", "recognised"):
             setattr(merged, name, getattr(merged, name) + getattr(r, name))
         for k, v in r.skipped.items():

@@ -34,7 +34,8 @@ from tracehound.matching.matcher import Matcher
 from tracehound.matching.prefilter import Prefilter, literals_for
 from tracehound.sources.logs.evtx_source import EVTX_MAGIC
 from tracehound.sources.logs.members import index_members, line_cuts
-from tracehound.sources.logs.stream import DEFAULT_MAX_LINE, ReadStats, compression_of
+from tracehound.sources.logs.stream import DEFAULT_MAX_LINE, ReadStats, compression_of, text_encoding
+from tracehound.sources.logs.textenc import SNIFF_BYTES, utf16_of
 
 _make_reader = make_reader  # the names other modules import
 __all__ = ["MAX_ORIGINAL", "CandidateLine", "FileReport", "HuntOptions", "WorkUnit", "detect_format", "expand_paths",
@@ -49,11 +50,13 @@ def plan_units(path: str, jobs: int) -> list[WorkUnit]:
     try:
         size = os.stat(path).st_size
         with open(path, "rb") as fh:
-            magic = fh.read(8)
+            head = fh.read(SNIFF_BYTES)
+            magic = head[:8]
             kind = compression_of(magic)
             if kind in ("gzip", "zstd") and jobs >= 2:
                 return _compressed_units(path, fh, kind, size, jobs)
-            if jobs < 2 or size < 2 * SPLIT_MIN or kind or magic.startswith(EVTX_MAGIC):
+            if (jobs < 2 or size < 2 * SPLIT_MIN or kind or magic.startswith(EVTX_MAGIC)
+                    or utf16_of(head)[0]):  # a UTF-16 file is read whole (a cut at a 0x0A byte is mid-character)
                 return [WorkUnit(path)]
             n = min(jobs, size // SPLIT_MIN)
             cuts = [0]
@@ -77,7 +80,7 @@ def plan_units(path: str, jobs: int) -> list[WorkUnit]:
 def _compressed_units(path: str, fh: Any, kind: str, size: int, jobs: int) -> list[WorkUnit]:
     members = index_members(fh, kind, size)
     total = members[-1].raw_offset + members[-1].raw_size if members else 0
-    if not members or total < 2 * SPLIT_MIN:
+    if not members or total < 2 * SPLIT_MIN or text_encoding(path):  # UTF-16 inside: read whole
         return [WorkUnit(path)]
     cuts = line_cuts(fh, kind, size, members, min(jobs, total // SPLIT_MIN), DEFAULT_MAX_LINE)
     bounds: list[int | None] = [*cuts[1:], None]
@@ -135,6 +138,7 @@ def hunt_file(unit: WorkUnit, out_dir: str) -> FileReport:
         except OSError as exc:
             report.error = f"cannot read: {exc.strerror or exc}"
     report.bytes, report.records = stats.bytes_read, stats.lines
+    report.encoding = stats.encoding
     report.skipped.update(stats.skipped)
     report.truncated = report.truncated or stats.truncated
     if stats.truncated and "breaks at" in stats.truncated:

@@ -11,6 +11,7 @@ flagged is dropped because a reader did not parse it or did not know the field.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +27,13 @@ from tracehound.matching.raw import raw_check_needed, raw_matches
 from tracehound.sources.logs.observation import Observation, RecordError
 from tracehound.sources.logs.readers import Reader
 from tracehound.sources.logs.readers.base import looks_binary
-from tracehound.sources.logs.stream import DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO, ReadStats, iter_blocks
+from tracehound.sources.logs.stream import (
+    DEFAULT_MAX_LINE,
+    DEFAULT_MAX_RATIO,
+    ReadStats,
+    compression_of,
+    iter_blocks,
+)
 
 PROBE_MIN = 8  # records parsed at each end of a range, whatever they hold
 PROBE_MAX = 256  # ... and more, up to this many, until one gives a time (log headers, forwarder lines)
@@ -111,7 +118,7 @@ def iter_candidate_lines(path: str, reader: Reader, prefilter: Prefilter, stats:
             if kind == 0:
                 reader.header(text)
             elif not (reader.has_headers and text.startswith("#")):
-                yield CandidateLine(text, cur, block.offset + line_start, kind == 2, kind >= 2)
+                yield CandidateLine(text, cur, block.source_offset(line_start), kind == 2, kind >= 2)
         n = cur - line_no + data.count(b"\n", last_pos) + (1 if size and not data.endswith(b"\n") else 0)
         stats.lines += n
         line_no += n
@@ -164,9 +171,12 @@ def _tail_records(data: bytes, max_line: int) -> list[str]:
     return out[::-1]
 
 
-def prime_reader(path: str, reader: Reader, max_line: int = DEFAULT_MAX_LINE, max_ratio: int = DEFAULT_MAX_RATIO) -> None:
+def prime_reader(path: str, reader: Reader, max_line: int = DEFAULT_MAX_LINE, max_ratio: int = DEFAULT_MAX_RATIO,
+                 start: int = 0) -> None:
     """For a range that does not start the file: give the reader the file's header lines and,
-    for CSV-like formats, its header row (the first record), as if it had read the file from the top."""
+    for CSV-like formats, its header row (the first record), as if it had read the file from the top;
+    then, for header-driven formats, the last header block before `start` (a concatenation of logs
+    with their own '#fields' / '#Fields' headers: the range's records follow that block, not the first)."""
     lines, _ = sample_lines(path, max_line, max_ratio)
     for line in lines:
         if line.startswith("#"):
@@ -178,6 +188,42 @@ def prime_reader(path: str, reader: Reader, max_line: int = DEFAULT_MAX_LINE, ma
         except PARSE_ERRORS:
             pass
         break
+    if reader.has_headers and start > 0:
+        for line in last_header_block(path, start, max_line):
+            reader.header(line)
+
+
+def last_header_block(path: str, start: int, max_line: int = DEFAULT_MAX_LINE) -> list[str]:
+    """The '#' lines of the last header block that ends before byte `start` of a plain file (oldest
+    first; [] when the only headers are the file's first block, or the file is compressed). Read
+    backwards from `start`: only the bytes between the block and `start` are touched."""
+    import mmap
+
+    with open(path, "rb") as fh:
+        if compression_of(fh.read(8)):
+            return []
+        size = os.fstat(fh.fileno()).st_size
+        start = min(start, size)
+        if start <= 0:
+            return []
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            hit = mm.rfind(b"\n#", 0, start - 1)
+            if hit == -1:
+                return []  # only a header at the top of the file (already given), if any
+            out: list[bytes] = []
+            s = hit + 1  # the block's last '#' line
+            while True:
+                e = mm.find(b"\n", s, start)
+                e = start if e == -1 else e
+                if e - s <= max_line:
+                    out.append(mm[s:e])
+                if s == 0:
+                    break
+                prev = mm.rfind(b"\n", 0, s - 1) + 1
+                if mm[prev:prev + 1] != b"#":
+                    break
+                s = prev
+    return [ln.decode("utf-8", errors="replace").rstrip("\r") for ln in reversed(out)]
 
 
 def _parse(reader: Reader, text: str) -> tuple[list[Observation], str | None]:
@@ -223,7 +269,7 @@ def hunt_text(unit: WorkUnit, fmt: str, matcher: Matcher, prefilter: Prefilter, 
     path = unit.path
     reader = make_reader(fmt, options.mapping, _mtime(path))
     if unit.start:
-        prime_reader(path, reader, options.max_line, options.max_ratio)
+        prime_reader(path, reader, options.max_line, options.max_ratio, unit.start)
     last: list[str] = []
     span: list[datetime] = []
     probes = 0

@@ -20,14 +20,38 @@ def label_suffixes(domain: str) -> list[str]:
     return [".".join(labels[i:]) for i in range(len(labels))]
 
 
-def norm_ip(value: str) -> str:
+def split_zone(value: str) -> tuple[str, str]:
+    """('fe80::1', 'eth0') from 'fe80::1%eth0' (or '[fe80::1%25eth0]'); (value, '') without a zone."""
     v = value.strip().strip("[]")
+    addr, sep, zone = v.partition("%")
+    if not sep:
+        return v, ""
+    return addr, zone[2:] if zone.startswith("25") and len(zone) > 2 else zone
+
+
+def norm_ip(value: str) -> str:
+    """Canonical address text, or '' when the value is not an address. An IPv6 zone id ('%eth0',
+    '%12') is dropped on purpose: it names the observer's interface, not the peer, so an observed
+    fe80::1%eth0 is the indicator fe80::1 (the hunt counts such matches: ZONE_NOTE). An IPv4 address
+    has no zones: '10.0.0.1%x' is not an address."""
+    v, zone = split_zone(value)
+    if zone and ":" not in v:
+        return ""
     if v.startswith("::ffff:") and v.count(".") == 3:
         v = v[7:]
     try:
-        return str(ipaddress.ip_address(v.split("%", 1)[0]))
+        return str(ipaddress.ip_address(v))
     except ValueError:
         return ""
+
+
+ZONE_NOTE = "IPv6 zone id ignored when matching (an observed fe80::1%eth0 is the indicator fe80::1)"
+
+
+def has_zone(value: str) -> bool:
+    """True for an IPv6 address with a zone id (what norm_ip drops)."""
+    v, zone = split_zone(value)
+    return bool(zone) and ":" in v and bool(norm_ip(value))
 
 
 _DEFAULT_PORTS = {"http": "80", "https": "443", "ftp": "21"}

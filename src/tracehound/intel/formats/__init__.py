@@ -60,9 +60,7 @@ def read_pack(path: str, fmt: str | None = None) -> Pack:
         raise PackError("no such file (and not a built-in pack name; see 'tracehound intel list')", path=path) from exc
     except OSError as exc:
         raise PackError(f"cannot read: {exc.strerror or exc}", path=path) from exc
-    if b"\x00" in data[:8192]:
-        raise PackError("binary file, not an indicator pack", path=path)
-    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+    text = _decode(data, path)
     if not text.strip():
         raise PackError("empty indicator file", path=path)
     fmt = fmt or detect(text, path)
@@ -70,6 +68,19 @@ def read_pack(path: str, fmt: str | None = None) -> Pack:
     pack = reader(text, path)
     pack.sorted()
     return _checked(pack, path)
+
+
+def _decode(data: bytes, path: str) -> str:
+    """The pack's text (UTF-8, or UTF-16 with a BOM). Binary is decided on the whole head, not on one
+    byte: a stray NUL in one line gets that line rejected by the format reader (named file:line)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+    head = text[:8192]
+    junk = sum(1 for c in head if c == "\ufffd" or (c < " " and c not in "\t\n\r\x1b"))
+    if head and junk * 10 > len(head):
+        raise PackError("binary file, not an indicator pack", path=path)
+    return text
 
 
 def _checked(pack: Pack, path: str) -> Pack:

@@ -12,7 +12,8 @@ import json
 
 from tracehound import safejson
 from tracehound.errors import PackError
-from tracehound.intel.model import IType, Pack
+from tracehound.intel.model import REJECTED, Exclusion, IType, Pack
+from tracehound.intel.values import visible
 
 HEADER = ["type", "value", "confidence", "platform", "stage", "context", "warnings", "sources"]
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -56,6 +57,11 @@ def loads(text: str, path: str = "<csv>") -> Pack:
         for row in reader:
             line, end = end + 1, reader.line_num  # a quoted cell may span lines: name where the record starts
             if not row or not any(c.strip() for c in row):
+                continue
+            if any("\x00" in c for c in row):
+                kind = row[col["type"]].strip() if col["type"] < len(row) else ""
+                pack.excluded.append(Exclusion(visible(",".join(row))[:200], visible(kind)[:40] or "?",
+                                               f"{REJECTED}NUL byte (U+0000) in the row (corrupt line)", path, line))
                 continue
             cells = [_unneutralise(c) for c in row] + [""] * len(header)
 

@@ -68,6 +68,10 @@ def loads(text: str, path: str = "<loki>", kind: str | None = None) -> Pack:
         line = raw.strip(" \t\r")
         if not line:
             continue
+        if "\x00" in line:
+            pack.excluded.append(Exclusion(visible(line)[:200], kind or "?", f"{REJECTED}NUL byte (U+0000) in the line (corrupt line)",
+                                           path, n))
+            continue
         if line.startswith("#"):
             description = line.lstrip("# ").strip()
             continue

@@ -58,8 +58,13 @@ def _defender_value(ind: Indicator) -> str:
 
 def export_defender(sel: Selection, opt: ExportOptions) -> dict[str, str]:
     rows = []
+    first: dict[tuple[str, str], Indicator] = {}  # (type, Defender value): a schemeless URL and its http:// form are one
     for ind, value in keep(sel, "defender", [i for i in sel.indicators if i.type in DEFENDER_TYPE], _defender_value):
         dtype = DEFENDER_TYPE[ind.type]
+        seen = first.setdefault((dtype, value), ind)
+        if seen is not ind:
+            sel.refused.append(("defender", ind, f"same Defender value as {seen.type.value} '{seen.display()}': one row"))
+            continue
         file_ioc = ind.type in (IType.SHA1, IType.SHA256)
         rows.append([dtype, value, _expires(opt), "BlockAndRemediate" if file_ioc else "Block", "High",
                      _title(sel, ind), safe_text(f"tracehound pack {sel.slug}; " + "; ".join(

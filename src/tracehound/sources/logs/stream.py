@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from tracehound.errors import InputError
+from tracehound.sources.logs import textenc
 from tracehound.sources.logs.decode import StreamBreak, decode
 from tracehound.sources.logs.members import index_members, member_at
 
@@ -32,6 +33,7 @@ class ReadStats:
     long_lines: int = 0
     truncated: str = ""  # why the stream ended early, if it did
     skipped: dict[str, int] = field(default_factory=dict)
+    encoding: str = ""  # 'UTF-16LE' / 'UTF-16BE' when the stream was decoded from UTF-16 (else UTF-8 assumed)
 
     def skip(self, reason: str, n: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + n
@@ -93,8 +95,24 @@ def read_head(path: str, n: int = 65536) -> bytes:
 @dataclass
 class Block:
     data: bytes  # whole lines, each ending with b"\n" (the last line of the file may lack it)
-    offset: int  # decompressed offset of data[0]
+    offset: int  # decompressed offset of data[0] (in the original bytes, for a UTF-16 stream too)
     skipped_lines: int = 0  # over-long lines dropped between the previous block and this one
+    wide: bool = False  # data is transcoded from UTF-16: offsets within it are not byte offsets of the file
+    _at: tuple[int, int] | None = field(default=None, repr=False, compare=False)  # (position, its source offset)
+
+    def source_offset(self, pos: int) -> int:
+        """Offset in the original (decompressed) stream of data[pos]; cheap for increasing positions."""
+        if not self.wide:
+            return self.offset + pos
+        at, src = self._at if self._at is not None and pos >= self._at[0] else (0, self.offset)
+        src += textenc.width(self.data[at:pos])
+        self._at = (pos, src)
+        return src
+
+
+def text_encoding(path: str) -> str:
+    """'utf-16-le' / 'utf-16-be' when the file's (decompressed) head is UTF-16, else ''."""
+    return textenc.utf16_of(read_head(path, textenc.SNIFF_BYTES))[0]
 
 
 def iter_blocks(path: str, stats: ReadStats, max_line: int = DEFAULT_MAX_LINE,
@@ -105,12 +123,21 @@ def iter_blocks(path: str, stats: ReadStats, max_line: int = DEFAULT_MAX_LINE,
     the file with stats.truncated set. The consumer counts lines (stats.lines)."""
     fh, kind, size = open_raw(path)
     try:
-        if not kind:
+        codec, bom = textenc.utf16_of(read_head(path, textenc.SNIFF_BYTES) if kind else fh.read(textenc.SNIFF_BYTES))
+        fh.seek(0)
+        if codec:  # never split in ranges (plan_units): the whole stream, transcoded to UTF-8
+            stats.encoding = textenc.LABELS[codec]
+            brk = StreamBreak()
+            raw = decode(fh, kind, size, brk) if kind else textenc.file_pieces(fh)
+            yield from _stream_blocks(textenc.transcode(raw, codec, bom), brk, size, stats, max_line, max_ratio, block,
+                                      wide=True, base=bom)
+        elif not kind:
             yield from _mapped_blocks(fh, size, stats, max_line, block, start_offset, end_offset)
         elif start_offset or end_offset is not None:
             yield from _range_blocks(fh, kind, size, stats, max_line, max_ratio, block, start_offset, end_offset)
         else:
-            yield from _stream_blocks(fh, kind, size, stats, max_line, max_ratio, block)
+            brk = StreamBreak()
+            yield from _stream_blocks(decode(fh, kind, size, brk), brk, size, stats, max_line, max_ratio, block)
     finally:
         fh.close()
 
@@ -124,8 +151,8 @@ def _range_blocks(fh: BinaryIO, kind: str, size: int, stats: ReadStats, max_line
     fh.seek(first.comp_offset if first else 0)
     brk = StreamBreak()
     pieces = decode(fh, kind, size, brk, first.comp_offset if first else 0)
-    yield from _stream_blocks(fh, kind, size, stats, max_line, max_ratio, block,
-                              _trimmed(pieces, first.raw_offset if first else 0, start, end), start, brk)
+    yield from _stream_blocks(_trimmed(pieces, first.raw_offset if first else 0, start, end), brk, size, stats,
+                              max_line, max_ratio, block, base=start)
 
 
 def _trimmed(pieces: Iterator[bytes], pos: int, start: int, end: int | None) -> Iterator[bytes]:
@@ -142,6 +169,31 @@ def _trimmed(pieces: Iterator[bytes], pos: int, start: int, end: int | None) -> 
         yield piece[a:b]
         if end is not None and hi >= end:
             return
+
+
+def line_at(path: str, offset: int, limit: int = DEFAULT_MAX_LINE) -> str | None:
+    """The text of the line starting at `offset` (as findings report it: a byte offset in the original,
+    decompressed stream, UTF-16 included), at most `limit` bytes; None when no line starts there."""
+    fh, kind, _size = open_raw(path)
+    with fh:
+        if not kind and not textenc.utf16_of(fh.read(textenc.SNIFF_BYTES))[0]:
+            fh.seek(offset)
+            raw = fh.readline(limit + 1)
+            return raw.decode("utf-8", errors="replace").rstrip("\r\n")[:limit] if raw else None
+    for block in iter_blocks(path, ReadStats(), limit):
+        pos = 0
+        while pos < len(block.data) and block.source_offset(pos) < offset:
+            nl = block.data.find(b"\n", pos)
+            if nl == -1:
+                break
+            pos = nl + 1
+        if pos < len(block.data) and block.source_offset(pos) == offset:
+            end = block.data.find(b"\n", pos)
+            raw = block.data[pos:] if end == -1 else block.data[pos:end]
+            return raw.decode("utf-8", errors="replace").rstrip("\r")[:limit]
+        if block.source_offset(len(block.data)) > offset:
+            return None  # inside a line, not at its start
+    return None
 
 
 def _mapped_blocks(fh: BinaryIO, size: int, stats: ReadStats, max_line: int, block: int, start: int,
@@ -191,19 +243,16 @@ def _release(mm: mmap.mmap, start: int, stop: int) -> None:
             pass
 
 
-def _stream_blocks(fh: BinaryIO, kind: str, size: int, stats: ReadStats, max_line: int, max_ratio: int,
-                   block: int, pieces: Iterator[bytes] | None = None, offset: int = 0,
-                   brk: StreamBreak | None = None) -> Iterator[Block]:
-    """Line-aligned blocks of decompressed pieces (by default: the whole stream; `offset` is the
-    decompressed offset of the first piece)."""
+def _stream_blocks(pieces: Iterator[bytes], brk: StreamBreak, size: int, stats: ReadStats, max_line: int,
+                   max_ratio: int, block: int, wide: bool = False, base: int = 0) -> Iterator[Block]:
+    """Line-aligned blocks of a stream of pieces (decompressed, or transcoded from UTF-16: `wide`,
+    offsets then counted in the original bytes, `base` of them, a BOM, before the first piece)."""
     limit = max(size * max_ratio, RATIO_GRACE)
     rest = b""
+    offset = base  # decompressed offset of rest[0]
     skipping_long = False
     skipped = 0
-    if brk is None:
-        brk = StreamBreak()
-    if pieces is None:
-        pieces = decode(fh, kind, size, brk)
+    span = textenc.width if wide else len  # original bytes of a piece of data
     failed = False
     while not failed:
         parts: list[bytes] = []
@@ -227,33 +276,33 @@ def _stream_blocks(fh: BinaryIO, kind: str, size: int, stats: ReadStats, max_lin
         if skipping_long:
             nl = data.find(b"\n")
             if nl == -1:
-                offset += len(data)
+                offset += span(data)
                 rest = b""
                 continue
-            offset += nl + 1
+            offset += span(data[: nl + 1])
             data = data[nl + 1 :]
             skipping_long = False
             skipped += 1
         cut = data.rfind(b"\n")
         whole, rest = data[: cut + 1], data[cut + 1 :]  # no newline: nothing whole, all rest
         if whole:
-            yield Block(whole, offset, skipped)
+            yield Block(whole, offset, skipped, wide)
             skipped = 0
-            offset += len(whole)
+            offset += span(whole)
         if len(rest) > max_line:  # an unfinished line already over the limit: skip to its end
             stats.long_lines += 1
             stats.skip(f"line longer than {max_line} bytes")
             skipping_long = True
-            offset += len(rest)
+            offset += span(rest)
             rest = b""
     if brk.kind and not stats.truncated:
         stats.truncated = f"{brk.message()}; {stats.bytes_read} bytes decompressed before it"
     if skipping_long:
         skipped += 1
     if rest and not skipping_long:
-        yield Block(rest, offset, skipped)
+        yield Block(rest, offset, skipped, wide)
     elif skipped:
-        yield Block(b"", offset, skipped)
+        yield Block(b"", offset, skipped, wide)
 
 
 def _skip(fh: BinaryIO, n: int) -> None:
