@@ -1,0 +1,86 @@
+"""Check: registry-key indicators (a key, or one of its values with given data) in the offline
+hives of the tree (SOFTWARE, SYSTEM, SAM, SECURITY, DEFAULT, each user's NTUSER.DAT and
+UsrClass.dat), and in the live registry on Windows. Where each root is read: sweep/regkeys.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from tracehound.sources.hosts.walk import Entry
+from tracehound.sweep import regkeys
+from tracehound.sweep.checks.base import Check, Context, FileResult, FileView, shown
+
+if TYPE_CHECKING:
+    from tracehound.sweep.summary import SweepResult
+
+ALERT_CONFIDENCE = 70  # at or above: compromise evidence; below: suspicious
+SHOWN_ROOT = {"software": "HKLM\\SOFTWARE", "system": "HKLM\\SYSTEM", "sam": "HKLM\\SAM", "security": "HKLM\\SECURITY",
+              "default": "HKU\\.DEFAULT", "ntuser": "HKCU", "usrclass": "HKCU\\Software\\Classes"}
+
+
+def index(ctx: Context) -> regkeys.RegIndex:
+    idx = ctx.cache.get("regkeys")
+    if idx is None:
+        idx = ctx.cache["regkeys"] = regkeys.RegIndex.build(ctx.pack)
+    return idx
+
+
+class RegistryKeysCheck(Check):
+    name = "registry"
+    order = 46
+
+    def enabled(self, ctx: Context) -> bool:
+        return bool(index(ctx)) or bool(index(ctx).refused)
+
+    def wants(self, e: Entry, ctx: Context) -> bool:
+        kind, _user = regkeys.hive_kind(e.rel)
+        return bool(kind) and kind in index(ctx).by_hive
+
+    def check(self, f: FileView, ctx: Context, res: FileResult) -> None:
+        kind, user = regkeys.hive_kind(f.e.rel)
+        qs = index(ctx).by_hive.get(kind) if kind else None
+        if not qs:
+            return
+        hive_path = shown(f.e.path)
+        if f.head[:4] != b"regf":
+            err = "not a registry hive (no regf signature): its keys not checked"
+        else:
+            hits, err = regkeys.read_hive(f.e, kind, qs, f.e.rel)
+            for h in hits:
+                res.out.append(self._doc(ctx, h, kind, user, hive_path))
+        if err:  # counted in the summary and said, never silent
+            res.notes.append(err)
+            res.out.append(ctx.doc("registry", "info", f"{shown(f.name)}: {err}", [], fields=f.fields))
+
+    def _doc(self, ctx: Context, h: regkeys.Hit, kind: str, user: str, hive_path: str) -> dict[str, Any]:
+        ind = h.q.ind
+        key = SHOWN_ROOT[kind] + ("\\" + h.key if h.key else "")
+        seen = key + (f"\\{h.value}" if h.value else "")
+        hive, _, rest = key.partition("\\")
+        owner = f" ({user}'s {'NTUSER.DAT' if kind == 'ntuser' else 'UsrClass.dat'})" if user else ""
+        what = f"value {h.value} of key {key}" + (f" = {h.data[:120]!r}" if ind.ctx("value_data") else "") \
+            if h.value else f"key {key}"
+        verdict = "compromised" if ind.confidence >= ALERT_CONFIDENCE else "suspicious"
+        desc = ", ".join(ind.ctx("description") or ind.ctx("label"))
+        msg = f"registry {what}{owner} matches the indicator {ind.display()}" + (f" ({desc})" if desc else "") \
+            + (f"; {h.note}" if h.note else "")
+        fields = {"registry.hive": "HKU" if user else hive, "registry.key": rest, "registry.path": seen,
+                  "registry.value": h.value or None, "registry.data.strings": [h.data] if h.value and h.data else None,
+                  "user.name": shown(user) if user else None, "tracehound.evidence_path": hive_path}
+        return ctx.doc("registry", verdict, shown(msg), [(ind, "registry.path", shown(seen))], "registry", fields)
+
+    def host(self, ctx: Context, take: Callable[[dict[str, Any]], None], result: SweepResult) -> None:
+        for reason, n in index(ctx).refused.items():
+            result.skip(reason, n)
+        if not ctx.options.live:
+            return
+        for ind, key, value in regkeys.live_hits(ctx.pack):  # Windows only (winreg); nothing elsewhere
+            seen = key + (f"\\{value}" if value else "")
+            take(ctx.doc("registry", "compromised" if ind.confidence >= ALERT_CONFIDENCE else "suspicious",
+                         f"live registry {'value' if value else 'key'} {seen} matches the indicator {ind.display()}",
+                         [(ind, "registry.path", seen)], "registry",
+                         {"registry.path": seen, "registry.value": value or None}))
+
+
+CHECK = RegistryKeysCheck()
