@@ -79,12 +79,16 @@ class PathIndex:
     def match(self, parts: list[str]) -> list[Pattern]:
         """The patterns matching this path (its components below the root), one per indicator."""
         n = len(parts)
-        low = [p.lower() for p in parts]
         out: list[Pattern] = []
+        low: list[str] | None = None  # lowercased only when some pattern is a candidate
         for d, table in self.by_depth.items():
             if d >= n:
                 continue
-            for p in table.get(low[-1 - d], ()):
+            cands = table.get(parts[-1 - d].lower())
+            if not cands:
+                continue
+            low = low or [p.lower() for p in parts]
+            for p in cands:
                 if len(p.comps) == n and _fits(p, parts, low) and all(q.ind is not p.ind for q in out):
                     out.append(p)
         return out

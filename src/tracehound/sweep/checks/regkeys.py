@@ -63,7 +63,9 @@ class RegistryKeysCheck(Check):
             if h.value else f"key {key}"
         verdict = "compromised" if ind.confidence >= ALERT_CONFIDENCE else "suspicious"
         desc = ", ".join(ind.ctx("description") or ind.ctx("label"))
-        msg = f"registry {what}{owner} matches the indicator {ind.display()}" + (f" ({desc})" if desc else "") \
+        wanted = "".join(f" value {n or '(Default)'}" for n in ind.ctx("value_name")[:1]) \
+            + "".join(f" = {d[:120]!r}" for d in ind.ctx("value_data")[:1])
+        msg = f"registry {what}{owner} matches the indicator {ind.display()}{wanted}" + (f" ({desc})" if desc else "") \
             + (f"; {h.note}" if h.note else "")
         fields = {"registry.hive": "HKU" if user else hive, "registry.key": rest, "registry.path": seen,
                   "registry.value": h.value or None, "registry.data.strings": [h.data] if h.value and h.data else None,
