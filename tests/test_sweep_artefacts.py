@@ -174,7 +174,7 @@ def check_host_findings(docs: list[dict], summary: dict) -> None:
     assert summary["tracehound"]["skipped"] == {
         "registry-key indicator not run (HKLM\\HARDWARE is not kept in a hive file)": 1}
     run = next(d for d in docs if d.get("registry", {}).get("path", "").endswith("EvilUpdater"))
-    assert run["user"]["name"] == "alice" and run["registry"]["hive"] == "HKU"
+    assert run["user"]["name"] == "alice" and run["registry"]["hive"] == "HKCU"
     assert run["registry"]["data"]["strings"] == [r"c:\users\public\UPD.exe"]
     assert run["tracehound"]["evidence_path"].endswith("Users/alice/NTUSER.DAT")
     assert run["threat"]["enrichments"][0]["indicator"]["type"] == "windows-registry-key"
@@ -235,3 +235,23 @@ def test_hostile_hive_is_a_counted_error(tmp_path: Path, body: str) -> None:
         assert len(skipped) == 1 and next(iter(skipped)).startswith(("unreadable registry hive",
                                                                       "registry hive partly unreadable")), skipped
     assert len(info) == 1 and "NTUSER.DAT" in info[0]["message"]
+
+
+def test_minimal_hive_made_here_works_without_the_samples(tmp_path: Path) -> None:
+    """The hive tests run on a minimal hive when the shared samples are absent: this one always does."""
+    root = tmp_path / "host"
+    write_hive(root / "Users/carol/NTUSER.DAT", [{"key": RUN, "values": {"EvilUpdater": r"C:\Users\Public\upd.exe",
+                                                                           "Decoy": "good.exe"}},
+                                                  {"key": ["Software", "EvilCorp"]}], real=False)
+    write_hive(root / "Windows/System32/config/SYSTEM", [{"key": ["Select"], "values": {"Current": 1}},
+                                                         {"key": ["ControlSet001", "Services", "EvilSvc"],
+                                                          "values": {"Start": 2}}], real=False)
+    docs, summary = sweep(pack_of(keys=KEYS), root)
+    assert hits(docs, "registry") == sorted([
+        ("compromised", r"HKCU\Software\EvilCorp"),
+        ("compromised", r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run\Decoy"),
+        ("compromised", r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run\EvilUpdater"),
+        ("compromised", r"HKLM\SYSTEM\ControlSet001\Services\EvilSvc\Start")])
+    users = [d.get("user", {}).get("name") for d in docs if d["tracehound"]["check"] == "registry"]
+    assert sorted(users, key=str) == [None] + ["carol"] * 3
+    assert summary["tracehound"]["verdict"] == "compromised"

@@ -67,7 +67,7 @@ class RegistryKeysCheck(Check):
             + "".join(f" = {d[:120]!r}" for d in ind.ctx("value_data")[:1])
         msg = f"registry {what}{owner} matches the indicator {ind.display()}{wanted}" + (f" ({desc})" if desc else "") \
             + (f"; {h.note}" if h.note else "")
-        fields = {"registry.hive": "HKU" if user else hive, "registry.key": rest, "registry.path": seen,
+        fields = {"registry.hive": hive, "registry.key": rest, "registry.path": seen,
                   "registry.value": h.value or None, "registry.data.strings": [h.data] if h.value and h.data else None,
                   "user.name": shown(user) if user else None, "tracehound.evidence_path": hive_path}
         return ctx.doc("registry", verdict, shown(msg), [(ind, "registry.path", shown(seen))], "registry", fields)
