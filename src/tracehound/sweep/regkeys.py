@@ -235,13 +235,18 @@ def data_equals(actual: Any, wanted: str) -> bool:
     return str(actual).rstrip("\x00").strip().casefold() == w.casefold()
 
 
+def live_available() -> bool:
+    import sys
+
+    return sys.platform == "win32"
+
+
 def live_hits(pack: Pack) -> list[tuple[Indicator, str, str]]:
     """Live Windows (winreg, read-only): each indicator under its own root as this system has it
     (HKCU is the sweeping account's). (indicator, key, value); [] elsewhere. Not testable off Windows."""
     import importlib
-    import sys
 
-    if sys.platform != "win32":
+    if not live_available():
         return []
     winreg: Any = importlib.import_module("winreg")
     roots = {"HKLM": winreg.HKEY_LOCAL_MACHINE, "HKCU": winreg.HKEY_CURRENT_USER, "HKU": winreg.HKEY_USERS,

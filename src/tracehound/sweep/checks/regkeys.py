@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from tracehound.intel.model import IType
 from tracehound.sources.hosts.walk import Entry
 from tracehound.sweep import regkeys
 from tracehound.sweep.checks.base import Check, Context, FileResult, FileView, shown
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
     from tracehound.sweep.summary import SweepResult
 
 ALERT_CONFIDENCE = 70  # at or above: compromise evidence; below: suspicious
+HIVE_FILE = {"software": "SOFTWARE", "system": "SYSTEM", "sam": "SAM", "security": "SECURITY", "default": "DEFAULT",
+             "ntuser": "NTUSER.DAT", "usrclass": "UsrClass.dat"}
 SHOWN_ROOT = {"software": "HKLM\\SOFTWARE", "system": "HKLM\\SYSTEM", "sam": "HKLM\\SAM", "security": "HKLM\\SECURITY",
               "default": "HKU\\.DEFAULT", "ntuser": "HKCU", "usrclass": "HKCU\\Software\\Classes"}
 
@@ -32,6 +35,14 @@ class RegistryKeysCheck(Check):
 
     def enabled(self, ctx: Context) -> bool:
         return bool(index(ctx)) or bool(index(ctx).refused)
+
+    def walked(self, e: Entry, ctx: Context) -> list[dict[str, Any]]:
+        """Which hive files the target holds (in the sweep's process): an indicator whose hives are all
+        absent is said not checked in the summary, never read as clean."""
+        kind, _user = regkeys.hive_kind(e.rel)
+        if kind:
+            ctx.cache.setdefault("regkeys.seen", set()).add(kind)
+        return []
 
     def wants(self, e: Entry, ctx: Context) -> bool:
         kind, _user = regkeys.hive_kind(e.rel)
@@ -73,10 +84,27 @@ class RegistryKeysCheck(Check):
         return ctx.doc("registry", verdict, shown(msg), [(ind, "registry.path", shown(seen))], "registry", fields)
 
     def host(self, ctx: Context, take: Callable[[dict[str, Any]], None], result: SweepResult) -> None:
-        for reason, n in index(ctx).refused.items():
+        idx = index(ctx)
+        for reason, n in idx.refused.items():
             result.skip(reason, n)
-        if not ctx.options.live:
+        if ctx.options.live and regkeys.live_available():
+            self._live(ctx, take)
             return
+        seen = ctx.cache.get("regkeys.seen", set())
+        kinds_of: dict[int, list[str]] = {}
+        for qs in idx.by_hive.values():
+            for q in qs:
+                kinds_of.setdefault(id(q.ind), []).append(q.hive)
+        unchecked: dict[str, int] = {}
+        for ind in ctx.pack.of_type(IType.REGISTRY_KEY):
+            kinds = kinds_of.get(id(ind), [])
+            if kinds and not any(k in seen for k in kinds):
+                files = " or ".join(dict.fromkeys(HIVE_FILE[k] for k in kinds))
+                unchecked[files] = unchecked.get(files, 0) + 1
+        for files, n in unchecked.items():
+            result.skip(f"registry-key indicator not checked (no {files} hive in the target)", n)
+
+    def _live(self, ctx: Context, take: Callable[[dict[str, Any]], None]) -> None:
         for ind, key, value in regkeys.live_hits(ctx.pack):  # Windows only (winreg); nothing elsewhere
             seen = key + (f"\\{value}" if value else "")
             take(ctx.doc("registry", "compromised" if ind.confidence >= ALERT_CONFIDENCE else "suspicious",
