@@ -259,3 +259,20 @@ def test_minimal_hive_made_here_works_without_the_samples(tmp_path: Path) -> Non
         "registry-key indicator not run (HKLM\\HARDWARE is not kept in a hive file)": 1,
         "registry-key indicator not checked (no UsrClass.dat hive in the target)": 1,
         "registry-key indicator not checked (no SOFTWARE hive in the target)": 1}
+
+
+def test_disk_image_flags_the_same_artefacts(tmp_path: Path) -> None:
+    pytest.importorskip("dissect.target")
+    import shutil
+    import subprocess
+
+    mke2fs = shutil.which("mke2fs") or ("/usr/sbin/mke2fs" if Path("/usr/sbin/mke2fs").exists() else None)
+    if not mke2fs:
+        pytest.skip("mke2fs not installed (scripts/install-system-deps.sh installs it)")
+    root = windows_host(tmp_path / "host")
+    image = tmp_path / "disk.ext4"
+    subprocess.run([mke2fs, "-q", "-t", "ext4", "-d", str(root), str(image), "64M"], check=True)
+    digest = hashlib.sha256(image.read_bytes()).hexdigest()
+    docs, summary = sweep(pack_of(PATHS, KEYS), image)
+    check_host_findings(docs, summary)
+    assert hashlib.sha256(image.read_bytes()).hexdigest() == digest
