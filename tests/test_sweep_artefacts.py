@@ -122,6 +122,10 @@ KEYS = [
     (r"HKLM\SYSTEM\CurrentControlSet\Services\EvilSvc", {"value_name": "Start", "value_data": "2"}),
     (r"HKLM\SYSTEM\CurrentControlSet\Services\StaleSvc", {}),  # near miss: only in a control set not current
     (r"HKLM\HARDWARE\DESCRIPTION\System", {}),  # not in any hive file: counted
+    # HKU\<SID>: the SID's profile from ProfileList; bob's Run value, not alice's (she has one too)
+    (r"HKU\S-1-5-21-1-2-3-1002\Software\Microsoft\Windows\CurrentVersion\Run", {"value_name": "EvilUpdater"}),
+    (rf"HKU\S-1-5-21-1-2-3-1001_Classes\CLSID\{GUID}\InprocServer32", {}),
+    (r"HKU\S-1-5-21-9-9-9-1005\Software\EvilCorp", {}),  # a SID no profile has: counted
 ]
 PATHS = [r"%APPDATA%\Evil\<GUID>.dll", r"C:\ProgramData\EvilCorp", r"C:\Windows\System32\catroot2\edb.chk.log",
          r"C:\Windows\Temp\absent.tmp"]
@@ -136,9 +140,12 @@ def windows_host(root: Path) -> Path:
                [{"key": ["CLSID", GUID, "InprocServer32"], "values": {"": r"C:\ProgramData\EvilCorp\x.dll"}}])
     write_hive(root / "Users/bob/NTUSER.DAT", [{"key": RUN, "values": {"EvilUpdater": "elsewhere.exe"}}])
     config = root / "Windows/System32/config"
+    profiles = ["Microsoft", "Windows NT", "CurrentVersion", "ProfileList"]
     write_hive(config / "SOFTWARE", [
         {"key": ["Microsoft", "Windows NT", "CurrentVersion", "Image File Execution Options", "sethc.exe"],
-         "values": {"Debugger": "CMD.EXE"}}])
+         "values": {"Debugger": "CMD.EXE"}},
+        {"key": [*profiles, "S-1-5-21-1-2-3-1001"], "values": {"ProfileImagePath": r"C:\Users\alice"}},
+        {"key": [*profiles, "S-1-5-21-1-2-3-1002"], "values": {"ProfileImagePath": r"%SystemDrive%\Users\bob"}}])
     write_hive(config / "SYSTEM", [{"key": ["Select"], "values": {"Current": 2}},
                                    {"key": ["ControlSet002", "Services", "EvilSvc"], "values": {"Start": 2}},
                                    {"key": ["ControlSet001", "Services", "StaleSvc"], "values": {"Start": 2}}])
@@ -163,6 +170,8 @@ EXPECTED_KEYS = [
     ("compromised", r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Image File Execution Options\sethc.exe"
                     r"\Debugger"),
     ("compromised", r"HKLM\SYSTEM\ControlSet002\Services\EvilSvc\Start"),
+    ("compromised", r"HKU\S-1-5-21-1-2-3-1001_Classes\CLSID" + "\\" + GUID + r"\InprocServer32"),
+    ("compromised", r"HKU\S-1-5-21-1-2-3-1002\Software\Microsoft\Windows\CurrentVersion\Run\EvilUpdater"),
 ]
 
 
@@ -172,7 +181,10 @@ def check_host_findings(docs: list[dict], summary: dict) -> None:
     assert [d for d in docs if d["tracehound"]["verdict"] == "info"] == []
     assert summary["tracehound"]["verdict"] == "compromised"
     assert summary["tracehound"]["skipped"] == {
-        "registry-key indicator not run (HKLM\\HARDWARE is not kept in a hive file)": 1}
+        "registry-key indicator not run (HKLM\\HARDWARE is not kept in a hive file)": 1,
+        "registry-key indicator not checked (HKU\\<SID>: the SID is not in the SOFTWARE hive's ProfileList)": 1}
+    bobs = next(d for d in docs if d.get("user", {}).get("id") == "S-1-5-21-1-2-3-1002")
+    assert bobs["user"]["name"] == "bob" and bobs["registry"]["data"]["strings"] == ["elsewhere.exe"]
     run = next(d for d in docs if d.get("registry", {}).get("path", "").endswith("EvilUpdater"))
     assert run["user"]["name"] == "alice" and run["registry"]["hive"] == "HKCU"
     assert run["registry"]["data"]["strings"] == [r"c:\users\public\UPD.exe"]
@@ -258,7 +270,8 @@ def test_minimal_hive_made_here_works_without_the_samples(tmp_path: Path) -> Non
     assert summary["tracehound"]["skipped"] == {  # hives the tree lacks: said, never read as clean
         "registry-key indicator not run (HKLM\\HARDWARE is not kept in a hive file)": 1,
         "registry-key indicator not checked (no UsrClass.dat hive in the target)": 1,
-        "registry-key indicator not checked (no SOFTWARE hive in the target)": 1}
+        "registry-key indicator not checked (no SOFTWARE hive in the target)": 1,
+        "registry-key indicator not checked (HKU\\<SID>: no SOFTWARE hive in the target to resolve the SID)": 3}
 
 
 def test_disk_image_flags_the_same_artefacts(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ Where a key lives offline:
 | HKCU\\Software\\Classes\\x | every user's UsrClass.dat | x |
 | HKCR\\x | SOFTWARE, and every user's UsrClass.dat | Classes\\x, x |
 | HKU\\S-1-5-18 (-19, -20)\\x, HKU\\.DEFAULT\\x | systemprofile (LocalService, NetworkService) NTUSER.DAT, config/DEFAULT | x |
-| HKU\\<user SID>\\x (`_Classes`: UsrClass.dat) | every user's hive (the SID is not resolved offline: said) | x |
+| HKU\\<user SID>\\x (`_Classes`: UsrClass.dat) | the hive of the profile SOFTWARE's ProfileList names for the SID | x |
 
 With `value_name` the value must exist (`(Default)` or empty: the unnamed value), and with
 `value_data` hold that data: strings compared case-insensitively, numbers as numbers (`0x1f` or
@@ -24,6 +24,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,10 +48,11 @@ class Query:
 @dataclass
 class RegIndex:
     by_hive: dict[str, list[Query]] = field(default_factory=dict)
+    by_sid: list[Query] = field(default_factory=list)  # HKU\<user SID>: resolved after the walk (ProfileList)
     refused: dict[str, int] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.by_hive)
+        return bool(self.by_hive or self.by_sid)
 
     @classmethod
     def build(cls, pack: Pack) -> RegIndex:
@@ -58,7 +60,10 @@ class RegIndex:
         for ind in pack.of_type(IType.REGISTRY_KEY):
             try:
                 for q in queries(ind):
-                    idx.by_hive.setdefault(q.hive, []).append(q)
+                    if q.sid and q.sid not in WELL_KNOWN:
+                        idx.by_sid.append(q)
+                    else:
+                        idx.by_hive.setdefault(q.hive, []).append(q)
             except ValueError as exc:
                 reason = f"registry-key indicator not run ({exc})"
                 idx.refused[reason] = idx.refused.get(reason, 0) + 1
@@ -121,49 +126,90 @@ class Hit:
     note: str = ""
 
 
-def read_hive(src: Any, kind: str, qs: list[Query], rel: str) -> tuple[list[Hit], str]:
-    """The queries' hits in one hive file, read on a private copy; (hits, error)."""
+@contextmanager
+def hive_copy(src: Any) -> Iterator[tuple[Any, str]]:
+    """(regipy hive, '') of a private copy of src, made through the safe reader; (None, error) when not read."""
     from tracehound.sweep.reading_glue import copy_evidence
 
     try:
         from regipy.registry import RegistryHive
     except ImportError:
-        return [], "registry hives need the 'regipy' package"
+        yield None, "registry hives need the 'regipy' package"
+        return
     fd, tmp = tempfile.mkstemp(prefix="th-hive-", suffix=".dat")
     os.close(fd)
-    hits: list[Hit] = []
     try:
         try:
             copy_evidence(src, tmp, MAX_HIVE)
         except OSError as exc:
-            return [], f"registry hive not read: {exc.strerror or exc}"
+            yield None, f"registry hive not read: {exc.strerror or exc}"
+            return
         try:
             hive = RegistryHive(tmp)
-            ccs, ccs_note = _current_control_set(hive) if kind == "system" else ("", "")
         except Exception as exc:  # noqa: BLE001 - malformed hives raise many types
+            yield None, f"unreadable registry hive: {type(exc).__name__}"
+            return
+        yield hive, ""
+    finally:
+        os.unlink(tmp)
+
+
+def read_hive(src: Any, kind: str, qs: list[Query], rel: str) -> tuple[list[Hit], str]:
+    """The queries' hits in one hive file, read on a private copy; (hits, error)."""
+    hits: list[Hit] = []
+    with hive_copy(src) as (hive, err):
+        if hive is None:
+            return [], err
+        try:
+            ccs, ccs_note = _current_control_set(hive) if kind == "system" else ("", "")
+        except Exception as exc:  # noqa: BLE001
             return [], f"unreadable registry hive: {type(exc).__name__}"
         sid = hive_sid(rel)
         errors = 0
         for q in qs:
             if q.sid and q.sid in WELL_KNOWN and q.sid != sid:
                 continue  # HKU\S-1-5-18: the system profile's hive only
-            if q.sid and q.sid not in WELL_KNOWN and sid:
-                continue  # a user's SID is never a service profile
             ccs_key = bool(q.path) and q.path[0].lower() == "currentcontrolset" and bool(ccs)
             path = [ccs, *q.path[1:]] if ccs_key else list(q.path)
-            note = ccs_note if ccs_key else f"HKU\\{q.sid.upper()} not resolved to a user offline: every user's hive " \
-                "is checked" if q.sid and q.sid not in WELL_KNOWN else ""
             try:
-                hits.extend(_match(hive, q, path, note))
+                hits.extend(_match(hive, q, path, ccs_note if ccs_key else ""))
             except _Absent:
                 continue
             except Exception:  # noqa: BLE001 - a corrupt cell below one key: that key not read, counted
                 errors += 1
         if errors:
             return hits, f"registry hive partly unreadable ({errors} key{'s' if errors > 1 else ''} not read)"
-    finally:
-        os.unlink(tmp)
     return hits, ""
+
+
+PROFILE_LIST = ["Microsoft", "Windows NT", "CurrentVersion", "ProfileList"]
+
+
+def profile_list(src: Any) -> tuple[dict[str, str], str]:
+    """SID (lowercased) -> profile folder in the tree ('users/alice'), from a SOFTWARE hive's ProfileList."""
+    out: dict[str, str] = {}
+    with hive_copy(src) as (hive, err):
+        if hive is None:
+            return {}, err
+        try:
+            for sub in _key(hive, PROFILE_LIST).iter_subkeys() or ():
+                where = str(sub.get_value("ProfileImagePath") or "")
+                folder = re.sub(r"^(?:[A-Za-z]:|%systemdrive%)[\\/]", "", where.strip(), flags=re.I)
+                if folder != where.strip():
+                    out[str(sub.name).lower()] = folder.replace("\\", "/").strip("/").lower()
+        except _Absent:
+            return {}, "no ProfileList in the SOFTWARE hive"
+        except Exception as exc:  # noqa: BLE001
+            return out, f"unreadable registry hive: {type(exc).__name__}"
+    return out, ""
+
+
+def profile_of(rel: str, kind: str) -> str:
+    """The profile folder a user hive belongs to ('users/alice'), lowercased."""
+    parts = rel.lower().split("/")
+    if kind == "usrclass" and "appdata" in parts:
+        return "/".join(parts[: parts.index("appdata")])
+    return "/".join(parts[:-1])
 
 
 class _Absent(Exception):

@@ -39,9 +39,11 @@ class RegistryKeysCheck(Check):
     def walked(self, e: Entry, ctx: Context) -> list[dict[str, Any]]:
         """Which hive files the target holds (in the sweep's process): an indicator whose hives are all
         absent is said not checked in the summary, never read as clean."""
-        kind, _user = regkeys.hive_kind(e.rel)
+        kind, user = regkeys.hive_kind(e.rel)
         if kind:
             ctx.cache.setdefault("regkeys.seen", set()).add(kind)
+            if index(ctx).by_sid and kind in ("software", "ntuser", "usrclass"):  # HKU\<SID>: read after the walk
+                ctx.cache.setdefault("regkeys.hives", []).append((kind, user, e))
         return []
 
     def wants(self, e: Entry, ctx: Context) -> bool:
@@ -64,9 +66,10 @@ class RegistryKeysCheck(Check):
             res.notes.append(err)
             res.out.append(ctx.doc("registry", "info", f"{shown(f.name)}: {err}", [], fields=f.fields))
 
-    def _doc(self, ctx: Context, h: regkeys.Hit, kind: str, user: str, hive_path: str) -> dict[str, Any]:
+    def _doc(self, ctx: Context, h: regkeys.Hit, kind: str, user: str, hive_path: str, sid: str = "") -> dict[str, Any]:
         ind = h.q.ind
-        key = SHOWN_ROOT[kind] + ("\\" + h.key if h.key else "")
+        root = f"HKU\\{sid.upper()}" + ("_Classes" if kind == "usrclass" else "") if sid else SHOWN_ROOT[kind]
+        key = root + ("\\" + h.key if h.key else "")
         seen = key + (f"\\{h.value}" if h.value else "")
         hive, _, rest = key.partition("\\")
         owner = f" ({user}'s {'NTUSER.DAT' if kind == 'ntuser' else 'UsrClass.dat'})" if user else ""
@@ -80,7 +83,8 @@ class RegistryKeysCheck(Check):
             + (f"; {h.note}" if h.note else "")
         fields = {"registry.hive": hive, "registry.key": rest, "registry.path": seen,
                   "registry.value": h.value or None, "registry.data.strings": [h.data] if h.value and h.data else None,
-                  "user.name": shown(user) if user else None, "tracehound.evidence_path": hive_path}
+                  "user.name": shown(user) if user else None, "user.id": sid.upper() or None,
+                  "tracehound.evidence_path": hive_path}
         return ctx.doc("registry", verdict, shown(msg), [(ind, "registry.path", shown(seen))], "registry", fields)
 
     def host(self, ctx: Context, take: Callable[[dict[str, Any]], None], result: SweepResult) -> None:
@@ -90,6 +94,8 @@ class RegistryKeysCheck(Check):
         if ctx.options.live and regkeys.live_available():
             self._live(ctx, take)
             return
+        if idx.by_sid:
+            self._user_sids(ctx, take, result)
         seen = ctx.cache.get("regkeys.seen", set())
         kinds_of: dict[int, list[str]] = {}
         for qs in idx.by_hive.values():
@@ -103,6 +109,34 @@ class RegistryKeysCheck(Check):
                 unchecked[files] = unchecked.get(files, 0) + 1
         for files, n in unchecked.items():
             result.skip(f"registry-key indicator not checked (no {files} hive in the target)", n)
+
+    def _user_sids(self, ctx: Context, take: Callable[[dict[str, Any]], None], result: SweepResult) -> None:
+        """HKU\\<user SID> keys: the SID's profile from SOFTWARE's ProfileList, then that user's hive."""
+        hives = ctx.cache.get("regkeys.hives", [])
+        software = [e for kind, _u, e in hives if kind == "software"]
+        sids: dict[str, str] = {}
+        why = "no SOFTWARE hive in the target to resolve the SID"
+        if software:
+            sids, err = regkeys.profile_list(software[0])
+            why = err or "the SID is not in the SOFTWARE hive's ProfileList"
+        todo: dict[tuple[str, str], list[regkeys.Query]] = {}  # (hive kind, profile folder) -> queries
+        for q in index(ctx).by_sid:
+            if q.sid in sids:
+                todo.setdefault((q.hive, sids[q.sid]), []).append(q)
+            else:
+                result.skip(f"registry-key indicator not checked (HKU\\<SID>: {why})")
+        for kind, user, e in hives:
+            qs = todo.pop((kind, regkeys.profile_of(e.rel, kind)), None) if kind != "software" else None
+            if not qs:
+                continue
+            found, err = regkeys.read_hive(e, kind, qs, e.rel)
+            for h in found:
+                take(self._doc(ctx, h, kind, user, shown(e.path), sid=h.q.sid))
+            if err:
+                result.skip(err)
+                take(ctx.doc("registry", "info", f"{shown(e.path)}: {err}", []))
+        for qs in todo.values():
+            result.skip("registry-key indicator not checked (HKU\\<SID>: no hive in the SID's profile folder)", len(qs))
 
     def _live(self, ctx: Context, take: Callable[[dict[str, Any]], None]) -> None:
         for ind, key, value in regkeys.live_hits(ctx.pack):  # Windows only (winreg); nothing elsewhere
