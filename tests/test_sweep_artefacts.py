@@ -289,3 +289,18 @@ def test_disk_image_flags_the_same_artefacts(tmp_path: Path) -> None:
     docs, summary = sweep(pack_of(PATHS, KEYS), image)
     check_host_findings(docs, summary)
     assert hashlib.sha256(image.read_bytes()).hexdigest() == digest
+
+
+def test_findings_are_ecs_outside_tracehound(tmp_path: Path) -> None:
+    """Checked against Elastic's own field reference (as tests/test_ecs_fields.py does for the other kinds)."""
+    yaml = pytest.importorskip("yaml")
+    from conftest import SAMPLES, need
+    from test_ecs_fields import violations
+
+    ref = need(SAMPLES / "ecs" / "ecs_flat.yml")
+    ecs = {k: v["type"] for k, v in yaml.safe_load(ref.read_text(encoding="utf-8")).items()}
+    docs, summary = sweep(pack_of(PATHS, KEYS), windows_host(tmp_path / "host"))
+    kinds = {d["tracehound"]["check"] for d in docs}
+    assert kinds == {"paths", "registry"}
+    assert violations([*docs, summary], ecs) == {}
+    assert {d["event"]["category"][1] for d in docs} == {"file", "registry"}
