@@ -52,3 +52,11 @@ def test_corpus_is_deterministic(tmp_path: Path) -> None:
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def test_bench_paths_smoke(tmp_path: Path, capsys) -> None:
+    import bench_paths
+
+    assert bench_paths.main(["--files", "200", "--indicators", "40", "--repeat", "1", "--workdir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "planted paths found: yes" in out and "40 path indicators" in out

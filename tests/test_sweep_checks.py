@@ -9,7 +9,7 @@ from tracehound.sweep import checks
 from tracehound.sweep.checks.base import Check, Context, FileResult, FileView
 from tracehound.sweep.engine import SweepOptions, run_sweep
 
-EXPECTED = ["files", "yara", "signing", "software", "software", "amcache", "browser", "resolution", "packages", "process"]
+EXPECTED = ["files", "paths", "yara", "signing", "software", "software", "registry", "amcache", "browser", "resolution", "packages", "process"]
 
 
 def test_registry_lists_every_check_module_in_order() -> None:
@@ -18,7 +18,8 @@ def test_registry_lists_every_check_module_in_order() -> None:
     assert [c.order for c in found] == sorted(c.order for c in found)
     assert [c for c in found if c.live_only] == [c for c in found if c.name == "process"]
     modules = {type(c).__module__.rsplit(".", 1)[1] for c in found}
-    assert {"files", "yara", "signing", "software", "registry", "browser", "resolution", "packages", "live", "amcache"} <= modules
+    assert {"files", "yara", "signing", "software", "registry", "browser", "resolution", "packages", "live", "amcache", "paths",
+            "regkeys"} <= modules
 
 
 class Counting(Check):

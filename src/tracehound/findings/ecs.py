@@ -100,6 +100,14 @@ def _typed_fields(ind: Indicator) -> list[tuple[str, Any]]:
         return [("email.address", v)]
     if t is IType.ASN:
         return [("as.number", int(v[2:]))]
+    if t is IType.FILE_PATH:
+        return [("file.path", v)]
+    if t is IType.REGISTRY_KEY:
+        hive, _, key = v.partition("\\")
+        value = _one(ind, "value_name")
+        data = ind.ctx("value_data")
+        return [("registry.hive", hive), ("registry.key", key), ("registry.value", value),
+                ("registry.path", v + ("\\" + value if value else "")), ("registry.data.strings", data or None)]
     return []
 
 

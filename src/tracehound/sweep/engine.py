@@ -83,7 +83,8 @@ def _init(pack_json: str, options: SweepOptions, host: str, os_type: str, rulese
             compile_rules(options.yara, default_dir() if options.rule_cache else None)
         if rs.rules is not None:
             ctx.scanner = YaraScanner(rs, options.yara_timeout)
-    _W.update(ctx=ctx, checks=checks.enabled_checks(ctx, options.live))
+    enabled = checks.enabled_checks(ctx, options.live)
+    _W.update(ctx=ctx, checks=enabled, walkers=[c for c in enabled if type(c).walked is not checks.Check.walked])
 
 
 def _worker_init(pack_json: str, options: SweepOptions, host: str, os_type: str, ruleset: Any = None) -> None:
@@ -217,6 +218,9 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
             result.files_seen += 1
             facts.add(e.rel)
             profile.add(e.mtime)
+            for c in _W["walkers"]:  # checks that see every file in walk order, here (folders seen, ...)
+                for d in c.walked(e, ctx):
+                    take(d)
             if not wants_content(e):
                 for d in name_findings(e):
                     take(d)

@@ -5,7 +5,8 @@ engine walks the target once; for each file it asks every enabled check, from me
 whether it wants the file's content (`wants`) and how much of it must stay in memory (`keep`,
 decided from the first bytes); the file is then read and hashed once and every check that
 wanted it gets the same bytes (`check`). A check may also report from metadata alone
-(`names`: file names and paths, no read) and once per target (`host`: e.g. the live
+(`names`: file names and paths, no read; `walked`: the same, in the sweep's own process and in
+walk order) and once per target (`host`: e.g. the live
 processes). What a check finds goes into a `FileResult`: findings, installed versions, and a
 note when it could not read what it needed (counted in the summary, never silent).
 """
@@ -47,6 +48,7 @@ class Context:
     defs: ProductDefs
     scanner: Any = None  # yara_rules.YaraScanner when YARA rules loaded
     ruleset: Any = None
+    cache: dict[str, Any] = field(default_factory=dict)  # what a check compiles once per sweep (by check name)
 
     def doc(self, check: str, verdict: str, message: str, matches: list[tuple[Indicator, str, str]],
             category: str = "file", fields: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -131,6 +133,11 @@ class Check:
 
     def names(self, e: Entry, ctx: Context) -> list[dict[str, Any]]:
         """Findings from the file's name and path alone (no read); every file gets this call."""
+        return []
+
+    def walked(self, e: Entry, ctx: Context) -> list[dict[str, Any]]:
+        """Findings from the walk itself: called in the sweep's own process for every file, in walk
+        order, so a check may keep state across files (e.g. the folders seen so far). Metadata only."""
         return []
 
     def wants(self, e: Entry, ctx: Context) -> bool:
