@@ -85,3 +85,16 @@ def test_parallel_equals_sequential(rules, pack, files: list[str]) -> None:  # n
     assert [_key(d) for d in d1] == [_key(d) for d in d2] and d1
     assert (s1.records, s1.hits, s1.evaluations, s1.per_rule) == (s2.records, s2.hits, s2.evaluations, s2.per_rule)
     assert [r.to_dict() for r in r1] == [r.to_dict() for r in r2]
+
+
+def test_files_without_a_worker_result_get_their_own_pass(rules, pack, files: list[str]) -> None:  # noqa: ANN001
+    """Where workers cannot run the companion (no fork: they rebuild their state without it), the
+    wrapper runs the file's Sigma pass itself: nothing is lost."""
+    def no_companion(p, f, o, companion=None):  # noqa: ANN001, ANN202
+        return run_hunt(p, f, o)
+
+    _r, d1, s1 = _hunt(rules, pack, files, jobs=1)
+    stats = SigmaStats()
+    d2 = [json.loads(line) for _r, lines in with_sigma(no_companion, rules, stats)(pack, files, HuntOptions(jobs=1))
+          for line in lines]
+    assert [_key(d) for d in d1] == [_key(d) for d in d2] and (s1.hits, s1.records) == (stats.hits, stats.records) > (0, 0)
