@@ -3,15 +3,20 @@ same events, in the same run.
 
   python bench/bench_sigma.py                       # all SigmaHQ Windows rules, regression + sample EVTX
   python bench/bench_sigma.py --rules DIR --evtx DIR [--no-sqlite] [--copies N]
+  python bench/bench_sigma.py --evtx-set 4 --jobs 1,2   # and `tracehound hunt --sigma` on a 4 GB set
 
 tracehound: EVTX decoded once, each record given to the rules its logsource selects.
 SQLite: the same decoded records loaded into one table, each rule converted by pysigma-backend-sqlite
 and run as a query (the Zircolite approach); its time includes the load and the conversion.
+--evtx-set GB: the EVTX files hard-linked into a temporary folder under /tmp as many times as it takes
+to reach GB gigabytes (allocated), hunted by `tracehound hunt --sigma RULES -i 3cx -j N` (the IOC hunt
+and every rule, one decode per record), its process tree's memory sampled (memsample.py: PSS summed).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -20,16 +25,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 SAMPLES = ROOT.parent / "shared" / "samples"
 
+from memsample import MB, rollup  # noqa: E402
+from sigma_hunt_set import big_set  # noqa: E402
 
-def main() -> None:
+
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rules", action="append", help="rule folders (default: every SigmaHQ rule, Windows ones run)")
     ap.add_argument("--evtx", action="append", help="EVTX folders (default: sigma-regression and evtx samples)")
     ap.add_argument("--no-sqlite", action="store_true")
     ap.add_argument("--copies", type=int, default=1, help="read the EVTX set this many times (memory stays flat)")
-    args = ap.parse_args()
+    ap.add_argument("--evtx-set", type=float, default=0.0, metavar="GB",
+                    help="also hunt a set of this many GB (hard links under /tmp) with `tracehound hunt --sigma`")
+    ap.add_argument("--jobs", default="2", help="with --evtx-set: -j values to run, comma-separated (e.g. 1,2)")
+    ap.add_argument("--hunt-src", default=str(ROOT / "src"), help="with --evtx-set: the tracehound sources to run")
+    args = ap.parse_args(argv)
     import json
 
     import evtx
@@ -75,7 +88,10 @@ def main() -> None:
               f"{size / 1e6 / theirs:.1f} MB/s, {sql_hits} hits (after the same logsource selection), "
               f"{refused} rules refused by the backend")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS {peak:.0f} MB")
+    now = rollup(os.getpid()) or (0, 0)
+    print(f"peak RSS {peak:.0f} MB (one process; at the end PSS {now[0] / MB:.0f} MB, USS {now[1] / MB:.0f} MB)")
+    if args.evtx_set:
+        big_set(args, sorted(set(files)), args.rules or [str(SAMPLES / "sigma-rules")])
 
 
 if __name__ == "__main__":

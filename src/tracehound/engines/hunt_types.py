@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from tracehound.sources.logs.stream import DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO
 
@@ -42,10 +42,11 @@ class FileReport:
     last_ts: str | None = None  # latest record time read
     encoding: str = ""  # 'UTF-16LE' / 'UTF-16BE' when decoded from UTF-16 (UTF-8 otherwise)
     findings_file: str = ""
+    companion: Any = None  # the companion pass's result for this file (the Sigma pass), not journaled
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d.pop("findings_file")
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("findings_file", "companion")}
+        d["skipped"] = dict(self.skipped)
         return d
 
     def add_time(self, iso: str | None) -> None:
@@ -85,7 +86,25 @@ def merge_reports(path: str, parts: Iterable[FileReport]) -> FileReport:
         merged.add_time(r.last_ts)
         merged.error = merged.error or r.error
         merged.truncated = merged.truncated or r.truncated
+        merged.companion = merged.companion if merged.companion is not None else r.companion
     return merged
+
+
+class EventPass(Protocol):
+    """A companion's work on one EVTX file, fed each decoded record by the indicator hunt's loop."""
+
+    def event(self, number: int, raw: str, event: dict[str, Any]) -> None: ...
+
+    def finish(self, stats: Any) -> Any: ...  # stats: the file's ReadStats (records read, read skips)
+
+
+class Companion(Protocol):
+    """A second pass run by the hunt's workers on the files they hunt (the Sigma rules): EVTX
+    records decoded once for both; other files handed over whole, once (range 0 of a split file)."""
+
+    def evtx_pass(self, path: str, options: HuntOptions, out_dir: str) -> EventPass: ...
+
+    def other_file(self, path: str, options: HuntOptions, out_dir: str) -> Any: ...
 
 
 def report_from_dict(d: dict[str, Any]) -> FileReport:

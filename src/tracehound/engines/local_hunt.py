@@ -3,27 +3,31 @@
 Work units are files, and newline-aligned byte ranges of large plain files. Per unit: detect
 the format (detect.py), then hunt it (text_hunt.py: prefilter on raw blocks, exact matcher on
 candidate lines, raw-text check of candidates no reader field matched; evtx_hunt.py). Workers
-are forked with the matcher and prefilter already built; each writes its findings to a temporary
-JSON Lines file and the parent concatenates them in input order (line numbers of ranges made
-file-relative), so the output is deterministic whatever the scheduling.
+are forked with the matcher and prefilter already built (and a companion pass, the Sigma rules:
+it gets each EVTX record from the same decode); each writes its findings to a temporary JSON Lines
+file and the parent concatenates them in input order (line numbers of ranges made file-relative),
+so the output is deterministic whatever the scheduling.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
 import stat
 import tempfile
+from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from tracehound.engines.detect import detect_format, make_reader
 from tracehound.engines.evtx_hunt import hunt_evtx
 from tracehound.engines.finding_doc import MAX_ORIGINAL, finding_doc
-from tracehound.engines.hunt_types import FileReport, HuntOptions, WorkUnit, merge_reports
+from tracehound.engines.hunt_types import Companion, FileReport, HuntOptions, WorkUnit, merge_reports
 from tracehound.engines.inputs import expand_paths
 from tracehound.engines.text_hunt import CandidateLine, _mtime, hunt_text, iter_candidate_lines, prime_reader
 from tracehound.errors import InputError
@@ -42,6 +46,7 @@ __all__ = ["MAX_ORIGINAL", "CandidateLine", "FileReport", "HuntOptions", "WorkUn
            "finding_doc", "hunt_file", "iter_candidate_lines", "plan_units", "prime_reader", "run_hunt", "_mtime"]
 
 SPLIT_MIN = 64 * 1024 * 1024  # ranges smaller than this are not worth a process
+IN_FLIGHT = 256  # work units submitted ahead of the one whose findings the parent is writing
 
 
 def plan_units(path: str, jobs: int) -> list[WorkUnit]:
@@ -91,11 +96,12 @@ def _compressed_units(path: str, fh: Any, kind: str, size: int, jobs: int) -> li
 _STATE: dict[str, Any] = {}
 
 
-def _init_state(pack: Pack, options: HuntOptions) -> None:
+def _init_state(pack: Pack, options: HuntOptions, companion: Companion | None = None) -> None:
     """Matcher and prefilter, built once: fork-started workers inherit them (a 100,000-literal
     Hyperscan database takes seconds to compile; recompiling it per worker would waste that)."""
     _STATE.clear()
-    _STATE.update(pack=pack, matcher=Matcher(pack), prefilter=Prefilter(literals_for(pack)), options=options)
+    _STATE.update(pack=pack, matcher=Matcher(pack), prefilter=Prefilter(literals_for(pack)), options=options,
+                  companion=companion)
 
 
 def _init_worker(pack_json: str, options: HuntOptions) -> None:
@@ -129,10 +135,14 @@ def hunt_file(unit: WorkUnit, out_dir: str) -> FileReport:
             fmt = detect_format(unit.path, options.fmt, options.max_line, options.max_ratio)
             report.format = fmt
             prefilter = _prefilter_for(fmt)
+            companion: Companion | None = _STATE.get("companion")
             if fmt == "evtx":
-                hunt_evtx(unit.path, matcher, prefilter, options, pack.name, stats, report, emit)
+                report.companion = hunt_evtx(unit.path, matcher, prefilter, options, pack.name, stats, report, emit,
+                                             companion.evtx_pass(unit.path, options, out_dir) if companion else None)
             else:
                 hunt_text(unit, fmt, matcher, prefilter, options, pack.name, stats, report, emit)
+                if companion is not None and unit.index == 0:  # a split file is handed over once, whole
+                    report.companion = companion.other_file(unit.path, options, out_dir)
         except InputError as exc:
             report.error = exc.message
         except OSError as exc:
@@ -146,9 +156,11 @@ def hunt_file(unit: WorkUnit, out_dir: str) -> FileReport:
     return report
 
 
-def run_hunt(pack: Pack, paths: list[str], options: HuntOptions) -> Iterator[tuple[FileReport, Iterator[str]]]:
+def run_hunt(pack: Pack, paths: list[str], options: HuntOptions, companion: Companion | None = None
+             ) -> Iterator[tuple[FileReport, Iterator[str]]]:
     """Hunt files in parallel; yields, in input order, each file's report and its findings as
-    JSON lines (line numbers of split files already made file-relative)."""
+    JSON lines (line numbers of split files already made file-relative). With a companion, each
+    report carries its result for the file (report.companion; None where the worker could not run it)."""
     files = expand_paths(paths, globs=False)  # the CLI expanded the user's globs: names on disk are not patterns
     tmpdir = tempfile.mkdtemp(prefix="tracehound-hunt-")
     jobs = options.jobs or os.cpu_count() or 1
@@ -165,23 +177,46 @@ def run_hunt(pack: Pack, paths: list[str], options: HuntOptions) -> Iterator[tup
             continue
         units += plan_units(f, jobs)
     try:
-        _init_state(pack, options)
+        _init_state(pack, options, companion)
         if jobs == 1 or len(units) == 1:
             results: Iterator[FileReport] = (hunt_file(u, tmpdir) for u in units)
             yield from _merge_ranges(units, results)
         else:
             workers = min(jobs, len(units))
             if "fork" in multiprocessing.get_all_start_methods():
+                # Objects that exist now (the matcher, the compiled rules) out of the collector's reach:
+                # a collection in a worker would otherwise write to their pages and unshare them.
+                gc.collect()
+                gc.freeze()
                 pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
             else:  # pragma: no cover - non-Linux platforms
                 pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                                            initargs=(json.dumps(pack_to_dict(pack)), options))
             with pool:
-                yield from _merge_ranges(units, pool.map(hunt_file, units, [tmpdir] * len(units)))
+                yield from _merge_ranges(units, _in_order(pool, units, tmpdir))
     finally:
+        gc.unfreeze()
         for leftover in Path(tmpdir).glob("*"):
             leftover.unlink(missing_ok=True)
         os.rmdir(tmpdir)
+
+
+def _in_order(pool: ProcessPoolExecutor, units: list[WorkUnit], tmpdir: str) -> Iterator[FileReport]:
+    """pool.map with at most IN_FLIGHT units submitted ahead of the one the parent is reading: the
+    parent's memory (pending reports) and the workers' temporary files stay bounded however many files."""
+    pending: deque[Future[FileReport]] = deque()
+    todo = iter(units)
+    try:
+        for unit in islice(todo, IN_FLIGHT):
+            pending.append(pool.submit(hunt_file, unit, tmpdir))
+        while pending:
+            report = pending.popleft().result()
+            for unit in islice(todo, 1):
+                pending.append(pool.submit(hunt_file, unit, tmpdir))
+            yield report
+    finally:
+        for fut in pending:
+            fut.cancel()
 
 
 def _merge_ranges(units: list[WorkUnit], reports: Iterator[FileReport]) -> Iterator[tuple[FileReport, Iterator[str]]]:

@@ -1,8 +1,11 @@
-"""`hunt --sigma`: the rule set loaded once, and a hunt engine wrapper that runs the Sigma pass
-over each file the indicator hunt read, adding its findings to the same output and summary."""
+"""`hunt --sigma`: the rule set loaded once, and a hunt engine wrapper that has the hunt's workers
+run the Sigma pass over each file they read, adding its findings to the same output and summary."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from itertools import chain
 from typing import Any
@@ -20,22 +23,25 @@ def load_ruleset(specs: list[str]) -> RuleSet:
 
 
 def with_sigma(inner: Engine, rules: RuleSet, stats: SigmaStats) -> Engine:
-    """Wrap a hunt engine (local): after each file's indicator findings, that file's rule hits
-    (computed by worker processes alongside the indicator hunt); the correlations' findings after
-    the last file's."""
+    """Wrap the local hunt engine: its workers run the rules beside the indicator hunt (one decode
+    of each EVTX record for both, parallel.py); after each file's indicator findings, that file's
+    rule hits; the correlations' findings after the last file's."""
     import json
 
-    from tracehound.matching.sigma.parallel import SigmaPool
+    from tracehound.matching.sigma.parallel import SigmaCompanion, merge_result, sigma_file
 
     def run(pack: Any, files: list[str], options: Any) -> Iterator[tuple[Any, Iterator[str]]]:
-        pool = SigmaPool(rules, files, options)
+        tmpdir = tempfile.mkdtemp(prefix="tracehound-sigma-")
         try:
             seen = 0
-            for report, lines in inner(pack, files, options):
+            for report, lines in inner(pack, files, options, companion=SigmaCompanion(rules)):
                 seen += 1
                 extra: Iterator[str] = iter(())
                 if not report.error:
-                    res = pool.result(report.path, stats)
+                    # The workers' result; a file they gave none for (no fork here) gets its own pass.
+                    res = report.companion or sigma_file(rules, report.path, options, tmpdir)
+                    report.companion = None
+                    merge_result(rules, stats, res)
                     if res.error:
                         report.skipped["Sigma pass stopped: " + res.error] = 1
                     report.findings += res.findings
@@ -52,13 +58,13 @@ def with_sigma(inner: Engine, rules: RuleSet, stats: SigmaStats) -> Engine:
                                           + "\n" for d in docs))
                 yield report, chain(lines, extra)
         finally:
-            pool.close()
+            shutil.rmtree(tmpdir, ignore_errors=True)
     return run
 
 
 def _lines(path: str) -> Iterator[str]:
-    import os
-
+    if not path:
+        return
     try:
         with open(path, encoding="utf-8") as fh:
             yield from fh
