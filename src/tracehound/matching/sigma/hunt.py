@@ -15,8 +15,9 @@ Engine = Callable[..., Iterator[tuple[Any, Iterator[str]]]]
 SHOW_FAILURES = 50
 
 
-def load_ruleset(specs: list[str]) -> RuleSet:
-    return RuleSet.build(load_rules(specs))
+def load_ruleset(specs: list[str], texts: list[tuple[str, str]] | None = None) -> RuleSet:
+    """Rule files, and rules in memory as (origin, text): a pack's Sigma rules (intel/rule_check.py)."""
+    return RuleSet.build(load_rules(specs, texts))
 
 
 def with_sigma(inner: Engine, rules: RuleSet, stats: SigmaStats) -> Engine:

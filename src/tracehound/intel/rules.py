@@ -1,0 +1,328 @@
+"""Detection rules pasted in an advisory: YARA and Sigma, found in the text and kept exactly as written.
+
+Read from the document's source text (Document.source: Markdown before emphasis stripping, the HTML's
+<pre>/<code> blocks, PDF text with its page breaks), fenced or not, anywhere in a line:
+
+- YARA: `[private|global] rule NAME [: tags] {` up to its closing brace, the scan aware of strings,
+  regexes, comments and hex strings (a `}` in `"a}b"`, `/x}/` or `// }` does not close the rule).
+  Several rules in one block each become a Rule. In a PDF, running headers and footers that fall
+  inside a rule at a page break are taken out of its text.
+- Sigma: a run of YAML lines that starts with a Sigma top-level key (title, id, logsource, ...);
+  each `---` document of it with a title and a logsource + detection (or a correlation) is a Rule.
+
+The lines a rule covers are not read again as prose: `$s1 = "cmd.exe"` is not a file name, a Sigma
+field value is not an indicator. Hashes in a YARA rule's meta are indicators (context `source:
+yara-meta`). Every rule is then validated (rule_check.py); a rule that fails is kept with its error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import TYPE_CHECKING
+
+from tracehound.intel.model import HASH_LENGTHS, Rule
+
+if TYPE_CHECKING:
+    from tracehound.intel.extract import DocumentExtractor
+
+MAX_RULE_CHARS = 256 * 1024
+_HEAD = re.compile(r"(?<![\w$.])((?:(?:private|global)\s+)*)rule\s+([A-Za-z_]\w{0,127})\s*(?::[\w \t]*)?\{")
+_CONDITION = re.compile(r"\bcondition\s*:")
+_WORD = re.compile(r"[A-Za-z_]\w*")
+SIGMA_KEYS = ("title", "id", "name", "related", "status", "description", "references", "author", "date",
+              "modified", "tags", "logsource", "detection", "fields", "falsepositives", "level", "license",
+              "taxonomy", "correlation", "scope", "generate")
+_SIGMA_KEY = re.compile(r"^([ \t]*)(" + "|".join(SIGMA_KEYS) + r")[ \t]*:(?:[ \t]|$)")
+_DOC_SEP = re.compile(r"^[ \t]*(?:---|\.\.\.)[ \t]*$")
+_META_HASH = re.compile(r'^\s*(\w+)\s*=\s*"([0-9A-Fa-f]{32}|[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64})"', re.M)
+_PAGE_NUMBER = re.compile(r"^\s*(?:page\s*)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?\s*$", re.I)
+
+
+@dataclass
+class Block:
+    text: str
+    line: int  # 1-based line in the document of the block's first line
+
+
+@dataclass
+class Found:
+    rule: Rule
+    lines: range  # 0-based document lines covered (text, Markdown, PDF)
+    flat: str  # whitespace-collapsed text (to find the flattened HTML lines it covers)
+
+
+# --- YARA ---------------------------------------------------------------------------------
+def _skip_quoted(text: str, i: int, quote: str) -> int:
+    """Index after the closing quote (or regex slash) opened at i; -1 when the line ends first."""
+    j = i + 1
+    n = len(text)
+    while j < n:
+        c = text[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == quote:
+            return j + 1
+        if c == "\n":
+            return -1
+        j += 1
+    return -1
+
+
+def rule_end(text: str, pos: int, limit: int) -> int:
+    """Index after the `}` closing the rule body opened just before pos; -1 if none before limit."""
+    depth, i, prev = 1, pos, "{"
+    limit = min(limit, len(text))
+    while i < limit:
+        c = text[i]
+        if c == '"':
+            i = _skip_quoted(text, i, '"')
+            if i < 0:
+                return -1
+            prev = '"'
+            continue
+        if c == "/" and text.startswith("//", i):
+            i = text.find("\n", i)
+            if i < 0:
+                return -1
+            continue
+        if c == "/" and text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            if j < 0:
+                return -1
+            i = j + 2
+            continue
+        if c == "/" and prev in ("=", "matches"):
+            i = _skip_quoted(text, i, "/")
+            if i < 0:
+                return -1
+            prev = "/"
+            continue
+        if c == "{" and prev == "=":  # hex string
+            j = text.find("}", i)
+            if j < 0:
+                return -1
+            i, prev = j + 1, "}"
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        if c.isalpha() or c == "_":
+            m = _WORD.match(text, i)
+            assert m is not None
+            prev = m.group(0)
+            i = m.end()
+            continue
+        if not c.isspace():
+            prev = c
+        i += 1
+    return -1
+
+
+def yara_in(block: Block) -> list[tuple[str, str, int, int]]:
+    """(name, text, start offset, end offset) of every YARA rule of a block."""
+    text = block.text
+    out = []
+    pos = 0
+    budget = 8 * len(text) + MAX_RULE_CHARS  # a text of unclosed `rule x {` heads stays linear
+    while budget > 0 and (m := _HEAD.search(text, pos)) is not None:
+        end = rule_end(text, m.end(), m.end() + MAX_RULE_CHARS)
+        budget -= (end if end > 0 else min(len(text), m.end() + MAX_RULE_CHARS)) - m.end()
+        if end < 0 or not _CONDITION.search(text, m.end(), end):
+            pos = m.end()
+            continue
+        out.append((m.group(2), text[m.start():end], m.start(), end))
+        pos = end
+    return out
+
+
+def _without_running_lines(text: str, running: set[str]) -> str:
+    """A rule's text from a PDF: the page-break marks and the header/footer lines around them removed."""
+    lines = text.split("\n")
+    drop: set[int] = set()
+    for k, ln in enumerate(lines):
+        if ln != "\f":
+            continue
+        drop.add(k)
+        for j in list(range(k - 1, max(-1, k - 4), -1)) + list(range(k + 1, min(len(lines), k + 4))):
+            if _PAGE_NUMBER.match(lines[j]) or _norm(lines[j]) in running or not lines[j].strip():
+                drop.add(j)
+    return "\n".join(ln for k, ln in enumerate(lines) if k not in drop)
+
+
+def _norm(line: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(line.split())).lower()
+
+
+def _running_lines(source: str) -> set[str]:
+    """Lines (digits as #) repeated next to at least two page breaks of a PDF: its headers and footers."""
+    lines = source.split("\n")
+    seen: dict[str, int] = {}
+    for k, ln in enumerate(lines):
+        if ln == "\f":
+            near = {_norm(lines[j]) for j in range(max(0, k - 3), min(len(lines), k + 4)) if j != k}
+            for n in near:
+                if n and not n.startswith(("$", "condition", "strings", "meta", "}", "{")):
+                    seen[n] = seen.get(n, 0) + 1
+    return {n for n, c in seen.items() if c >= 2}
+
+
+# --- Sigma --------------------------------------------------------------------------------
+def sigma_in(block: Block) -> list[tuple[str, str, int, int]]:
+    """(title, text, first line, end line) of every Sigma document of a block; lines 0-based in the block."""
+    lines = block.text.split("\n")
+    out = []
+    i = 0
+    while i < len(lines):
+        m = _SIGMA_KEY.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        indent = len(m.group(1).expandtabs())
+        j = i + 1
+        last = i
+        while j < len(lines):
+            ln = lines[j]
+            if not ln.strip() or ln.lstrip().startswith("#"):
+                j += 1
+                continue
+            width = len(ln) - len(ln.lstrip())
+            if _DOC_SEP.match(ln) or width > indent or (width == indent and (_SIGMA_KEY.match(ln) or
+                                                                             ln.lstrip().startswith("- "))):
+                last = j
+                j += 1
+                continue
+            break
+        out += _documents(lines, i, last + 1)
+        i = last + 1
+    return out
+
+
+def _documents(lines: list[str], start: int, end: int) -> list[tuple[str, str, int, int]]:
+    out = []
+    doc_start = start
+    for k in range(start, end + 1):
+        if k == end or _DOC_SEP.match(lines[k]):
+            body = lines[doc_start:k]
+            while body and not body[-1].strip():
+                body.pop()
+            keys = {m.group(2): ln for ln in body if (m := _SIGMA_KEY.match(ln))}
+            if "title" in keys and ("correlation" in keys or ("logsource" in keys and "detection" in keys)):
+                title = keys["title"].split(":", 1)[1].strip().strip("'\"")
+                out.append((title, "\n".join(body), doc_start, doc_start + len(body)))
+            doc_start = k + 1
+    return out
+
+
+# --- blocks of a document -----------------------------------------------------------------
+class _Pre(HTMLParser):
+    """The text of each outermost <pre> or <code> element, with its line in the HTML source."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[Block] = []
+        self._depth = 0
+        self._buf: list[str] = []
+        self._line = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("pre", "code"):
+            if self._depth == 0:
+                self._buf, self._line = [], self.getpos()[0]
+            self._depth += 1
+        elif tag == "br" and self._depth:
+            self._buf.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("pre", "code") and self._depth:
+            self._depth -= 1
+            if self._depth == 0:
+                self.blocks.append(Block("".join(self._buf), self._line))
+
+    def handle_data(self, data: str) -> None:
+        if self._depth:
+            self._buf.append(data)
+
+
+def blocks_of(kind: str, source: str) -> list[Block]:
+    if kind != "html":
+        return [Block(source, 1)]
+    parser = _Pre()
+    try:
+        parser.feed(source)
+        parser.close()
+    except (AssertionError, ValueError, IndexError):
+        pass  # html.parser's asserts on hostile markup: the blocks read so far are kept
+    return parser.blocks
+
+
+def find_rules(kind: str, source: str, document: str) -> list[Found]:
+    found: list[Found] = []
+    running = _running_lines(source) if kind == "pdf" and "\f" in source else set()
+    for block in blocks_of(kind, source):
+        for name, text, a, _end in yara_in(block):
+            first = block.line + block.text.count("\n", 0, a)
+            last = first + text.count("\n")
+            if "\f" in text:
+                text = _without_running_lines(text, running)
+            found.append(Found(Rule("yara", name, text, document, first), range(first - 1, last), _flat(text)))
+        for title, text, a, b in sigma_in(block):
+            line = block.line + a
+            found.append(Found(Rule("sigma", title, text, document, line), range(line - 1, block.line - 1 + b),
+                               _flat(text)))
+    return found
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --- the extractor's hook -----------------------------------------------------------------
+def read_rules(ex: DocumentExtractor) -> set[int]:
+    """Rules of the extractor's document into its pack (validated), hashes of YARA meta as indicators;
+    returns the 0-based lines of ex.lines the rules cover (not to be read as tables or prose)."""
+    source = ex.doc.source
+    if "rule" not in source and "title" not in source:
+        return set()
+    found = find_rules(ex.doc.kind, source, ex.name)
+    if not found:
+        return set()
+    from tracehound.intel.rule_check import validate
+
+    known = {(r.kind, r.text) for r in ex.pack.rules}
+    new = [f.rule for f in found if (f.rule.kind, f.rule.text) not in known]
+    validate(new, ex.pack.rules)
+    ex.pack.rules += new
+    covered: set[int] = set()
+    if ex.doc.kind == "html":
+        flats = [f.flat for f in found]
+        for i, raw in enumerate(ex.raw):  # a <pre> block is one flattened line (or a few) of ex.lines
+            s = _flat(raw)
+            if len(s) >= 8 and any(s in x for x in flats):
+                covered.add(i)
+    else:
+        for f in found:
+            covered.update(range(f.lines.start, min(f.lines.stop, len(ex.lines))))
+    for f in found:
+        if f.rule.kind == "yara":
+            _meta_hashes(ex, f.rule)
+    return covered
+
+
+def _meta_hashes(ex: DocumentExtractor, rule: Rule) -> None:
+    body = rule.text
+    meta_at = re.search(r"\bmeta\s*:", body)
+    if not meta_at:
+        return
+    stop = re.search(r"\b(?:strings|condition)\s*:", body[meta_at.end():])
+    meta = body[meta_at.end(): meta_at.end() + stop.start() if stop else len(body)]
+    base = rule.line + body.count("\n", 0, meta_at.end())
+    for m in _META_HASH.finditer(meta):
+        line = base + meta.count("\n", 0, m.start(2))
+        ex.emit(HASH_LENGTHS[len(m.group(2))], m.group(2).lower(), line,
+                {"source": "yara-meta", "yara_rule": rule.name}, 80)
