@@ -147,6 +147,19 @@ def where(rule: Rule) -> str:
     return f"{rule.document}:{rule.line}" if rule.line else rule.document or "pack"
 
 
+def pack_yara(pack: Pack) -> list[tuple[str, bytes, dict[str, str]]]:
+    """The pack's valid YARA rules as compile_rules `extra` sources (an invalid one gets its error set)."""
+    return yara_sources(valid_rules(pack, "yara")[0])
+
+
+PACK_ORIGIN = "pack:"  # a pack rule's origin in a Sigma rule set: pack:document:line
+
+
+def pack_sigma(pack: Pack) -> list[tuple[str, str]]:
+    """The pack's valid Sigma rules as (origin, text) for load_ruleset (an invalid one gets its error set)."""
+    return [(PACK_ORIGIN + where(r), r.text) for r in valid_rules(pack, "sigma")[0]]
+
+
 def yara_sources(rules: list[Rule]) -> list[tuple[str, bytes, dict[str, str]]]:
     """Valid YARA rules as sources for one compile with the --yara files: rules that name each other
     (or share a global rule) in one source, every other rule in its own. (origin, text, {rule: where})."""
