@@ -75,7 +75,7 @@ def _rule_lines(pack: Pack) -> list[str]:
     out = [f"{len(pack.rules)} detection rules ({kinds}){f', [red]{bad} not valid: kept, not run[/]' if bad else ''}:"]
     for r in pack.rules:
         at = f"{r.document}:{r.line}" if r.line else r.document or "pack"
-        loc, sep, msg = r.error.partition(": ") if r.error.startswith(at) else ("", "", r.error)
+        loc, sep, msg = r.error.partition(": ") if r.error.startswith(f"{r.document}:") else ("", "", r.error)
         state = f"[red]not valid[/]: {safe(loc + sep + _defang_any(msg))}" if r.error else "[green]valid[/]"
         out.append(f"  {r.kind} {safe(_defang_any(r.name))} ({safe(at)}): {state}")
     return out
@@ -132,7 +132,7 @@ def show(intel: tuple[str, ...], types: tuple[str, ...], as_json: bool) -> None:
             out_console.print(f"  • [cyan]{r.action}[/]: {safe(r.text)}")
     if not types:
         for line in _rule_lines(pack):
-            out_console.print(line)
+            out_console.print(line, soft_wrap=True)  # one rule per line, whatever the terminal's width
     if pack.c2_delay_days:
         out_console.print(f"C2 delay after install: {pack.c2_delay_days} days — hunt at least that far back.")
 

@@ -1,0 +1,171 @@
+"""YARA and Sigma rules pasted in advisories: extracted exactly, validated, kept with their error, and no
+bogus indicators from their text (issue 13 item 3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tracehound.intel.extract import ExtractOptions, extract_files, extract_text
+from tracehound.intel.formats.native import dumps, loads
+from tracehound.intel.model import IType, Pack, Rule
+from tracehound.intel.rule_check import valid_rules, validate
+from tracehound.intel.rules import Block, find_rules, rule_end, yara_in
+
+ADV = Path(__file__).parent / "data" / "advisories"
+
+
+def _pack(name: str) -> Pack:
+    return extract_files([str(ADV / name)], ExtractOptions()).pack
+
+
+def _lines(name: str, first: int, last: int) -> str:
+    return "\n".join((ADV / name).read_text().split("\n")[first - 1:last])
+
+
+def test_markdown_fenced_yara_and_sigma_exact() -> None:
+    p = _pack("acme-smoothoperator.md")
+    got = [(r.kind, r.name, r.line) for r in p.rules]
+    assert got == [("yara", "ACME_SmoothOperator_Loader", 14), ("yara", "ACME_Helper", 27), ("yara", "ACME_Signed", 28),
+                   ("yara", "ACME_Broken", 51), ("sigma", "ACME SmoothOperator loader started", 34)]
+    by = {r.name: r for r in p.rules}
+    md = "acme-smoothoperator.md"
+    assert by["ACME_SmoothOperator_Loader"].text == _lines(md, 14, 25)  # braces in strings, regex, comment, hex
+    assert by["ACME_Helper"].text == _lines(md, 27, 27)
+    assert by["ACME SmoothOperator loader started"].text == _lines(md, 34, 45)
+    assert [r.name for r in p.rules if not r.error] == ["ACME_SmoothOperator_Loader", "ACME_Helper", "ACME_Signed",
+                                                         "ACME SmoothOperator loader started"]
+    # The broken rule is kept as published, with its error at the line inside the rule.
+    assert by["ACME_Broken"].text == _lines(md, 51, 56)
+    assert by["ACME_Broken"].error.startswith("acme-smoothoperator.md:56: error[E001]: syntax error")
+
+
+def test_rule_text_gives_no_bogus_indicators() -> None:
+    p = _pack("acme-smoothoperator.md")
+    assert sorted((i.type.value, i.value) for i in p.indicators) == [
+        ("domain", "evil-c2.example.com"), ("sha256", "aa11bb22cc33dd44ee55ff6677889900aa11bb22cc33dd44ee55ff6677889900")]
+    h = p.get(IType.SHA256, "aa11bb22cc33dd44ee55ff6677889900aa11bb22cc33dd44ee55ff6677889900")
+    assert h is not None and h.context == {"source": "yara-meta", "yara_rule": "ACME_SmoothOperator_Loader"}
+    assert h.sources[0].lines == [17]
+    # Neither an indicator nor a left-out value: the Sigma value and the YARA string are rule text.
+    assert not [e for e in p.excluded if "update-check" in e.value or "cmd.exe" in e.value]
+    prose = _pack("acme-prose.txt")
+    assert sorted((i.type.value, i.value) for i in prose.indicators) == [("ipv4", "203.0.113.77")]
+    assert not prose.excluded
+
+
+def test_html_pre_and_code_blocks() -> None:
+    p = _pack("acme-html.html")
+    assert [(r.kind, r.name, r.line, r.error) for r in p.rules] == [
+        ("yara", "Brace_Implant", 7, ""), ("sigma", "Brace implant DNS lookup", 18, "")]
+    assert p.rules[0].text == ('rule Brace_Implant\n{\n    strings:\n        $a = "<brace>" ascii\n'
+                               '        $b = "stage2.brace-drop.com" ascii\n    condition:\n        $a and $b\n}')
+    assert p.rules[1].text.startswith("title: Brace implant DNS lookup\nid: 8d0e4c8a")
+    assert p.rules[1].text.endswith("    condition: selection\nlevel: medium")
+    assert [i.value for i in p.indicators] == ["c2.brace-op.net"]
+    assert not [e for e in p.excluded if "brace-drop" in e.value or "brace-dns" in e.value]
+
+
+def test_plain_text_rule_in_prose_and_unfenced_multi_document_sigma() -> None:
+    p = _pack("acme-prose.txt")
+    assert [(r.kind, r.name, r.line, r.error) for r in p.rules] == [
+        ("yara", "Lynx_Dropper", 5, ""), ("sigma", "Quiet Lynx dropper launched", 7, ""),
+        ("sigma", "Quiet Lynx service installed", 18, "")]
+    assert p.rules[0].text == 'rule Lynx_Dropper { strings: $a = "lynx-drop.org/get" condition: $a }'
+    assert p.rules[1].text == _lines("acme-prose.txt", 7, 16)  # up to the `---`, not the prose after
+    assert p.rules[2].text == _lines("acme-prose.txt", 18, 28)
+
+
+def _pdf(pages: list[list[str]]) -> bytes:
+    """A minimal PDF, one text line per input line, one page per list."""
+    def esc(s: str) -> str:
+        return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    n = len(pages)
+    objs = ["<< /Type /Catalog /Pages 2 0 R >>",
+            f"<< /Type /Pages /Kids [{' '.join(f'{3 + 2 * k} 0 R' for k in range(n))}] /Count {n} >>"]
+    font = 3 + 2 * n
+    for k, lines in enumerate(pages):
+        stream = "BT /F1 11 Tf 14 TL 50 780 Td " + " ".join(f"({esc(x)}) Tj T*" for x in lines) + " ET"
+        objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents {4 + 2 * k} 0 R "
+                    f"/Resources << /Font << /F1 {font} 0 R >> >> >>")
+        objs.append(f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream")
+    objs.append("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for i, o in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n{o}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out
+
+
+def test_pdf_rule_across_a_page_break_loses_the_running_header_and_footer(tmp_path: Path) -> None:
+    head = "ACME Intel Report | TLP:CLEAR"
+    f = tmp_path / "report.pdf"
+    f.write_bytes(_pdf([
+        [head, "Detection", "rule PDF_Split_Rule {", "strings:", '$a = "pdf split marker"', "Page 1 of 3"],
+        [head, "condition:", "$a", "}", "Page 2 of 3"],
+        [head, "End of the report", "Page 3 of 3"]]))
+    p = extract_files([str(f)], ExtractOptions()).pack
+    [r] = p.rules
+    assert r.name == "PDF_Split_Rule" and r.error == "" and r.line == 3
+    assert r.text == 'rule PDF_Split_Rule {\nstrings:\n$a = "pdf split marker"\ncondition:\n$a\n}'
+
+
+@pytest.mark.parametrize("text,end", [
+    ('rule a { strings: $s = "}" condition: $s }', 42),
+    ("rule a { strings: $r = /a\\/}/ condition: $r }", 45),
+    ("rule a { strings: $h = { 4D 5A } condition: $h } tail", 48),
+    ("rule a { /* } */ condition: true // }\n}", 39),
+    ("rule a { condition: true", -1),
+])
+def test_brace_matching(text: str, end: int) -> None:
+    start = text.index("{") + 1
+    assert rule_end(text, start, len(text)) == end
+
+
+def test_private_global_and_several_rules_in_one_block() -> None:
+    src = ('global rule G { condition: filesize < 10MB }\nprivate rule P { condition: true }\n'
+           'rule Uses { condition: P }\nrule Module { condition: math.entropy(0, filesize) > 7 }\n')
+    got = yara_in(Block(src, 1))
+    assert [(n, t.split(" {")[0]) for n, t, _, _ in got] == [
+        ("G", "global rule G"), ("P", "private rule P"), ("Uses", "rule Uses"), ("Module", "rule Module")]
+    found = [f.rule for f in find_rules("text", src, "x.txt")]
+    validate(found)
+    assert [r.error for r in found] == ["", "", "", ""]  # Uses needs P; Module needs `import "math"`
+    # Naming a rule nobody published is an error at the rule's line.
+    lone = [Rule("yara", "Lone", "rule Lone {\n condition: Missing\n}", "adv.md", 40)]
+    validate(lone)
+    assert lone[0].error.startswith("adv.md:41: error[E009]: unknown identifier `Missing`")
+
+
+def test_hostile_rules_are_kept_with_an_error() -> None:
+    rules = [Rule("yara", "Slow", 'rule Slow { strings: $a = /(a+)+b/ condition: $a }', "h.md", 3),
+             Rule("yara", "Inc", 'include "/etc/passwd"\nrule Inc { condition: true }', "h.md", 9),
+             Rule("sigma", "Bad", "title: Bad\nlogsource:\n  product: windows\ndetection:\n  sel:\n"
+                  "    Image: x\n  condition: sel and nothing\n", "h.md", 20)]
+    validate(rules)
+    assert "slow pattern" in rules[0].error and rules[0].error.startswith("h.md:3:")
+    assert "include statements not allowed" in rules[1].error
+    assert rules[2].error.startswith("h.md:20: ")
+    # A pack file edited to clear an error does not make the rule run: validity is checked again on use.
+    pack = Pack("edited", rules=[Rule(r.kind, r.name, r.text, r.document, r.line) for r in rules])
+    assert valid_rules(pack, "yara") == ([], pack.rules[:2])
+    assert valid_rules(pack, "sigma")[0] == []
+
+
+def test_rules_round_trip_in_the_native_pack() -> None:
+    p = _pack("acme-smoothoperator.md")
+    back = loads(dumps(p), "x.json")
+    assert [(r.kind, r.name, r.text, r.document, r.line, r.error) for r in back.rules] == \
+        [(r.kind, r.name, r.text, r.document, r.line, r.error) for r in p.rules]
+
+
+def test_no_rules_no_change() -> None:
+    text = "C2 at bad-domain-c2.net\nThe rule of thumb: update.\ntitle: not yaml at all\n"
+    p = extract_text(text, "plain.txt")
+    assert p.rules == [] and [i.value for i in p.indicators] == ["bad-domain-c2.net"]
