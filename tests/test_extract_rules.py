@@ -169,3 +169,16 @@ def test_no_rules_no_change() -> None:
     text = "C2 at bad-domain-c2.net\nThe rule of thumb: update.\ntitle: not yaml at all\n"
     p = extract_text(text, "plain.txt")
     assert p.rules == [] and [i.value for i in p.indicators] == ["bad-domain-c2.net"]
+
+
+def test_sigma_regex_that_backtracks_is_not_run_from_an_advisory() -> None:
+    """Sigma `|re` runs on Python's backtracking `re`: a pack rule with `(a+)+$` could stall a hunt on one
+    record; it is kept with the reason (a --sigma file the analyst chose still runs it)."""
+    text = ("title: Backtracker\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n  sel:\n"
+            "    CommandLine|re: '(a+)+$'\n  condition: sel\nlevel: high\n")
+    fine = text.replace("(a+)+$", "\\\\[a-z]{1,8}\\.exe$").replace("Backtracker", "Fine")
+    rules = [Rule("sigma", "Backtracker", text, "h.md", 5), Rule("sigma", "Fine", fine, "h.md", 30)]
+    validate(rules)
+    assert rules[0].error == ("h.md:5: regular expression '(a+)+$' repeats a repeat (exponential backtracking): "
+                              "not run from an advisory (put it in a --sigma file)")
+    assert rules[1].error == ""

@@ -101,7 +101,59 @@ def check_sigma(rule: Rule) -> str:
         return f"{origin}: {f.reason}"
     if not loaded.rules and not loaded.correlations:
         return f"{origin}: no Sigma rule in this text"
+    for _path, r in loaded.rules:
+        for rx in _regexes(r.detection.detections.values()):
+            risk = backtracking_risk(rx)
+            if risk:
+                return f"{origin}: regular expression {rx[:80]!r} {risk}: not run from an advisory (put it in a --sigma file)"
     return ""
+
+
+def _regexes(items: Iterable[Any]) -> Iterable[str]:
+    from sigma.types import SigmaRegularExpression
+
+    for it in items:
+        if hasattr(it, "detection_items"):
+            yield from _regexes(it.detection_items)
+        for v in getattr(it, "value", None) or []:
+            if isinstance(v, SigmaRegularExpression):
+                yield str(v.regexp)
+
+
+def backtracking_risk(pattern: str) -> str:
+    """Why a regex may take exponential time on Python's backtracking `re` (which runs Sigma's `|re`),
+    or '': a repeat over a repeat or an alternation (`(a+)+`, `(a|ab)*`), or a back-reference."""
+    import re._parser as sre
+
+    try:
+        tree = sre.parse(pattern)
+    except (re.error, RecursionError, OverflowError):
+        return ""  # the evaluator reports the invalid pattern itself
+
+    def walk(items: Any, under_repeat: bool) -> str:
+        for op, av in items:
+            name = str(op)
+            if name == "GROUPREF" or name == "GROUPREF_EXISTS":
+                return "uses a back-reference"
+            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                lo, hi, body = av
+                if under_repeat and hi > 1:
+                    return "repeats a repeat (exponential backtracking)"
+                found = walk(body, under_repeat or hi > 16)
+                if found:
+                    return found
+            elif name == "BRANCH":
+                if under_repeat:
+                    return "repeats an alternation (exponential backtracking)"
+                for alt in av[1]:
+                    if (found := walk(alt, under_repeat)):
+                        return found
+            elif name in ("SUBPATTERN", "ATOMIC_GROUP", "ASSERT", "ASSERT_NOT"):
+                body = av[-1] if name != "ATOMIC_GROUP" else av
+                if (found := walk(body, under_repeat)):
+                    return found
+        return ""
+    return walk(tree, False)
 
 
 def validate(rules: list[Rule], others: Iterable[Rule] = ()) -> None:
