@@ -182,3 +182,22 @@ def test_sigma_regex_that_backtracks_is_not_run_from_an_advisory() -> None:
     assert rules[0].error == ("h.md:5: regular expression '(a+)+$' repeats a repeat (exponential backtracking): "
                               "not run from an advisory (put it in a --sigma file)")
     assert rules[1].error == ""
+
+
+def test_a_rule_cut_short_is_said_not_dropped() -> None:
+    text = "Detection:\n\nrule Cut_Short {\n  strings:\n    $a = \"x\"\n  condition:\n    $a\n\n(end of page)\n"
+    p = extract_text(text, "cut.txt")
+    assert p.rules == []
+    assert [(e.value, e.type, e.line, e.reason.split(" (")[0]) for e in p.excluded] == [
+        ("Cut_Short", "yara-rule", 3, "a YARA rule head whose closing brace was not found")]
+
+
+def test_hostile_rule_heads_stay_linear() -> None:
+    import time
+
+    for text in ("rule a { condition: " * 100_000, "rule a {\n" * 100_000, 'rule a { $a = "' + "x" * 1_000_000):
+        cut: list[tuple[str, int, str]] = []
+        start = time.process_time()
+        assert find_rules("text", text, "h.txt", cut) == []
+        assert time.process_time() - start < 2.0
+        assert cut  # what was not taken is said

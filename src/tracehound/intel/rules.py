@@ -71,72 +71,73 @@ def _skip_quoted(text: str, i: int, quote: str) -> int:
     return -1
 
 
+_SPECIAL = re.compile(r'["/{}=]|(?<![\w$])matches(?!\w)')
+
+
 def rule_end(text: str, pos: int, limit: int) -> int:
-    """Index after the `}` closing the rule body opened just before pos; -1 if none before limit."""
+    """Index after the `}` closing the rule body opened just before pos; -1 if none before limit.
+    Jumps from one character that matters to the next (quotes, slashes, braces, `=`, `matches`)."""
     depth, i, prev = 1, pos, "{"
     limit = min(limit, len(text))
-    while i < limit:
-        c = text[i]
-        if c == '"':
-            i = _skip_quoted(text, i, '"')
-            if i < 0:
-                return -1
-            prev = '"'
-            continue
-        if c == "/" and text.startswith("//", i):
-            i = text.find("\n", i)
-            if i < 0:
-                return -1
-            continue
-        if c == "/" and text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            if j < 0:
-                return -1
-            i = j + 2
-            continue
-        if c == "/" and prev in ("=", "matches"):
-            i = _skip_quoted(text, i, "/")
-            if i < 0:
-                return -1
-            prev = "/"
-            continue
-        if c == "{" and prev == "=":  # hex string
-            j = text.find("}", i)
-            if j < 0:
-                return -1
-            i, prev = j + 1, "}"
-            continue
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        if c.isalpha() or c == "_":
-            m = _WORD.match(text, i)
-            assert m is not None
-            prev = m.group(0)
-            i = m.end()
-            continue
-        if not c.isspace():
-            prev = c
-        i += 1
+    while (m := _SPECIAL.search(text, i, limit)) is not None:
+        j, tok = m.start(), m.group(0)
+        if text[i:j].strip():
+            prev = "x"  # a word or operator: what follows is not a string's value
+        i = j
+        if tok == "matches":
+            prev, i = tok, m.end()
+        elif tok == '"':
+            i, prev = _skip_quoted(text, j, '"'), '"'
+        elif text.startswith("//", j):
+            i = text.find("\n", j)
+        elif text.startswith("/*", j):
+            k = text.find("*/", j + 2)
+            i = k + 2 if k >= 0 else -1
+        elif tok == "/" and prev in ("=", "matches"):
+            i, prev = _skip_quoted(text, j, "/"), "/"
+        elif tok == "{" and prev == "=":  # hex string
+            k = text.find("}", j)
+            i, prev = (k + 1 if k >= 0 else -1), "}"
+        else:
+            if tok == "{":
+                depth += 1
+            elif tok == "}":
+                depth -= 1
+                if depth == 0:
+                    return j + 1
+            prev, i = tok, j + 1
+        if i < 0 or i > limit:
+            return -1
     return -1
 
 
-def yara_in(block: Block) -> list[tuple[str, str, int, int]]:
-    """(name, text, start offset, end offset) of every YARA rule of a block."""
+CUT = "a YARA rule head whose closing brace was not found (rule cut short, or over 256 KiB): not taken"
+STOPPED = "YARA rules not searched past this rule head: the text has too many unclosed `rule x {` heads"
+
+
+def yara_in(block: Block, cut: list[tuple[str, int, str]] | None = None) -> list[tuple[str, str, int, int]]:
+    """(name, text, first line in the block (0-based), start offset) of every YARA rule of a block.
+    `cut` gets (name, line, reason) of each head that looks like a rule but was not taken."""
     text = block.text
     out = []
-    pos = 0
-    budget = 8 * len(text) + MAX_RULE_CHARS  # a text of unclosed `rule x {` heads stays linear
-    while budget > 0 and (m := _HEAD.search(text, pos)) is not None:
+    pos = line = counted = 0
+    budget = 4 * len(text) + MAX_RULE_CHARS  # a text of unclosed `rule x {` heads stays linear
+    while (m := _HEAD.search(text, pos)) is not None:
+        line += text.count("\n", counted, m.start())
+        counted = m.start()
+        if budget <= 0:
+            if cut is not None:
+                cut.append((m.group(2), line, STOPPED))  # the rest of the text is not searched: said, not dropped
+            break
         end = rule_end(text, m.end(), m.end() + MAX_RULE_CHARS)
         budget -= (end if end > 0 else min(len(text), m.end() + MAX_RULE_CHARS)) - m.end()
         if end < 0 or not _CONDITION.search(text, m.end(), end):
+            if end < 0 and cut is not None and (len(text) > m.end() + MAX_RULE_CHARS
+                                                or _CONDITION.search(text, m.end(), m.end() + MAX_RULE_CHARS)):
+                cut.append((m.group(2), line, CUT))
             pos = m.end()
             continue
-        out.append((m.group(2), text[m.start():end], m.start(), end))
+        out.append((m.group(2), text[m.start():end], line, m.start()))
         pos = end
     return out
 
@@ -261,16 +262,20 @@ def blocks_of(kind: str, source: str) -> list[Block]:
     return parser.blocks
 
 
-def find_rules(kind: str, source: str, document: str) -> list[Found]:
+def find_rules(kind: str, source: str, document: str, cut: list[tuple[str, int, str]] | None = None) -> list[Found]:
+    """The rules of a document's source; `cut` gets (name, line) of YARA heads not closed (see yara_in)."""
     found: list[Found] = []
     running = _running_lines(source) if kind == "pdf" and "\f" in source else set()
     for block in blocks_of(kind, source):
-        for name, text, a, _end in yara_in(block):
-            first = block.line + block.text.count("\n", 0, a)
+        cut_here: list[tuple[str, int, str]] = []
+        for name, text, at, _start in yara_in(block, cut_here):
+            first = block.line + at
             last = first + text.count("\n")
             if "\f" in text:
                 text = _without_running_lines(text, running)
             found.append(Found(Rule("yara", name, text, document, first), range(first - 1, last), _flat(text)))
+        if cut is not None:
+            cut += [(n, block.line + k, why) for n, k, why in cut_here]
         for title, text, a, b in sigma_in(block):
             line = block.line + a
             found.append(Found(Rule("sigma", title, text, document, line), range(line - 1, block.line - 1 + b),
@@ -289,7 +294,10 @@ def read_rules(ex: DocumentExtractor) -> set[int]:
     source = ex.doc.source
     if "rule" not in source and "title" not in source:
         return set()
-    found = find_rules(ex.doc.kind, source, ex.name)
+    cut: list[tuple[str, int, str]] = []
+    found = find_rules(ex.doc.kind, source, ex.name, cut)
+    for name, line, why in cut:
+        ex.exclude(name, "yara-rule", why, line)
     if not found:
         return set()
     from tracehound.intel.rule_check import validate
