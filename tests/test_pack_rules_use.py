@@ -97,7 +97,7 @@ def test_hunt_with_the_pack_alone_fires_the_embedded_sigma_rule(tmp_path: Path, 
     assert d["rule"]["id"] == "5f0c3b1e-2a7d-4c1b-9e8f-0a1b2c3d4e5f" and d["tracehound"]["line"] == 2
     assert d["tracehound"]["sigma"]["file"] == "pack:acme-smoothoperator.md:34"
     assert d["message"].endswith("(from the pack: acme-smoothoperator.md:34)")
-    assert "sigma: 1/1 rules loaded" in err
+    assert "sigma: 1/1 rules loaded from 0 files and 1 from the pack" in err
 
 
 def test_pack_sigma_rule_runs_beside_sigma_files(tmp_path: Path, capsys) -> None:
@@ -156,3 +156,33 @@ def test_exports_carry_the_valid_rules_and_validate(tmp_path: Path, capsys) -> N
 
 def test_pack_without_rules_keeps_the_old_behaviour() -> None:
     assert pack_yara(Pack("empty")) == []
+
+
+def test_a_sigmahq_rule_pasted_in_an_advisory_fires_on_its_evtx(tmp_path: Path, capsys) -> None:
+    """Real data: a SigmaHQ rule and its regression EVTX (../shared/samples); the rule pasted in a Markdown
+    advisory, the pack alone on the EVTX gives the same hit as --sigma with the rule file."""
+    from conftest import SAMPLES, need
+
+    reg = need(SAMPLES / "sigma-regression" / "regression_data")
+    info = next(reg.rglob("proc_creation_win_*/info.yml"))
+    rule = next((SAMPLES / "sigma-rules").rglob(info.parent.name + ".yml"))
+    evtx_file = next(info.parent.glob("*.evtx"))
+    adv = tmp_path / "vendor.md"
+    adv.write_text(f"# Vendor advisory\n\nHunt with this rule:\n\n```yaml\n{rule.read_text().rstrip()}\n```\n\nThanks.\n")
+    pack = extract_files([str(adv)], ExtractOptions(name="vendor")).pack
+    [r] = pack.rules
+    assert r.kind == "sigma" and r.error == "" and r.line == 6 and r.text == rule.read_text().rstrip()
+    f = tmp_path / "vendor.json"
+    f.write_text(dumps(pack))
+    out_pack, out_file = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    code, _, err = run_cli(["hunt", "--intel", str(f), str(evtx_file), "-o", str(out_pack), "--no-first-seen"], capsys)
+    assert code == 1, err
+    empty = tmp_path / "empty.json"
+    empty.write_text(dumps(Pack("empty")))
+    code2, _, err2 = run_cli(["hunt", "--intel", str(empty), "--sigma", str(rule), str(evtx_file), "-o", str(out_file),
+                              "--no-first-seen"], capsys)
+    assert code2 == 1, err2
+    a = [json.loads(x) for x in out_pack.read_text().splitlines()]
+    b = [json.loads(x) for x in out_file.read_text().splitlines()]
+    assert a and [(d["rule"]["id"], d["tracehound"]["line"]) for d in a] == [(d["rule"]["id"], d["tracehound"]["line"]) for d in b]
+    assert all(d["tracehound"]["sigma"]["file"] == "pack:vendor.md:6" for d in a)

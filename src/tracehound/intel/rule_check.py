@@ -43,12 +43,18 @@ def _condition_names(rule: Rule) -> set[str]:
 
 def _with_dependencies(rule: Rule, pool: list[Rule]) -> list[Rule]:
     """The rule and those it needs, in the order they were published (YARA wants a rule declared before use)."""
-    by_name = {r.name: r for r in pool}
+    by_name: dict[str, list[Rule]] = {}
+    for p in pool:
+        by_name.setdefault(p.name, []).append(p)
+
+    def named(n: str, doc: str) -> Rule:  # two advisories may use one name: the rule's own document first
+        return next((c for c in by_name[n] if c.document == doc), by_name[n][0])
+
     need: dict[int, Rule] = {id(rule): rule}
     todo = [rule]
     while todo:
         r = todo.pop()
-        deps = [by_name[n] for n in _condition_names(r) if n in by_name and by_name[n] is not r]
+        deps = [d for n in _condition_names(r) if n in by_name and (d := named(n, r.document)) is not r]
         deps += [g for g in pool if g.document == r.document and re.match(r"\s*(?:private\s+)?global\b", g.text)]
         for d in deps:
             if id(d) not in need:

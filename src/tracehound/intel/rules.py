@@ -174,9 +174,36 @@ def _running_lines(source: str) -> set[str]:
 
 
 # --- Sigma --------------------------------------------------------------------------------
-def sigma_in(block: Block) -> list[tuple[str, str, int, int]]:
-    """(title, text, first line, end line) of every Sigma document of a block; lines 0-based in the block."""
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+
+
+def _fences(lines: list[str], whole: bool) -> list[int]:
+    """For each line, the number of the fenced block (``` or ~~~) whose content it is, else -1."""
+    if whole:
+        return [0] * len(lines)
+    out, current, marker = [], -1, ""
+    count = 0
+    for ln in lines:
+        m = _FENCE.match(ln)
+        if current < 0 and m:
+            count += 1
+            current, marker = count, m.group(1)
+            out.append(-1)
+        elif current >= 0 and m and m.group(1).startswith(marker) and not ln.strip().strip(marker[0]):
+            current = -1
+            out.append(-1)
+        else:
+            out.append(current)
+    return out
+
+
+def sigma_in(block: Block, whole: bool = False) -> list[tuple[str, str, int, int]]:
+    """(title, text, first line, end line) of every Sigma document of a block; lines 0-based in the block.
+    Outside a fence a document's top-level keys must be Sigma's; inside one (or when `whole`: an HTML
+    <pre>), every line up to the fence's end is the rule's (custom keys such as SigmaHQ's
+    `regression_tests_path` included)."""
     lines = block.text.split("\n")
+    fence = _fences(lines, whole)
     out = []
     i = 0
     while i < len(lines):
@@ -189,6 +216,10 @@ def sigma_in(block: Block) -> list[tuple[str, str, int, int]]:
         last = i
         while j < len(lines):
             ln = lines[j]
+            if fence[i] >= 0 and fence[j] == fence[i]:
+                last = j if ln.strip() else last
+                j += 1
+                continue
             if not ln.strip() or ln.lstrip().startswith("#"):
                 j += 1
                 continue
@@ -276,7 +307,7 @@ def find_rules(kind: str, source: str, document: str, cut: list[tuple[str, int, 
             found.append(Found(Rule("yara", name, text, document, first), range(first - 1, last), _flat(text)))
         if cut is not None:
             cut += [(n, block.line + k, why) for n, k, why in cut_here]
-        for title, text, a, b in sigma_in(block):
+        for title, text, a, b in sigma_in(block, whole=kind == "html"):
             line = block.line + a
             found.append(Found(Rule("sigma", title, text, document, line), range(line - 1, block.line - 1 + b),
                                _flat(text)))

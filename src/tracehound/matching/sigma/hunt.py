@@ -72,7 +72,8 @@ def load_report(rules: RuleSet) -> list[str]:
     """Lines for people: how many rules loaded, and each one that did not, once, with its reason."""
     loaded = len(rules.rules) + len(rules.not_run)
     total = loaded + len(rules.failures)
-    out = [f"sigma: {loaded}/{total} rules loaded from {rules.files} files, {len(rules.rules)} run on the records "
+    source = f"{rules.files} files" + (f" and {rules.texts} from the pack" if rules.texts else "")
+    out = [f"sigma: {loaded}/{total} rules loaded from {source}, {len(rules.rules)} run on the records "
            f"tracehound reads, {len(rules.failures)} not loaded, {len(rules.not_run)} loaded but with a logsource "
            f"no reader produces"]
     if rules.correlator is not None:

@@ -31,6 +31,7 @@ class LoadResult:
     correlations: list[tuple[str, Any]] = field(default_factory=list)  # (path, SigmaCorrelationRule), resolved
     failures: list[RuleFailure] = field(default_factory=list)
     files: int = 0
+    texts: int = 0  # rules given as text (a pack's), not counted as files
 
     def reasons(self) -> Counter[str]:
         return Counter(f.kind for f in self.failures)
@@ -66,7 +67,7 @@ def load_rules(specs: list[str], texts: list[tuple[str, str]] | None = None) -> 
             continue
         _load_text(res, path, text)
     for origin, text in texts or []:
-        res.files += 1
+        res.texts += 1
         if len(text.encode("utf-8", "surrogatepass")) > MAX_RULE_BYTES:
             res.failures.append(RuleFailure(origin, "", f"rule larger than {MAX_RULE_BYTES} bytes", "file too large"))
             continue
