@@ -201,3 +201,16 @@ def test_hostile_rule_heads_stay_linear() -> None:
         assert find_rules("text", text, "h.txt", cut) == []
         assert time.process_time() - start < 2.0
         assert cut  # what was not taken is said
+
+
+def test_the_rest_of_a_sentence_holding_a_rule_is_still_read() -> None:
+    text = ('Block 198.51.100[.]23 and scan with rule Lynx_Two { strings: $a = "lynx-two.org" condition: $a } today.\n'
+            "\nMore C2: lynx-c2-relay[.]net\n")
+    p = extract_text(text, "s.txt")
+    assert [r.text for r in p.rules] == ['rule Lynx_Two { strings: $a = "lynx-two.org" condition: $a }']
+    assert sorted(i.value for i in p.indicators) == ["198.51.100.23", "lynx-c2-relay.net"]
+    html = ("<html><body><pre>C2 host 198.51.100.24\nrule Pre_Mixed { strings: $a = \"pre-mixed.org\" condition: $a }"
+            "</pre></body></html>")
+    h = extract_text(html, "m.html", ".html")
+    assert [r.name for r in h.rules] == ["Pre_Mixed"] and h.rules[0].line == 2
+    assert [i.value for i in h.indicators] == ["198.51.100.24"]

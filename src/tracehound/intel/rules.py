@@ -334,23 +334,44 @@ def read_rules(ex: DocumentExtractor) -> set[int]:
     from tracehound.intel.rule_check import validate
 
     known = {(r.kind, r.text) for r in ex.pack.rules}
-    new = [f.rule for f in found if (f.rule.kind, f.rule.text) not in known]
+    new: list[Rule] = []
+    for f in found:  # a rule published twice (or by two documents of the pack) is kept once
+        if (f.rule.kind, f.rule.text) not in known:
+            known.add((f.rule.kind, f.rule.text))
+            new.append(f.rule)
     validate(new, ex.pack.rules)
     ex.pack.rules += new
     covered: set[int] = set()
-    if ex.doc.kind == "html":
-        flats = [f.flat for f in found]
-        for i, raw in enumerate(ex.raw):  # a <pre> block is one flattened line (or a few) of ex.lines
-            s = _flat(raw)
-            if len(s) >= 8 and any(s in x for x in flats):
+    ex.raw = list(ex.raw)  # lines whose rule is only part of them are blanked there, not in the document
+    for f in found:
+        if ex.doc.kind == "html":  # a <pre> block is one flattened line (or a few) of ex.lines
+            for i, raw in enumerate(ex.raw):
+                s = _flat(raw)
+                if len(s) >= 8 and s in f.flat:
+                    covered.add(i)
+                elif len(f.flat) >= 8 and f.flat in raw:
+                    _blank(ex, i, f.flat)
+            continue
+        lines = [i for i in f.lines if i < len(ex.raw)]
+        parts = f.rule.text.split("\n")
+        for i in lines:
+            piece = parts[0] if i == lines[0] else parts[-1] if i == lines[-1] else ""
+            if ex.doc.kind != "pdf" and piece and piece in ex.raw[i] and ex.raw[i].replace(piece, "", 1).strip():
+                _blank(ex, i, piece)  # a rule in a sentence: the rest of the sentence is still read
+            else:
                 covered.add(i)
-    else:
-        for f in found:
-            covered.update(range(f.lines.start, min(f.lines.stop, len(ex.lines))))
     for f in found:
         if f.rule.kind == "yara":
             _meta_hashes(ex, f.rule)
     return covered
+
+
+def _blank(ex: DocumentExtractor, i: int, piece: str) -> None:
+    from tracehound.defang import is_defanged, refang
+
+    ex.raw[i] = ex.raw[i].replace(piece, " " * len(piece), 1)
+    ex.lines[i] = refang(ex.raw[i])
+    ex.line_defanged[i] = is_defanged(ex.raw[i])
 
 
 def _meta_hashes(ex: DocumentExtractor, rule: Rule) -> None:
