@@ -214,3 +214,14 @@ def test_the_rest_of_a_sentence_holding_a_rule_is_still_read() -> None:
     h = extract_text(html, "m.html", ".html")
     assert [r.name for r in h.rules] == ["Pre_Mixed"] and h.rules[0].line == 2
     assert [i.value for i in h.indicators] == ["198.51.100.24"]
+
+
+def test_a_flood_of_rules_is_capped_and_said(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracehound.intel import rules as rules_mod
+
+    monkeypatch.setattr(rules_mod, "MAX_RULES", 3)
+    text = "".join(f"rule Flood_{i} {{ condition: true }}\n" for i in range(5))
+    p = extract_text(text, "flood.txt")
+    assert [r.name for r in p.rules] == ["Flood_0", "Flood_1", "Flood_2"]
+    assert [(e.value, e.type, e.line) for e in p.excluded] == [("Flood_3", "yara-rule", 4), ("Flood_4", "yara-rule", 5)]
+    assert all("more than 3 detection rules" in e.reason for e in p.excluded)

@@ -41,22 +41,34 @@ def _condition_names(rule: Rule) -> set[str]:
     return set(_WORD.findall(bare[at:])) if at >= 0 else set()
 
 
-def _with_dependencies(rule: Rule, pool: list[Rule]) -> list[Rule]:
+class _Pool:
+    """The YARA rules a rule may use, indexed once: by name, and the global rules of each document."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.by_name: dict[str, list[Rule]] = {}
+        self.globals: dict[str, list[Rule]] = {}
+        self.names: dict[int, set[str]] = {}
+        for r in rules:
+            self.by_name.setdefault(r.name, []).append(r)
+            if re.match(r"\s*(?:private\s+)?global\b", r.text):
+                self.globals.setdefault(r.document, []).append(r)
+
+    def named(self, n: str, doc: str) -> Rule:  # two advisories may use one name: the rule's own document first
+        return next((c for c in self.by_name[n] if c.document == doc), self.by_name[n][0])
+
+    def uses(self, r: Rule) -> list[Rule]:
+        if id(r) not in self.names:
+            self.names[id(r)] = _condition_names(r)
+        deps = [self.named(n, r.document) for n in sorted(self.names[id(r)]) if n in self.by_name]
+        return [d for d in deps + self.globals.get(r.document, []) if d is not r]
+
+
+def _with_dependencies(rule: Rule, pool: _Pool) -> list[Rule]:
     """The rule and those it needs, in the order they were published (YARA wants a rule declared before use)."""
-    by_name: dict[str, list[Rule]] = {}
-    for p in pool:
-        by_name.setdefault(p.name, []).append(p)
-
-    def named(n: str, doc: str) -> Rule:  # two advisories may use one name: the rule's own document first
-        return next((c for c in by_name[n] if c.document == doc), by_name[n][0])
-
     need: dict[int, Rule] = {id(rule): rule}
     todo = [rule]
     while todo:
-        r = todo.pop()
-        deps = [d for n in _condition_names(r) if n in by_name and (d := named(n, r.document)) is not r]
-        deps += [g for g in pool if g.document == r.document and re.match(r"\s*(?:private\s+)?global\b", g.text)]
-        for d in deps:
+        for d in pool.uses(todo.pop()):
             if id(d) not in need:
                 need[id(d)] = d
                 todo.append(d)
@@ -75,15 +87,16 @@ def yara_source(rules: list[Rule]) -> tuple[str, dict[int, int]]:
     return "".join(parts), starts
 
 
-def check_yara(rule: Rule, pool: list[Rule]) -> str:
+def check_yara(rule: Rule, pool: _Pool) -> str:
     from tracehound.sweep.yara_rules import check_source
 
     group = _with_dependencies(rule, pool)
     src, starts = yara_source(group)
-    if src not in _MEMO:
+    key = f"{rule.document}:{rule.line}:{src}"  # the error names the rule's place
+    if key not in _MEMO:
         problem = check_source(src, rule.document or "pack")
-        _MEMO[src] = "" if problem is None else _yara_error(problem, rule, group, starts)
-    return _MEMO[src]
+        _MEMO[key] = "" if problem is None else _yara_error(problem, rule, group, starts)
+    return _MEMO[key]
 
 
 def _yara_error(problem: dict[str, Any], rule: Rule, group: list[Rule], starts: dict[int, int]) -> str:
@@ -165,7 +178,7 @@ def backtracking_risk(pattern: str) -> str:
 def validate(rules: list[Rule], others: Iterable[Rule] = ()) -> None:
     """Set `error` on each rule of `rules` ('' when valid); `others` are rules already in the pack
     (a new rule may name one of them)."""
-    pool = [r for r in list(others) + rules if r.kind == "yara"]
+    pool = _Pool([r for r in list(others) + rules if r.kind == "yara"])
     for r in rules:
         if r.kind == "yara":
             r.error = check_yara(r, pool)
@@ -223,8 +236,9 @@ def yara_sources(rules: list[Rule]) -> list[tuple[str, bytes, dict[str, str]]]:
     (or share a global rule) in one source, every other rule in its own. (origin, text, {rule: where})."""
     groups: list[list[Rule]] = []
     index: dict[int, int] = {}
+    pool = _Pool(rules)
     for r in rules:
-        members = _with_dependencies(r, rules)
+        members = _with_dependencies(r, pool)
         hit = sorted({index[id(m)] for m in members if id(m) in index})
         target = hit[0] if hit else len(groups)
         if not hit:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from tracehound.intel.extract import DocumentExtractor
 
 MAX_RULE_CHARS = 256 * 1024
+MAX_RULES = 2000  # per document: each is compiled to be validated (~2 ms); more is listed as left out, not taken
 _HEAD = re.compile(r"(?<![\w$.])((?:(?:private|global)\s+)*)rule\s+([A-Za-z_]\w{0,127})\s*(?::[\w \t]*)?\{")
 _CONDITION = re.compile(r"\bcondition\s*:")
 _WORD = re.compile(r"[A-Za-z_]\w*")
@@ -331,6 +332,10 @@ def read_rules(ex: DocumentExtractor) -> set[int]:
         ex.exclude(name, "yara-rule", why, line)
     if not found:
         return set()
+    for f in found[MAX_RULES:]:
+        ex.exclude(f.rule.name, f"{f.rule.kind}-rule", f"more than {MAX_RULES} detection rules in one document: "
+                   "not taken (not validated, not run)", f.rule.line)
+    del found[MAX_RULES:]
     from tracehound.intel.rule_check import validate
 
     known = {(r.kind, r.text) for r in ex.pack.rules}
