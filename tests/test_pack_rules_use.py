@@ -50,7 +50,7 @@ def test_sweep_with_the_pack_alone_flags_the_file(tmp_path: Path, capsys, jobs: 
     assert summary["yara"] == {"rules": 3, "errors": []}  # the broken fourth rule is not run, and counted:
     assert summary["skipped"] == {"pack YARA rule that does not compile, not run (see `tracehound intel show`)": 1}
     assert "pack YARA rule ACME_Broken not run: acme-smoothoperator.md:56" in err
-    assert "3 from the pack" in err
+    assert "YARA: 3 rules from the pack (compiled" in err
 
 
 def test_pack_rules_and_yara_files_compile_once_and_cache(tmp_path: Path) -> None:
@@ -186,3 +186,18 @@ def test_a_sigmahq_rule_pasted_in_an_advisory_fires_on_its_evtx(tmp_path: Path, 
     b = [json.loads(x) for x in out_file.read_text().splitlines()]
     assert a and [(d["rule"]["id"], d["tracehound"]["line"]) for d in a] == [(d["rule"]["id"], d["tracehound"]["line"]) for d in b]
     assert all(d["tracehound"]["sigma"]["file"] == "pack:vendor.md:6" for d in a)
+
+
+def test_sweep_with_yara_files_and_the_pack(tmp_path: Path, capsys) -> None:
+    root = _tree(tmp_path)
+    (root / "data" / "other.bin").write_bytes(b"MZ tracehound test payload")
+    out = tmp_path / "o.jsonl"
+    code, _, err = run_cli(["sweep", "--intel", str(_pack_file(tmp_path)), "--root", str(root), "--yara",
+                            str(Path(__file__).parent / "data" / "yara" / "test_marker.yar"),
+                            "-o", str(out), "--no-nice", "-j", "1"], capsys)
+    assert code == 1, err
+    assert "YARA: 4 rules from 1 files and the pack (3)" in err
+    hits = sorted((d["rule"]["name"], d["file"]["name"], d["tracehound"].get("rule_origin"))
+                  for x in out.read_text().splitlines() if (d := json.loads(x))["tracehound"].get("check") == "yara")
+    assert hits == [("ACME_SmoothOperator_Loader", "dropped.bin", "acme-smoothoperator.md:14"),
+                    ("TRACEHOUND_Test_Marker", "other.bin", None)]

@@ -120,8 +120,9 @@ def sweep(intel: tuple[str, ...], root: str | None, target: str | None, live: bo
                 err_console.print(f"[yellow]pack YARA rule {safe(r.name)} not run:[/] {safe(r.error)}")
         if not quiet:
             n_pack = sum(len(names) for _, _, names in extra)
-            err_console.print(f"YARA: {rs.count} rules from {len(rs.files) - len(extra)} files"
-                              + (f" and {n_pack} from the pack" if extra else "")
+            where = " and ".join(([f"{len(rs.files) - len(extra)} files"] if yara else [])
+                                 + ([f"the pack ({n_pack})" if yara else "the pack"] if extra else [])) or "nothing"
+            err_console.print(f"YARA: {rs.count} rules from {where}"
                               + (f", [red]{len(rs.errors)} not loaded: the sweep will be incomplete[/]" if rs.errors else "") + f" ({rs.cache})")
     show = not quiet and sys.stderr.isatty()
     progress = Progress(TextColumn("[bold]sweep[/] {task.fields[files]:,} files ({task.fields[fps]:,.0f}/s), "
