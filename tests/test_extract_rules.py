@@ -201,6 +201,17 @@ def test_hostile_rule_heads_stay_linear() -> None:
         assert find_rules("text", text, "h.txt", cut) == []
         assert time.process_time() - start < 2.0
         assert cut  # what was not taken is said
+    # Heads that are not rules at all (a `(?:private\s+)*rule` prefix took minutes on the first one).
+    for text in ("private " * 100_000 + "x", "rule a " + " " * 200_000, "rule a : " + "x \n" * 100_000, "rule " * 100_000):
+        start = time.process_time()
+        assert find_rules("text", text, "h.txt") == []
+        assert time.process_time() - start < 2.0
+
+
+def test_modifiers_and_tags_over_lines() -> None:
+    src = "x\nprivate  global\nrule G : t1\n t2 { condition: true }\nxprivate rule Q { condition: true }\n"
+    assert [(n, t, line) for n, t, line, _ in yara_in(Block(src, 1))] == [
+        ("G", "private  global\nrule G : t1\n t2 { condition: true }", 1), ("Q", "rule Q { condition: true }", 4)]
 
 
 def test_the_rest_of_a_sentence_holding_a_rule_is_still_read() -> None:

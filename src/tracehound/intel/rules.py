@@ -29,7 +29,10 @@ if TYPE_CHECKING:
 
 MAX_RULE_CHARS = 256 * 1024
 MAX_RULES = 2000  # per document: each is compiled to be validated (~2 ms); more is listed as left out, not taken
-_HEAD = re.compile(r"(?<![\w$.])((?:(?:private|global)\s+)*)rule\s+([A-Za-z_]\w{0,127})\s*(?::[\w \t]*)?\{")
+# `rule NAME [: tags] {`, tags possibly on their own line; `private`/`global` are read backwards from the
+# match (a leading `(?:private\s+)*` group made "private private ..." quadratic). Linear on any text.
+_HEAD = re.compile(r"(?<![\w$.])rule\s+([A-Za-z_]\w{0,127})\s*(?::(?:\s*\b\w+\b)*\s*)?\{")
+_MODIFIER = re.compile(r"(?:private|global)\s+$")
 _CONDITION = re.compile(r"\bcondition\s*:")
 _WORD = re.compile(r"[A-Za-z_]\w*")
 SIGMA_KEYS = ("title", "id", "name", "related", "status", "description", "references", "author", "date",
@@ -128,17 +131,21 @@ def yara_in(block: Block, cut: list[tuple[str, int, str]] | None = None) -> list
         counted = m.start()
         if budget <= 0:
             if cut is not None:
-                cut.append((m.group(2), line, STOPPED))  # the rest of the text is not searched: said, not dropped
+                cut.append((m.group(1), line, STOPPED))  # the rest of the text is not searched: said, not dropped
             break
         end = rule_end(text, m.end(), m.end() + MAX_RULE_CHARS)
         budget -= (end if end > 0 else min(len(text), m.end() + MAX_RULE_CHARS)) - m.end()
         if end < 0 or not _CONDITION.search(text, m.end(), end):
             if end < 0 and cut is not None and (len(text) > m.end() + MAX_RULE_CHARS
                                                 or _CONDITION.search(text, m.end(), m.end() + MAX_RULE_CHARS)):
-                cut.append((m.group(2), line, CUT))
+                cut.append((m.group(1), line, CUT))
             pos = m.end()
             continue
-        out.append((m.group(2), text[m.start():end], line, m.start()))
+        begin = m.start()
+        while (mod := _MODIFIER.search(text, max(0, begin - 40), begin)) is not None and mod.end() == begin and \
+                (mod.start() == 0 or not (text[mod.start() - 1].isalnum() or text[mod.start() - 1] in "_$.")):
+            begin = mod.start()
+        out.append((m.group(1), text[begin:end], line - text.count("\n", begin, m.start()), begin))
         pos = end
     return out
 
@@ -275,7 +282,8 @@ class _Pre(HTMLParser):
         if tag in ("pre", "code") and self._depth:
             self._depth -= 1
             if self._depth == 0:
-                self.blocks.append(Block("".join(self._buf), self._line))
+                text = "".join(self._buf).replace("\r\n", "\n").replace("\r", "\n")  # lines as the parser counts them
+                self.blocks.append(Block(text, self._line))
 
     def handle_data(self, data: str) -> None:
         if self._depth:
