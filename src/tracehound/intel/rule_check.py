@@ -23,11 +23,16 @@ MODULES = ("pe", "elf", "math", "hash", "dotnet", "cuckoo", "time", "console", "
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 _MODULE_USE = re.compile(r"(?<![\w$.])(" + "|".join(MODULES) + r")\s*\.")
 _WORD = re.compile(r"(?<![\w$#@!.])[A-Za-z_]\w*")
+MAX_TEXT = 256 * 1024  # as intel/rules.MAX_RULE_CHARS: a longer text (a hand-made pack) is not compiled
 _MEMO: dict[str, str] = {}  # source -> error ("" when it compiles)
 
 
+_SKIP = re.compile(r'"(?:[^"\\\n]|\\.)*"|/\*.*?(?:\*/|\Z)|//[^\n]*', re.S)  # an unclosed /* ends at the end: linear
+
+
 def _bare(text: str) -> str:
-    return _STRING.sub('""', re.sub(r"/\*.*?\*/|//[^\n]*", " ", text, flags=re.S))
+    """The text with strings emptied and comments blanked (left to right: a quote in a comment, a // in a string)."""
+    return _SKIP.sub(lambda m: '""' if m.group(0).startswith('"') else " ", text)
 
 
 def imports_for(texts: Iterable[str]) -> str:
@@ -180,7 +185,9 @@ def validate(rules: list[Rule], others: Iterable[Rule] = ()) -> None:
     (a new rule may name one of them)."""
     pool = _Pool([r for r in list(others) + rules if r.kind == "yara"])
     for r in rules:
-        if r.kind == "yara":
+        if len(r.text) > MAX_TEXT:
+            r.error = f"{where(r)}: rule text over {MAX_TEXT // 1024} KiB: not compiled"
+        elif r.kind == "yara":
             r.error = check_yara(r, pool)
         elif r.kind == "sigma":
             r.error = check_sigma(r) if not _needs_others(r) else _correlation_check(r, rules, others)

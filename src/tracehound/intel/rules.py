@@ -40,7 +40,7 @@ SIGMA_KEYS = ("title", "id", "name", "related", "status", "description", "refere
               "taxonomy", "correlation", "scope", "generate")
 _SIGMA_KEY = re.compile(r"^([ \t]*)(" + "|".join(SIGMA_KEYS) + r")[ \t]*:(?:[ \t]|$)")
 _DOC_SEP = re.compile(r"^[ \t]*(?:---|\.\.\.)[ \t]*$")
-_META_HASH = re.compile(r'^\s*(\w+)\s*=\s*"([0-9A-Fa-f]{32}|[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64})"', re.M)
+_META_HASH = re.compile(r'^[ \t]*(\w+)[ \t]*=[ \t]*"([0-9A-Fa-f]{32}|[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64})"', re.M)
 _PAGE_NUMBER = re.compile(r"^\s*(?:page\s*)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?\s*$", re.I)
 
 
