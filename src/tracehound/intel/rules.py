@@ -99,9 +99,8 @@ def rule_end(text: str, pos: int, limit: int) -> int:
             i = k + 2 if k >= 0 else -1
         elif tok == "/" and prev in ("=", "matches"):
             i, prev = _skip_quoted(text, j, "/"), "/"
-        elif tok == "{" and prev == "=":  # hex string
-            k = text.find("}", j)
-            i, prev = (k + 1 if k >= 0 else -1), "}"
+        elif tok == "{" and prev == "=":  # hex string: its comments may hold a brace (`// pop edi {x}`)
+            i, prev = _hex_end(text, j + 1, limit), "}"
         else:
             if tok == "{":
                 depth += 1
@@ -119,6 +118,36 @@ CUT = "a YARA rule head whose closing brace was not found (rule cut short, or ov
 STOPPED = "YARA rules not searched past this rule head: the text has too many unclosed `rule x {` heads"
 
 
+_HEX_STOP = re.compile(r"}|//|/\*")
+
+
+def _hex_end(text: str, pos: int, limit: int) -> int:
+    while (m := _HEX_STOP.search(text, pos, limit)) is not None:
+        if m.group(0) == "}":
+            return m.end()
+        close = text.find("\n" if m.group(0) == "//" else "*/", m.end(), limit)
+        if close < 0:
+            return -1
+        pos = close + 1
+    return -1
+
+
+def _commented(text: str, start: int, pos: int) -> int:
+    """Where the comment holding `start` ends (a rule commented out), else -1. Searched from pos (the
+    end of the last rule), so linear: a `/*` counts only when its `*/` comes after start; a `//` only
+    at the start of the head's line."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if text[line_start:start].lstrip().startswith("//"):
+        end = text.find("\n", start)
+        return end if end >= 0 else len(text)
+    opened = text.rfind("/*", pos, start)
+    if opened >= 0 and text.find("*/", opened + 2, start) < 0:
+        close = text.find("*/", start, start + 4 * MAX_RULE_CHARS)  # bounded: many unclosed `/*` stay linear
+        if close >= 0:
+            return close + 2
+    return -1
+
+
 def yara_in(block: Block, cut: list[tuple[str, int, str]] | None = None) -> list[tuple[str, str, int, int]]:
     """(name, text, first line in the block (0-based), start offset) of every YARA rule of a block.
     `cut` gets (name, line, reason) of each head that looks like a rule but was not taken."""
@@ -129,6 +158,10 @@ def yara_in(block: Block, cut: list[tuple[str, int, str]] | None = None) -> list
     while (m := _HEAD.search(text, pos)) is not None:
         line += text.count("\n", counted, m.start())
         counted = m.start()
+        skip = _commented(text, m.start(), pos)
+        if skip >= 0:
+            pos = skip
+            continue
         if budget <= 0:
             if cut is not None:
                 cut.append((m.group(1), line, STOPPED))  # the rest of the text is not searched: said, not dropped
@@ -278,7 +311,13 @@ class _Pre(HTMLParser):
         elif tag == "br" and self._depth:
             self._buf.append("\n")
 
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br" and self._depth:
+            self._buf.append("\n")
+
     def handle_endtag(self, tag: str) -> None:
+        if self._depth and tag in ("div", "p", "li", "tr") and self._buf and not self._buf[-1].endswith("\n"):
+            self._buf.append("\n")  # highlighters that put each line of code in its own <div>
         if tag in ("pre", "code") and self._depth:
             self._depth -= 1
             if self._depth == 0:
@@ -396,6 +435,9 @@ def _meta_hashes(ex: DocumentExtractor, rule: Rule) -> None:
     meta = body[meta_at.end(): meta_at.end() + stop.start() if stop else len(body)]
     base = rule.line + body.count("\n", 0, meta_at.end())
     for m in _META_HASH.finditer(meta):
+        key = m.group(1).lower()
+        if not ("hash" in key or key.startswith(("sha", "md5", "sample"))) or "imphash" in key:
+            continue  # an id, a certificate serial, an import hash: not a file's hash
         line = base + meta.count("\n", 0, m.start(2))
         ex.emit(HASH_LENGTHS[len(m.group(2))], m.group(2).lower(), line,
                 {"source": "yara-meta", "yara_rule": rule.name}, 80)
