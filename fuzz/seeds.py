@@ -91,10 +91,14 @@ def generated_seeds(target: str) -> list[bytes]:
     advisory = ("Alerte – Exemple\n\nDomaine\nIP\nbad[.]example.com\n198.51[.]100.7\n\n"
                 "Hash (sha-256)\nFilename\n5d99efa36f34aa6b43cd81e77544961 c5c8d692c96059fef92c2df2624550734\nx.dll\n"
                 "Windows App version 1.2.3 est affectée. hxxps://evil[.]example/a\n").encode()
+    # Advisories with pasted detection rules (intel/rules.py): the project's test advisories.
+    with_rules = [(ROOT / "tests" / "data" / "advisories" / n).read_bytes()
+                  for n in ("acme-smoothoperator.md", "acme-prose.txt", "acme-html.html")]
     if target in ("advisory", "split_hashes"):
-        return [advisory]
+        return [advisory] + (with_rules[:2] if target == "advisory" else [])
     if target == "advisory_html":
-        return [b"<html><table><tr><th>Domain</th><th>IP</th></tr><tr><td>a[.]example.com</td><td>192.0.2[.]1</td></tr></table></html>"]
+        return [b"<html><table><tr><th>Domain</th><th>IP</th></tr><tr><td>a[.]example.com</td><td>192.0.2[.]1</td></tr></table></html>",
+                with_rules[2]]
     if target == "readers":
         return [bytes([READER_NAMES.index(r)]) + logs[f] for f, r in
                 (("squid", "squid"), ("ncsa", "ncsa"), ("w3c-iis", "w3c"), ("zscaler", "zscaler"), ("panos", "panos"),

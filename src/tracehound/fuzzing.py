@@ -35,8 +35,12 @@ def advisory(data: bytes) -> None:
 
 def advisory_html(data: bytes) -> None:
     from tracehound.intel.documents import html_to_lines
+    from tracehound.intel.rules import find_rules
 
-    html_to_lines(data.decode("utf-8", errors="replace"))
+    text = data.decode("utf-8", errors="replace")
+    html_to_lines(text)
+    for f in find_rules("html", text, "fuzz.html"):  # rules in <pre>/<code>: exact slices of their block
+        assert f.rule.text and f.rule.line >= 1
 
 
 def split_hashes(data: bytes) -> None:

@@ -128,14 +128,16 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
     """
     if store and sigma_paths:
         raise UsageError("--sigma runs over log PATHS, not over --store (the store keeps observations, not records)")
-    sigma = sigma_setup(sigma_paths, explain_rule, engine, quiet)  # --explain prints and exits here
+    pack = load_intel(intel)
+    sigma = sigma_setup(sigma_paths, explain_rule, engine, quiet, None if store else pack)  # --explain exits here
+    if store and not quiet and any(r.kind == "sigma" for r in pack.rules):
+        err_console.print("[yellow]the pack's Sigma rules are not run over --store[/] (it keeps observations, not records)")
     if not store and not paths:
         raise UsageError("Missing argument 'PATHS...' (log files or folders), or --store FOLDER")
     if store and paths:
         raise UsageError("give log PATHS or --store FOLDER, not both")
     if not store and (evidence or misp_sightings or stix_sightings):
         raise UsageError("--evidence, --misp-sightings and --stix-sightings need --store")
-    pack = load_intel(intel)
     if store:
         from tracehound.cli.index import run_store_hunt
 

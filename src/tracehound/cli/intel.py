@@ -61,6 +61,24 @@ def extract(files: tuple[str, ...], output: str, fmt: str, name: str, product: s
         for e in result.pack.excluded:
             err_console.print(f"  left out {safe(e.type)} {safe(_defang_any(e.value))}: {safe(e.reason)} "
                               f"({safe(e.document)}:{e.line})")
+        for line in _rule_lines(result.pack):
+            err_console.print(line)
+
+
+def _rule_lines(pack: Pack) -> list[str]:
+    """The pack's detection rules for people: kind, name, where published, valid or the error."""
+    if not pack.rules:
+        return []
+    bad = sum(1 for r in pack.rules if r.error)
+    kinds = ", ".join(f"{sum(1 for r in pack.rules if r.kind == k)} {k.upper() if k == 'yara' else 'Sigma'}"
+                      for k in ("yara", "sigma") if any(r.kind == k for r in pack.rules))
+    out = [f"{len(pack.rules)} detection rules ({kinds}){f', [red]{bad} not valid: kept, not run[/]' if bad else ''}:"]
+    for r in pack.rules:
+        at = f"{r.document}:{r.line}" if r.line else r.document or "pack"
+        loc, sep, msg = r.error.partition(": ") if r.error.startswith(f"{r.document}:") else ("", "", r.error)
+        state = f"[red]not valid[/]: {safe(loc + sep + _defang_any(msg))}" if r.error else "[green]valid[/]"
+        out.append(f"  {r.kind} {safe(_defang_any(r.name))} ({safe(at)}): {state}")
+    return out
 
 
 def _defang_any(value: str) -> str:
@@ -112,6 +130,9 @@ def show(intel: tuple[str, ...], types: tuple[str, ...], as_json: bool) -> None:
         out_console.print("[bold]Remediation from the advisory[/]")
         for r in pack.remediation:
             out_console.print(f"  • [cyan]{r.action}[/]: {safe(r.text)}")
+    if not types:
+        for line in _rule_lines(pack):
+            out_console.print(line, soft_wrap=True)  # one rule per line, whatever the terminal's width
     if pack.c2_delay_days:
         out_console.print(f"C2 delay after install: {pack.c2_delay_days} days — hunt at least that far back.")
 

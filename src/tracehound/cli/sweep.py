@@ -106,15 +106,23 @@ def sweep(intel: tuple[str, ...], root: str | None, target: str | None, live: bo
                            max_file_size=max_file_size * 1048576, yara_max_size=yara_max_size * 1048576,
                            yara_timeout=yara_timeout, rule_cache=not no_rule_cache, jobs=jobs, one_file_system=one_file_system,
                            product_defs=list(product_defs))
-    if yara:
+    if yara or any(r.kind == "yara" for r in pack.rules):
+        from tracehound.intel.rule_check import pack_yara
         from tracehound.sweep.yara_cache import default_dir
         from tracehound.sweep.yara_rules import compile_rules
 
-        rs = compile_rules(list(yara), None if no_rule_cache else default_dir())  # run_sweep reuses these
+        extra = pack_yara(pack)  # the pack's own valid rules (pasted in its advisory), one compile with --yara
+        rs = compile_rules(list(yara), None if no_rule_cache else default_dir(), extra)  # run_sweep reuses these
         for err in rs.errors:
             err_console.print(f"[yellow]YARA rule file not loaded:[/] {safe(err)}")
+        for r in pack.rules:
+            if r.kind == "yara" and r.error:
+                err_console.print(f"[yellow]pack YARA rule {safe(r.name)} not run:[/] {safe(r.error)}")
         if not quiet:
-            err_console.print(f"YARA: {rs.count} rules from {len(rs.files)} files"
+            n_pack = sum(len(names) for _, _, names in extra)
+            where = " and ".join(([f"{len(rs.files) - len(extra)} files"] if yara else [])
+                                 + ([f"the pack ({n_pack})" if yara else "the pack"] if extra else [])) or "nothing"
+            err_console.print(f"YARA: {rs.count} rules from {where}"
                               + (f", [red]{len(rs.errors)} not loaded: the sweep will be incomplete[/]" if rs.errors else "") + f" ({rs.cache})")
     show = not quiet and sys.stderr.isatty()
     progress = Progress(TextColumn("[bold]sweep[/] {task.fields[files]:,} files ({task.fields[fps]:,.0f}/s), "

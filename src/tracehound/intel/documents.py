@@ -28,6 +28,9 @@ class Document:
     # What the document's own header says: "title", "published", "date" (HTML meta and
     # <title>, Markdown front matter and # H1, AsciiDoc = Title / :revdate:).
     meta: dict[str, str] = field(default_factory=dict)
+    # The text as read, before flattening (Markdown emphasis kept, HTML markup kept, PDF pages separated by a
+    # "\f" line at each page break): detection rules pasted in the advisory are read from it (intel/rules.py).
+    source: str = ""
 
 
 _META_KEYS = {
@@ -218,14 +221,16 @@ def load_document(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Docum
         raise InputError("empty document: no text to extract indicators from", path=name)
     warnings: list[str] = []
     if data.startswith(b"%PDF-"):
-        return Document(name, _pdf_lines(data, name, warnings), "pdf", warnings)
+        breaks: set[int] = set()
+        lines = _pdf_lines(data, name, warnings, breaks)
+        return Document(name, lines, "pdf", warnings, source="\n".join("\f" if i in breaks else ln for i, ln in enumerate(lines)))
     if _looks_binary(data[:8192]) and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError("binary file, not an advisory (expected text, Markdown, HTML or PDF)", path=name)
     text = _decode(data, warnings)
     head = text[:2048].lower()
     if p.suffix.lower() in (".html", ".htm", ".xhtml") or "<html" in head or "<!doctype html" in head:
         meta: dict[str, str] = {}
-        return Document(name, html_to_lines(text, meta), "html", warnings, meta)
+        return Document(name, html_to_lines(text, meta), "html", warnings, meta, text)
     return text_document(name, text, p.suffix.lower(), warnings)
 
 
@@ -234,9 +239,10 @@ def text_document(name: str, text: str, suffix: str = "", warnings: list[str] | 
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     kind = "markdown" if suffix in (".md", ".markdown") else "asciidoc" if suffix in (".adoc", ".asciidoc") else "text"
     meta = header_meta(lines)
+    source = "\n".join(lines)
     if kind == "markdown":
         lines = [_markdown_line(ln) for ln in lines]
-    return Document(name, lines, kind, warnings or [], meta)
+    return Document(name, lines, kind, warnings or [], meta, source)
 
 
 _FRONT_KEY = re.compile(r"^(title|date|published|publishdate|pubdate)\s*:\s*[\"']?(.+?)[\"']?\s*$", re.I)
@@ -276,7 +282,7 @@ def _markdown_line(line: str) -> str:
     return re.sub(r"^#{1,6}\s*", "", line)
 
 
-def _pdf_lines(data: bytes, name: str, warnings: list[str]) -> list[str]:
+def _pdf_lines(data: bytes, name: str, warnings: list[str], breaks: set[int]) -> list[str]:
     try:
         from pypdf import PdfReader
         from pypdf.errors import PdfReadError
@@ -290,6 +296,7 @@ def _pdf_lines(data: bytes, name: str, warnings: list[str]) -> list[str]:
                 lines.extend((page.extract_text() or "").split("\n"))
             except Exception as exc:  # noqa: BLE001 - pypdf raises many types on hostile pages
                 warnings.append(f"page {number}: text not extractable ({type(exc).__name__})")
+            breaks.add(len(lines))
             lines.append("")
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
         raise InputError(f"unreadable PDF: {exc}", path=name) from exc

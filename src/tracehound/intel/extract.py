@@ -47,6 +47,7 @@ from tracehound.intel.network import (
     registered_suffix,
     valid_ip,
 )
+from tracehound.intel.rules import read_rules
 from tracehound.intel.table_rows import FILE_NAME, read_table
 from tracehound.intel.tables import find_tables
 from tracehound.intel.values import RejectedValue, visible
@@ -144,8 +145,8 @@ class DocumentExtractor:
         self.excluded_keys: set[tuple[str, str]] = set()
 
     def run(self) -> None:
-        in_table: set[int] = set()
-        for t in find_tables(self.lines):
+        in_table: set[int] = read_rules(self)  # YARA/Sigma pasted in the text: into pack.rules, not read as prose
+        for t in find_tables([("" if i in in_table else ln) for i, ln in enumerate(self.lines)] if in_table else self.lines):
             in_table.update(range(t.header_line - 1, t.end_line - 1))
             read_table(self, t)
         self._read_prose(in_table)

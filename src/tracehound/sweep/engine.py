@@ -75,12 +75,14 @@ def _init(pack_json: str, options: SweepOptions, host: str, os_type: str, rulese
                   certs={i.value: i for i in pack.indicators if i.type in CERT_TYPES},
                   signers={s.lower() for i in pack.indicators for s in i.ctx("signer")},
                   defs=ProductDefs(definitions_for(pack, [load_definition_file(f) for f in options.product_defs])))
-    if options.yara:  # workers get the parent's compiled rules, serialized: loading them is not compiling
+    if options.yara or any(r.kind == "yara" for r in pack.rules):  # --yara files and the pack's own rules
+        # Workers get the parent's compiled rules, serialized: loading them is not compiling.
+        from tracehound.intel.rule_check import pack_yara
         from tracehound.sweep.yara_cache import default_dir
         from tracehound.sweep.yara_rules import YaraScanner, compile_rules
 
         rs = ctx.ruleset = ruleset.loaded() if ruleset is not None else \
-            compile_rules(options.yara, default_dir() if options.rule_cache else None)
+            compile_rules(options.yara, default_dir() if options.rule_cache else None, pack_yara(pack))
         if rs.rules is not None:
             ctx.scanner = YaraScanner(rs, options.yara_timeout)
     enabled = checks.enabled_checks(ctx, options.live)
@@ -177,6 +179,9 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
     if rs is not None:
         result.yara_rules, result.yara_errors = rs.count, rs.errors
         result.not_checked += rs.not_checked()
+    for r in pack.rules:
+        if r.kind == "yara" and r.error:
+            result.skip("pack YARA rule that does not compile, not run (see `tracehound intel show`)")
     verdicts: list[str] = []
 
     def take(doc: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ from tracehound.sweep import yara_bounds, yara_cache
 
 EXTERNALS = {"filename": "", "filepath": "", "extension": "", "filetype": "", "owner": ""}
 RULE_EXTENSIONS = (".yar", ".yara", ".rule", ".rules")
+ORIGIN = "tracehound:pack"  # meta key (not a YARA identifier) a pack rule's match carries: its document:line
 
 
 @dataclass
@@ -34,6 +35,7 @@ class RuleSet:
     cache: str = ""  # "loaded from cache", "compiled, cached", "compiled" (+ why not cached)
     max_filesize: int | None = None  # no rule can match a file of this size or more (None: no such bound)
     blob: bytes = b""  # the compiled rules serialized (what sweep workers load instead of compiling)
+    origins: dict[str, str] = field(default_factory=dict)  # "namespace:rule" -> "document:line" of a pack rule
 
     def not_checked(self) -> list[dict[str, Any]]:
         """Entries for the sweep summary: every requested rule source that did not load, with its reason."""
@@ -49,7 +51,7 @@ class RuleSet:
     def for_worker(self) -> RuleSet:
         """A copy without the live rules object: a worker deserializes `blob` (see loaded())."""
         return RuleSet(None, self.files, self.errors, self.count, self.not_loaded, self.cache, self.max_filesize,
-                       self.serialized())
+                       self.serialized(), self.origins)
 
     def loaded(self) -> RuleSet:
         if self.rules is None and self.blob:
@@ -75,14 +77,17 @@ def _rule_files(specs: list[str]) -> list[str]:
 _MEMO: dict[str, RuleSet] = {}  # key -> rules already compiled or loaded in this process
 
 
-def compile_rules(specs: list[str], cache_dir: str | None = None) -> RuleSet:
+def compile_rules(specs: list[str], cache_dir: str | None = None,
+                  extra: list[tuple[str, bytes, dict[str, str]]] | None = None) -> RuleSet:
     """All rule files compiled once, together; each one that does not compile is listed by file and
     line and left out (the others load). With cache_dir, the compiled rules are reused from and kept
-    in that folder (yara_cache), keyed by the rule files' content."""
+    in that folder (yara_cache), keyed by the rule files' content. `extra`: in-memory sources (a
+    pack's rules, intel/rule_check.yara_sources) as (origin, text, {rule name: document:line})."""
     try:
         import yara_x
     except ImportError:
-        return _failed([{"file": s, "line": None, "reason": "YARA needs the 'yara-x' package"} for s in specs])
+        return _failed([{"file": s, "line": None, "reason": "YARA needs the 'yara-x' package"}
+                        for s in specs + [o for o, _, _ in extra or []]])
     files = _rule_files(specs)
     problems: list[dict[str, Any]] = []
     for spec in specs:
@@ -95,6 +100,9 @@ def compile_rules(specs: list[str], cache_dir: str | None = None) -> RuleSet:
             sources.append((f, Path(f).read_bytes()))
         except OSError as exc:
             problems.append({"file": f, "line": None, "reason": f"cannot read ({exc.strerror})"})
+    origins = {f"f{len(sources) + k}:{name}": at for k, (_, _, names) in enumerate(extra or [])
+               for name, at in names.items()}
+    sources += [(origin, text) for origin, text, _ in extra or []]
     key = yara_cache.cache_key(sources, EXTERNALS) + ("-p" + str(len(problems)) if problems else "")
     if key in _MEMO:
         return _MEMO[key]
@@ -104,6 +112,7 @@ def compile_rules(specs: list[str], cache_dir: str | None = None) -> RuleSet:
         if rs.rules is not None:
             why = yara_cache.store(cache_dir, key, rs.serialized(), _meta(rs)) if cache_dir else "off"
             rs.cache = "compiled, cached" if not why else f"compiled (not cached: {why})" if why != "off" else "compiled"
+    rs.origins = origins
     _MEMO[key] = rs
     return rs
 
@@ -165,6 +174,23 @@ def _from_cache(cache_dir: str, key: str, problems: list[dict[str, Any]]) -> Rul
         return None
 
 
+def check_source(src: str, origin: str) -> dict[str, Any] | None:
+    """Compile one untrusted source (a rule from an advisory) with the externals, refusing `include`
+    and slow patterns: None when it compiles, else its first error as {file, line, reason}."""
+    try:
+        import yara_x
+    except ImportError:
+        return {"file": origin, "line": None, "reason": "YARA needs the 'yara-x' package"}
+    c = yara_x.Compiler(error_on_slow_pattern=True, includes_enabled=False)
+    for k, v in EXTERNALS.items():
+        c.define_global(k, v)
+    try:
+        c.add_source(src, origin=origin)
+    except yara_x.CompileError as exc:
+        return _first_error(origin, str(exc))
+    return None
+
+
 def _failed(problems: list[dict[str, Any]]) -> RuleSet:
     return RuleSet(None, [], [_text(p) for p in problems], 0, problems)
 
@@ -186,13 +212,14 @@ class YaraScanner:
     def __init__(self, ruleset: RuleSet, timeout: int = 30) -> None:
         import yara_x
 
+        self.origins = ruleset.origins
         self.scanner = yara_x.Scanner(ruleset.rules)
         self.scanner.set_timeout(timeout)
         self._timeout_error = yara_x.TimeoutError
         self._scan_error = yara_x.ScanError
 
     def scan(self, data: bytes, path: str) -> tuple[list[tuple[str, list[str], dict[str, Any]]], str]:
-        """(matching rules as (name, tags, meta), error)."""
+        """(matching rules as (name, tags, meta), error); a pack rule's meta has ORIGIN: its document:line."""
         name = os.path.basename(path)
         ext = os.path.splitext(name)[1].lower()
         for k, v in (("filename", name), ("filepath", path), ("extension", ext),
@@ -206,7 +233,11 @@ class YaraScanner:
             return [], f"YARA scan error: {exc}"
         out = []
         for r in results.matching_rules:
-            out.append((r.identifier, list(r.tags), {k: v for k, v in r.metadata}))
+            meta = {k: v for k, v in r.metadata}
+            at = self.origins.get(f"{r.namespace}:{r.identifier}") if self.origins else None
+            if at:
+                meta[ORIGIN] = at
+            out.append((r.identifier, list(r.tags), meta))
         return out, ""
 
 

@@ -35,18 +35,31 @@ class SigmaSession:
             err_console.print(safe(line))
 
 
-def sigma_setup(paths: tuple[str, ...], explain_rule: str | None, engine: str, quiet: bool) -> SigmaSession | None:
-    if not paths:
+def sigma_setup(paths: tuple[str, ...], explain_rule: str | None, engine: str, quiet: bool,
+                pack: Any = None) -> SigmaSession | None:
+    """--sigma files and the pack's own Sigma rules (pasted in its advisory: intel/rule_check.py), one rule set."""
+    from tracehound.cli.common import err_console, safe
+
+    in_pack = [r for r in pack.rules if r.kind == "sigma"] if pack is not None else []
+    if not paths and not in_pack:
         if explain_rule:
             raise UsageError("--explain needs the rules: give --sigma PATH")
         return None
     if engine != "local":
-        raise UsageError("--sigma runs with the local engine")
-    from tracehound.cli.common import err_console, safe
+        if paths:
+            raise UsageError("--sigma runs with the local engine")
+        err_console.print(f"[yellow]the pack's {len(in_pack)} Sigma rules are not run[/]: Sigma runs with the local engine")
+        return None
+    from tracehound.intel.rule_check import pack_sigma
     from tracehound.matching.sigma.explain import explain
     from tracehound.matching.sigma.hunt import load_report, load_ruleset
 
-    rules = load_ruleset(list(paths))
+    texts = pack_sigma(pack) if in_pack else []
+    if not quiet:
+        for r in in_pack:
+            if r.error:
+                err_console.print(f"[yellow]pack Sigma rule {safe(r.name)!r} not run:[/] {safe(r.error)}")
+    rules = load_ruleset(list(paths), texts)
     if explain_rule:
         if rules.by_id(explain_rule) is None:
             raise UsageError("--explain: " + " ".join(explain(rules, explain_rule)))
@@ -57,6 +70,9 @@ def sigma_setup(paths: tuple[str, ...], explain_rule: str | None, engine: str, q
         for line in load_report(rules):
             err_console.print(safe(line))
     if not rules.rules:
+        if not paths:
+            err_console.print("[yellow]no Sigma rule of the pack can be run[/] (see the reasons above)")
+            return None
         raise UsageError("--sigma: no rule could be run (see the reasons above)")
     from tracehound.matching.sigma.engine import SigmaStats
 

@@ -44,7 +44,9 @@ def sigma_finding(rule: CompiledRule, raw: str, path: str, line: int, fmt: str, 
     put(doc, "@timestamp", iso_ts(ts))
     doc["event"] = {"kind": "alert", "category": ["threat"], "type": ["indicator"], "module": "tracehound",
                     "dataset": "tracehound.sigma", "original": _truncate(raw)}
-    doc["message"] = f"Sigma rule {rule.title!r} ({rule.level}) matched"
+    from_pack = rule.path.startswith("pack:")  # intel/rule_check.PACK_ORIGIN: pasted in the pack's advisory
+    doc["message"] = f"Sigma rule {rule.title!r} ({rule.level}) matched" + (
+        f" (from the pack: {rule.path[5:]})" if from_pack else "")
     doc["rule"] = {"id": rule.id, "name": rule.title, "ruleset": "sigma"}
     put(doc, "rule.description", " ".join(str(r.description or "").split()))
     put(doc, "rule.reference", list(r.references))

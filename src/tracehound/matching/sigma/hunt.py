@@ -18,8 +18,9 @@ Engine = Callable[..., Iterator[tuple[Any, Iterator[str]]]]
 SHOW_FAILURES = 50
 
 
-def load_ruleset(specs: list[str]) -> RuleSet:
-    return RuleSet.build(load_rules(specs))
+def load_ruleset(specs: list[str], texts: list[tuple[str, str]] | None = None) -> RuleSet:
+    """Rule files, and rules in memory as (origin, text): a pack's Sigma rules (intel/rule_check.py)."""
+    return RuleSet.build(load_rules(specs, texts))
 
 
 def with_sigma(inner: Engine, rules: RuleSet, stats: SigmaStats) -> Engine:
@@ -77,7 +78,8 @@ def load_report(rules: RuleSet) -> list[str]:
     """Lines for people: how many rules loaded, and each one that did not, once, with its reason."""
     loaded = len(rules.rules) + len(rules.not_run)
     total = loaded + len(rules.failures)
-    out = [f"sigma: {loaded}/{total} rules loaded from {rules.files} files, {len(rules.rules)} run on the records "
+    source = f"{rules.files} files" + (f" and {rules.texts} from the pack" if rules.texts else "")
+    out = [f"sigma: {loaded}/{total} rules loaded from {source}, {len(rules.rules)} run on the records "
            f"tracehound reads, {len(rules.failures)} not loaded, {len(rules.not_run)} loaded but with a logsource "
            f"no reader produces"]
     if rules.correlator is not None:

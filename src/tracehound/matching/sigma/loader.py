@@ -31,6 +31,7 @@ class LoadResult:
     correlations: list[tuple[str, Any]] = field(default_factory=list)  # (path, SigmaCorrelationRule), resolved
     failures: list[RuleFailure] = field(default_factory=list)
     files: int = 0
+    texts: int = 0  # rules given as text (a pack's), not counted as files
 
     def reasons(self) -> Counter[str]:
         return Counter(f.kind for f in self.failures)
@@ -51,11 +52,8 @@ def rule_files(specs: list[str]) -> list[str]:
     return out
 
 
-def load_rules(specs: list[str]) -> LoadResult:
-    from sigma.collection import SigmaCollection
-    from sigma.correlations import SigmaCorrelationRule
-    from sigma.rule import SigmaRule
-
+def load_rules(specs: list[str], texts: list[tuple[str, str]] | None = None) -> LoadResult:
+    """Rule files and folders; `texts`: rules already in memory as (origin, YAML text), e.g. a pack's."""
     res = LoadResult()
     for path in rule_files(specs):
         res.files += 1
@@ -67,33 +65,51 @@ def load_rules(specs: list[str]) -> LoadResult:
         except (OSError, UnicodeDecodeError) as exc:
             res.failures.append(RuleFailure(path, "", f"cannot read: {exc}", "unreadable file"))
             continue
-        bomb = _alias_bomb(text)
-        if bomb:
-            res.failures.append(RuleFailure(path, "", bomb, "YAML alias expansion too large"))
+        _load_text(res, path, text)
+    for origin, text in texts or []:
+        res.texts += 1
+        if len(text.encode("utf-8", "surrogatepass")) > MAX_RULE_BYTES:
+            res.failures.append(RuleFailure(origin, "", f"rule larger than {MAX_RULE_BYTES} bytes", "file too large"))
             continue
-        try:
-            coll = SigmaCollection.from_yaml(text, collect_errors=True, resolve_references=False)
-        except Exception as exc:  # noqa: BLE001 - pySigma raises many error classes on hostile YAML
-            res.failures.append(_failure(path, text, exc))
-            continue
-        per_rule = {_msg(e) for r in coll.rules for e in (getattr(r, "errors", None) or [])}
-        for err in coll.errors:
-            if _msg(err) not in per_rule:  # pySigma lists a rule's errors twice: once is enough
-                res.failures.append(_failure(path, text, err))
-        for rule in coll.rules:
-            title = str(getattr(rule, "title", "") or "")
-            errors = list(getattr(rule, "errors", []) or [])
-            if errors:
-                res.failures.append(RuleFailure(path, title, _msg(errors[0]), type(errors[0]).__name__))
-            elif isinstance(rule, SigmaCorrelationRule):
-                res.correlations.append((path, rule))
-            elif isinstance(rule, SigmaRule):
-                res.rules.append((path, rule))
-            else:
-                res.failures.append(RuleFailure(path, title, f"{type(rule).__name__} documents are not run",
-                                                f"{type(rule).__name__} document"))
+        _load_text(res, origin, text)
     _resolve(res)
     return res
+
+
+def load_texts(texts: list[tuple[str, str]]) -> LoadResult:
+    return load_rules([], texts)
+
+
+def _load_text(res: LoadResult, path: str, text: str) -> None:
+    from sigma.collection import SigmaCollection
+    from sigma.correlations import SigmaCorrelationRule
+    from sigma.rule import SigmaRule
+
+    bomb = _alias_bomb(text)
+    if bomb:
+        res.failures.append(RuleFailure(path, "", bomb, "YAML alias expansion too large"))
+        return
+    try:
+        coll = SigmaCollection.from_yaml(text, collect_errors=True, resolve_references=False)
+    except Exception as exc:  # noqa: BLE001 - pySigma raises many error classes on hostile YAML
+        res.failures.append(_failure(path, text, exc))
+        return
+    per_rule = {_msg(e) for r in coll.rules for e in (getattr(r, "errors", None) or [])}
+    for err in coll.errors:
+        if _msg(err) not in per_rule:  # pySigma lists a rule's errors twice: once is enough
+            res.failures.append(_failure(path, text, err))
+    for rule in coll.rules:
+        title = str(getattr(rule, "title", "") or "")
+        errors = list(getattr(rule, "errors", []) or [])
+        if errors:
+            res.failures.append(RuleFailure(path, title, _msg(errors[0]), type(errors[0]).__name__))
+        elif isinstance(rule, SigmaCorrelationRule):
+            res.correlations.append((path, rule))
+        elif isinstance(rule, SigmaRule):
+            res.rules.append((path, rule))
+        else:
+            res.failures.append(RuleFailure(path, title, f"{type(rule).__name__} documents are not run",
+                                            f"{type(rule).__name__} document"))
 
 
 def _resolve(res: LoadResult) -> None:

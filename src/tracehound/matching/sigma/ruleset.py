@@ -87,6 +87,7 @@ class RuleSet:
     failures: list[RuleFailure] = field(default_factory=list)
     not_run: list[tuple[CompiledRule, str]] = field(default_factory=list)
     files: int = 0
+    texts: int = 0  # rules given as text (the pack's own)
     _by_channel: dict[str | None, dict[int, list[CompiledRule]]] = field(default_factory=dict)
     _cache: dict[tuple[str, Any], tuple[CompiledRule, ...]] = field(default_factory=dict)
     _split: dict[tuple[str, Any], tuple[list[CompiledRule], dict[int, CompiledRule]]] = field(default_factory=dict)
@@ -96,7 +97,7 @@ class RuleSet:
 
     @classmethod
     def build(cls, loaded: LoadResult) -> RuleSet:
-        rs = cls(failures=list(loaded.failures), files=loaded.files)
+        rs = cls(failures=list(loaded.failures), files=loaded.files, texts=loaded.texts)
         for path, rule in loaded.rules:
             title = str(getattr(rule, "title", "") or "")
             try:

@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from tracehound.intel.model import FILE_HASH_TYPES, Indicator, IType
+from tracehound.outputs.exports import pack_rules
 from tracehound.outputs.exports.safety import address, dns_name, hex_digest, keep, line_safe, url_parts
 from tracehound.outputs.exports.select import ExportOptions, Selection, safe_text
 
@@ -98,4 +99,5 @@ def export(sel: Selection, opt: ExportOptions) -> dict[str, str]:
         out[f"{sel.slug}_image_load_hashes.yml"] = _rule(sel, opt, "load-hashes", "known payload loaded as a module",
                                                           {"category": "image_load", "product": "windows"}, det,
                                                           "critical", exe)
+    out.update(pack_rules.sigma_part(sel.pack, sel.slug, set(out)))  # the pack's own valid Sigma rules, as published
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from tracehound.intel.model import FILE_HASH_TYPES, IType
+from tracehound.outputs.exports import pack_rules
 from tracehound.outputs.exports.safety import hex_digest, keep
 from tracehound.outputs.exports.select import ExportOptions, Selection, safe_text
 
@@ -45,5 +46,8 @@ def export(sel: Selection, opt: ExportOptions) -> dict[str, str]:
                     thumbprint=ind.value, author="tracehound", date=opt.now.date().isoformat())
             + "\n   condition:\n      pe.is_pe and for any i in (0 .. pe.number_of_signatures - 1) : (\n"
             f'         pe.signatures[i].thumbprint == "{ind.value}"\n      )\n}}\n')
-    text = 'import "hash"\nimport "pe"\n\n' + "\n".join(rules)
+    # The pack's own valid rules (pasted in its advisories) after the generated ones, names kept unique.
+    imports, pack_texts = pack_rules.yara_part(sel.pack, {m.group(1) for r in rules if (m := re.match(r"rule (\w+)", r))})
+    extra = "".join(ln for ln in imports.splitlines(keepends=True) if ln not in ('import "hash"\n', 'import "pe"\n'))
+    text = 'import "hash"\nimport "pe"\n' + extra + "\n" + "\n".join(rules + pack_texts)
     return {f"{sel.slug}.yar": text}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tracehound.sources.hosts.walk import Entry
 from tracehound.sweep.checks.base import Check, Context, FileResult, FileView, shown
+from tracehound.sweep.yara_rules import ORIGIN
 
 
 class YaraCheck(Check):
@@ -38,9 +39,12 @@ class YaraCheck(Check):
             res.out.append(ctx.doc("yara", "info", f"{err}: {shown(f.name)}", [], fields=f.fields))
         for rule, tags, meta in rules:
             verdict = "suspicious" if rule.upper().startswith("SUSP_") or "METARULE" in tags else "compromised"
-            res.out.append(ctx.doc("yara", verdict, f"YARA rule {rule} matched", [], fields={
+            origin = meta.get(ORIGIN)  # a rule the pack carries (pasted in its advisory): where it was published
+            res.out.append(ctx.doc("yara", verdict, f"YARA rule {rule} matched"
+                                   + (f" (from the pack: {shown(str(origin))})" if origin else ""), [], fields={
                 **f.fields, "rule.name": rule, "rule.description": str(meta.get("description", "")) or None,
-                "rule.reference": str(meta.get("reference", "")) or None, "tags": tags or None}))
+                "rule.reference": str(meta.get("reference", "")) or None, "tags": tags or None,
+                "rule.ruleset": "pack" if origin else None, "tracehound.rule_origin": origin}))
 
 
 CHECK = YaraCheck()
