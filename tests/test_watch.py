@@ -1,0 +1,264 @@
+"""`tracehound watch`: TAXII 2.1 (a real medallion server) and MISP feeds (http.server) on loopback, local
+packs; re-hunting only what changed, no duplicate findings across runs, withdrawals, conditional requests,
+back-off on server errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import run_cli
+from storeutil import index, store_table
+from tracehound.defang import defang
+from tracehound.intel.builtin import load_intel
+from watchservers import PASSWORD, USER, Feed, medallion, misp_event, stix_indicator, taxii_add
+
+# Squid access log: day 2023-03-10 (1678406400) and 2023-03-01 (1677628800).
+LOG = "\n".join([
+    "1678406400.000    100 10.0.0.5 TCP_MISS/200 500 GET http://evil1.example/a alice DIRECT/198.51.100.1 text/html",
+    "1678410000.000    100 10.0.0.5 TCP_MISS/200 500 GET http://evil1.example/b alice DIRECT/198.51.100.1 text/html",
+    "1678406500.000    100 10.0.0.6 TCP_MISS/200 500 GET http://cdn.evil2.example/x bob DIRECT/198.51.100.2 text/html",
+    "1677628800.000    100 10.0.0.5 TCP_MISS/200 500 GET http://late.example/ alice DIRECT/198.51.100.3 text/html",
+    "1678406600.000    100 10.0.0.7 TCP_MISS/200 500 CONNECT 203.0.113.9:443 carol DIRECT/203.0.113.9 -",
+    "1678406700.000    100 10.0.0.8 TCP_MISS/200 500 GET http://www.example.org/ dave DIRECT/93.184.216.34 text/html",
+]) + "\n"
+MISP_A, MISP_B, MISP_C = ("5f1b0c2e-0000-4000-8000-00000000000a", "5f1b0c2e-0000-4000-8000-00000000000b",
+                          "5f1b0c2e-0000-4000-8000-00000000000c")
+
+
+def _store(tmp: Path) -> Path:
+    logs = tmp / "logs"
+    logs.mkdir()
+    (logs / "access.log").write_text(LOG)
+    index(tmp / "store", [str(logs / "access.log")])
+    return tmp / "store"
+
+
+def _watch(capsys, store: Path, *sources: str, extra: tuple[str, ...] = ()) -> tuple[int, str]:
+    args = ["watch", "--store", str(store), "--once", "--timeout", "5"]
+    for s in sources:
+        args += ["--source", s]
+    code, _out, err = run_cli(args + list(extra), capsys)
+    assert "Traceback" not in err
+    return code, err
+
+
+def _case_rows(case: Path) -> list[dict]:
+    db = sqlite3.connect(case / "case.sqlite")
+    try:
+        return [json.loads(d) for (d,) in db.execute("SELECT doc FROM findings ORDER BY id")]
+    finally:
+        db.close()
+
+
+def _pairs(docs: list[dict]) -> set[tuple[str, str]]:
+    return {(d["tracehound"]["host"], e["indicator"]["description"]) for d in docs
+            for e in d.get("threat", {}).get("enrichments", [])}
+
+
+def test_taxii_collection_changes_between_polls(tmp_path: Path, capsys) -> None:
+    store = _store(tmp_path)
+    case = tmp_path / "case"
+    assert run_cli(["case", "init", str(case)], capsys)[0] == 0
+    with medallion(tmp_path, page_size=2) as url:
+        source = url.replace("http://", f"taxii+http://{USER}:{PASSWORD}@")
+        taxii_add(url, [stix_indicator(1, "[domain-name:value = 'evil1.example']"),
+                        stix_indicator(2, "[domain-name:value = 'evil2.example']"),
+                        stix_indicator(3, "[domain-name:value = 'unseen.example']"),
+                        stix_indicator(4, "[domain-name:value = 'bad..example']")])  # refused by the canonicalisation
+        code, err = _watch(capsys, store, source, extra=("--case", str(case)))
+        assert code == 1, err
+        assert "+3 ~0 -0" in err and "2 new finding(s)" in err
+        assert "2 document(s) fetched" in err  # four objects, pages of two: `next` followed
+        assert "new host 10.0.0.5" in err and "new host 10.0.0.6" in err
+        assert "1 value rejected" in err and "bad.[.]example" in err, err  # counted, named, defanged
+        assert PASSWORD not in err
+
+        code, err = _watch(capsys, store, source, extra=("--case", str(case)))  # nothing changed on the server
+        assert code == 0 and "0 new finding(s)" in err and "+0 ~0 -0" in err and "unchanged" in err
+
+        # The collection changes: an earlier contact for a known host, a new host, evil2 revoked.
+        taxii_add(url, [stix_indicator(5, "[domain-name:value = 'late.example']"),
+                        stix_indicator(6, "[ipv4-addr:value = '203.0.113.9']"),
+                        stix_indicator(2, "[domain-name:value = 'evil2.example']", modified="2026-02-01T00:00:00.000Z",
+                                       revoked=True)])
+        code, err = _watch(capsys, store, source, extra=("--case", str(case)))
+        assert code == 1 and "+2 ~0 -1" in err and "hunted 2" in err and "2 new finding(s)" in err
+        assert "earlier first contact 10.0.0.5: 2023-03-01 00:00:00 (was 2023-03-10 00:00:00)" in err
+        assert "new host 10.0.0.7" in err and "new host 10.0.0.5" not in err
+        assert "withdrawn evil2[.]example: findings on 1 host(s) marked withdrawn: 10.0.0.6" in err
+
+        code, err = _watch(capsys, store, source, extra=("--case", str(case)))
+        assert code == 0 and "0 new finding(s)" in err
+
+    state = json.loads((case / "watch-state.json").read_text())
+    assert PASSWORD not in json.dumps(state)
+    withdrawn = [f for f in state["findings"].values() if f["withdrawn"]]
+    assert [(f["host"], f["value"]) for f in withdrawn] == [("10.0.0.6", "cdn.evil2.example")]
+    rows = _case_rows(case)
+    findings = [d for d in rows if d["tracehound"].get("record") is None]
+    keys = [d["tracehound"]["watch"]["key"] for d in findings]
+    assert len(keys) == len(set(keys)) == 4  # each finding exactly once across four runs
+    # The same findings as `hunt --store` with every indicator the collection ever held.
+    ever = tmp_path / "ever.csv"
+    ever.write_text("type,value\ndomain,evil1.example\ndomain,evil2.example\ndomain,unseen.example\n"
+                    "domain,late.example\nipv4,203.0.113.9\n")
+    assert _pairs(findings) == {(h, defang(v)) for h, v in store_table(store, load_intel([str(ever)]))}
+    marks = [d for d in rows if d["tracehound"].get("record") == "indicator-withdrawn"]
+    assert [(d["tracehound"]["host"], d["tracehound"]["indicator"]["value"]) for d in marks] == \
+        [("10.0.0.6", "evil2.example")]
+    assert "evil2.example" not in marks[0]["message"]  # defanged for people
+    code, out, err = run_cli(["report", str(case), "-o", str(tmp_path / "r.md"), "--format", "md"], capsys)
+    assert code in (0, 1), err
+
+
+def test_misp_feed_fetches_only_changed_events(tmp_path: Path, capsys) -> None:
+    store = _store(tmp_path)
+    feed_dir = tmp_path / "feed"
+    feed_dir.mkdir()
+    with Feed(feed_dir) as feed:
+        feed.publish({MISP_A: misp_event(MISP_A, 100, [("domain", "evil1.example")]),
+                      MISP_B: misp_event(MISP_B, 100, [("domain", "unseen.example"), ("ip-dst", "300.1.2.3")]),
+                      MISP_C: misp_event(MISP_C, 100, [("domain", "evil2.example")])})
+        source = "misp+" + feed.url
+        out = tmp_path / "new.jsonl"
+        code, err = _watch(capsys, store, source, extra=("-o", str(out)))
+        assert code == 1 and "+3 ~0 -0" in err
+        assert "1 value rejected" in err  # 300.1.2.3, counted and named
+        assert feed.hits == {"manifest.json": 1, "hashes.csv": 1, f"{MISP_A}.json": 1, f"{MISP_B}.json": 1,
+                             f"{MISP_C}.json": 1}
+        first = [json.loads(x) for x in out.read_text().splitlines()]
+        assert _pairs(first) == {("10.0.0.5", "evil1[.]example"), ("10.0.0.6", "evil2[.]example")}
+
+        code, err = _watch(capsys, store, source, extra=("-o", str(out)))  # no change: 304s, no event fetched
+        assert code == 0 and feed.not_modified == 2
+        assert feed.hits[f"{MISP_A}.json"] == 1 and feed.hits["manifest.json"] == 2
+        assert "unchanged" in err and "0 document(s) fetched" in err
+
+        # B changes (new timestamp, a value that hits), C leaves the feed, A unchanged.
+        feed.publish({MISP_A: misp_event(MISP_A, 100, [("domain", "evil1.example")]),
+                      MISP_B: misp_event(MISP_B, 200, [("domain", "unseen.example"), ("domain", "late.example")])})
+        code, err = _watch(capsys, store, source, extra=("-o", str(out)))
+        assert code == 1 and "+1 ~0 -1" in err
+        assert feed.hits[f"{MISP_A}.json"] == 1 and feed.hits[f"{MISP_B}.json"] == 2 and f"{MISP_C}.json" not in \
+            {k for k, v in feed.hits.items() if v > 1}
+        assert "withdrawn evil2[.]example: findings on 1 host(s) marked withdrawn: 10.0.0.6" in err
+        assert "withdrawn 300" not in err
+
+        # A's values change but its manifest timestamp does not: hashes.csv says so, A is fetched again.
+        feed.publish({MISP_A: misp_event(MISP_A, 100, [("domain", "evil1.example"), ("ipv4", "203.0.113.9")]),
+                      MISP_B: misp_event(MISP_B, 200, [("domain", "unseen.example"), ("domain", "late.example")])})
+        code, err = _watch(capsys, store, source, extra=("-o", str(out)))
+        assert feed.hits[f"{MISP_A}.json"] == 2 and feed.hits[f"{MISP_B}.json"] == 2
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    keys = [d["tracehound"]["watch"]["key"] for d in lines if d["tracehound"].get("record") is None]
+    assert len(keys) == len(set(keys)) == 3
+    assert not any(f.name.endswith(".tmp") for f in tmp_path.iterdir())
+
+
+def test_server_errors_back_off_and_keep_indicators(tmp_path: Path, capsys) -> None:
+    store = _store(tmp_path)
+    feed_dir = tmp_path / "feed"
+    feed_dir.mkdir()
+    state_file = tmp_path / "store.watch.json"
+    with Feed(feed_dir) as feed:
+        feed.publish({MISP_A: misp_event(MISP_A, 100, [("domain", "evil1.example")])})
+        source = "misp+" + feed.url
+        assert _watch(capsys, store, source)[0] == 1
+        feed.fail = 503
+        code, err = _watch(capsys, store, source)
+        assert code == 3
+        assert f"source error {source}: GET {feed.url}manifest.json: HTTP 503" in err
+        assert "retry in 300 s (failure 1; its last 1 indicators kept)" in err and "-0" in err  # not a withdrawal
+        asked = feed.hits["manifest.json"]
+        code, err = _watch(capsys, store, source)  # within the back-off: the server is not asked
+        assert code == 3 and "backing off" in err and feed.hits["manifest.json"] == asked
+        state = json.loads(state_file.read_text())
+        state["sources"][source]["retry_at"] = "2000-01-01T00:00:00Z"
+        state_file.write_text(json.dumps(state))
+        code, err = _watch(capsys, store, source)
+        assert code == 3 and "failure 2" in err and "retry in 600 s" in err  # doubled
+        state = json.loads(state_file.read_text())
+        state["sources"][source]["retry_at"] = "2000-01-01T00:00:00Z"
+        state_file.write_text(json.dumps(state))
+        feed.fail = 0
+        code, err = _watch(capsys, store, source)
+        assert code == 0 and "source error" not in err and "+0 ~0 -0" in err
+        assert json.loads(state_file.read_text())["sources"][source]["failures"] == 0
+    # A server that is not there: one clear line, no traceback.
+    code, err = _watch(capsys, store, "taxii+http://127.0.0.1:9/api1/collections/x/",
+                       extra=("--state", str(tmp_path / "other.json")))
+    assert code == 3 and "source error taxii+http://127.0.0.1:9/api1/collections/x/:" in err
+
+
+def test_local_pack_and_loki_folder(tmp_path: Path, capsys) -> None:
+    store = _store(tmp_path)
+    pack = tmp_path / "extra.csv"
+    pack.write_text("type,value\ndomain,evil1.example\n")
+    loki = tmp_path / "loki"
+    loki.mkdir()
+    (loki / "c2-iocs.txt").write_text("# test\nevil2.example;90\n")
+    code, err = _watch(capsys, store, str(pack), str(loki))
+    assert code == 1 and "+2 ~0 -0" in err and "2 new finding(s)" in err
+    os.utime(pack, ns=(1, 1))  # touched, same content: not read again
+    code, err = _watch(capsys, store, str(pack), str(loki))
+    assert code == 0 and "0 document(s) fetched" in err
+    (loki / "c2-iocs.txt").write_text("# test\n203.0.113.9\n")
+    code, err = _watch(capsys, store, str(pack), str(loki))
+    assert code == 1 and "+1 ~0 -1" in err and "new host 10.0.0.7" in err
+    assert "withdrawn evil2[.]example" in err
+
+
+def test_store_indexed_again_rehunts_every_indicator(tmp_path: Path, capsys) -> None:
+    store = _store(tmp_path)
+    pack = tmp_path / "extra.csv"
+    pack.write_text("type,value\ndomain,evil1.example\n")
+    assert _watch(capsys, store, str(pack))[0] == 1
+    more = tmp_path / "logs" / "more.log"
+    more.write_text("1677000000.000    100 10.0.0.9 TCP_MISS/200 500 GET http://evil1.example/ z DIRECT/1.1.1.1 -\n")
+    index(store, [str(more)])
+    code, err = _watch(capsys, store, str(pack))
+    assert code == 1 and "store changed: every indicator re-hunted" in err and "new host 10.0.0.9" in err
+
+
+def test_bad_sources_are_usage_errors(tmp_path: Path, capsys) -> None:
+    store = _store(tmp_path)
+    code, _o, err = run_cli(["watch", "--store", str(store), "--source", "http://127.0.0.1/x", "--once"], capsys)
+    assert code == 2 and "taxii+http://" in err and "misp+http://" in err
+    code, _o, err = run_cli(["watch", "--store", str(store), "--source", str(tmp_path / "nope.csv"), "--once"], capsys)
+    assert code == 2 and "no such file or folder" in err
+    pack = tmp_path / "p.csv"
+    pack.write_text("type,value\ndomain,evil1.example\n")
+    (tmp_path / "bad.json").write_text("{")
+    code, _o, err = run_cli(["watch", "--store", str(store), "--source", str(pack), "--state",
+                             str(tmp_path / "bad.json"), "--once"], capsys)
+    assert code == 2 and "bad.json: watch state unreadable" in err and "Traceback" not in err
+
+
+def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    pack = tmp_path / "p.csv"
+    pack.write_text("type,value\ndomain,evil1.example\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1] / "src"))
+    proc = subprocess.Popen([sys.executable, "-m", "tracehound", "watch", "--store", str(store), "--source", str(pack),
+                             "--interval", "60"], stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()
+        assert first.startswith("poll 1 ")
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        rest = proc.stderr.read()
+        assert proc.wait(timeout=30) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "watch: stopped after 1 poll(s)" in rest and "Traceback" not in rest
+    assert json.loads((tmp_path / "store.watch.json").read_text())["polls"] == 1
