@@ -17,6 +17,7 @@ from conftest import run_cli
 from storeutil import index, store_table
 from tracehound.defang import defang
 from tracehound.intel.builtin import load_intel
+from tracehound.outputs.case_store import Case
 from watchservers import PASSWORD, USER, Feed, medallion, misp_event, stix_indicator, taxii_add
 
 # Squid access log: day 2023-03-10 (1678406400) and 2023-03-01 (1677628800).
@@ -114,8 +115,12 @@ def test_taxii_collection_changes_between_polls(tmp_path: Path, capsys) -> None:
     assert [(d["tracehound"]["host"], d["tracehound"]["indicator"]["value"]) for d in marks] == \
         [("10.0.0.6", "evil2.example")]
     assert "evil2.example" not in marks[0]["message"]  # defanged for people
-    code, out, err = run_cli(["report", str(case), "-o", str(tmp_path / "r.md"), "--format", "md"], capsys)
-    assert code in (0, 1), err
+    with Case(case) as c:
+        packs = {p["name"]: p for p in c.packs()}
+    assert not packs["watch"]["missing"] and packs["watch"]["counts"] == {"domain": 3, "ipv4": 1}  # the current set
+    code, _out, err = run_cli(["report", str(case), "-o", str(tmp_path / "report.md")], capsys)
+    report = (tmp_path / "report.md").read_text()
+    assert "10.0.0.7" in report and "evil2.example" not in report and "Traceback" not in err
 
 
 def test_misp_feed_fetches_only_changed_events(tmp_path: Path, capsys) -> None:
@@ -262,3 +267,23 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
             proc.wait()
     assert "watch: stopped after 1 poll(s)" in rest and "Traceback" not in rest
     assert json.loads((tmp_path / "store.watch.json").read_text())["polls"] == 1
+
+
+def test_hostile_feed_content_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    store = _store(tmp_path)
+    feed_dir = tmp_path / "feed"
+    feed_dir.mkdir()
+    with Feed(feed_dir) as feed:
+        source = "misp+" + feed.url
+        (feed_dir / "manifest.json").write_text('{"' + MISP_A + '": {"timestamp": "1"},\n "x": ')
+        code, err = _watch(capsys, store, source, extra=("--state", str(tmp_path / "s1.json")))
+        assert code == 3 and f"{feed.url}manifest.json:2: invalid JSON" in err
+        (feed_dir / "manifest.json").write_text(json.dumps({MISP_A: {"timestamp": "1"}, "../../etc/passwd": {}}))
+        (feed_dir / f"{MISP_A}.json").write_text("[1, 2")
+        code, err = _watch(capsys, store, source, extra=("--state", str(tmp_path / "s2.json")))
+        assert code == 3 and f"{MISP_A}.json:1: invalid JSON" in err
+        assert "passwd" not in "".join(feed.hits)  # an entry that is no event UUID is never fetched
+        (feed_dir / f"{MISP_A}.json").write_text(json.dumps({"Event": misp_event(MISP_A, 1, [("domain", "x" * 300)])}))
+        code, err = _watch(capsys, store, source, extra=("--state", str(tmp_path / "s3.json")))
+        assert code == 0 and "1 value rejected" in err
+        assert "skipped 1" in err and "not an event UUID" in err

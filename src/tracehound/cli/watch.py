@@ -128,8 +128,8 @@ def _print(report: object, quiet: bool) -> None:
             c_print(f"  [yellow]backing off[/] {safe(s.label)} until {_ts(s.retry_at)} after {s.failures} failure(s): "
                     f"{safe(s.error)}")
         elif not quiet:
-            c_print(f"  {s.status} {safe(s.label)}: {s.indicators} indicators, {s.fetched} document(s) fetched, "
-                    f"{s.requests} request(s)")
+            asked = f", {s.requests} request(s)" if s.kind != "local" else ""
+            c_print(f"  {s.status} {safe(s.label)}: {s.indicators} indicators, {s.fetched} document(s) fetched{asked}")
         if s.rejected:
             c_print(f"  [yellow]rejected[/] {safe(s.label)}: {safe(rejection_summary(s.rejected))}")
         for reason, n in sorted(s.skipped.items()):

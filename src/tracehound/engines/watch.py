@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tracehound.engines.watch_state import WatchState, finding_key, now_iso, parse_iso
+from tracehound.engines.watch_state import WatchState, finding_key, now_iso
 from tracehound.findings.ecs import iso_ts
 from tracehound.intel.model import Exclusion, Indicator, Pack
 from tracehound.intel.sources import Source, SourceError
@@ -227,14 +227,16 @@ def _withdraw(state: WatchState, report: PollReport, before: dict[str, dict[str,
 
 def write_poll(report: PollReport, state: WatchState, case: Any, output: str | None) -> None:
     """New findings and withdrawal records to the case (one input per poll) and the output, then the state."""
+    from tracehound.fsutil import atomic_write_text
+
     docs = report.docs
     text = "".join(json.dumps(d, ensure_ascii=False, separators=(",", ":"), default=str) + "\n" for d in docs)
+    folder = state.path.with_name(state.path.name + ".polls")
+    if case is not None and (report.added or report.changed or report.withdrawn):
+        _case_pack(state, case, folder, report)
     if docs and case is not None:
-        folder = state.path.with_name(state.path.name + ".polls")
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"poll-{report.poll:06d}-{report.at.replace(':', '')}.jsonl"
-        from tracehound.fsutil import atomic_write_text
-
         atomic_write_text(path, text)
         case.add_file(str(path))
         report.case_file = str(path)
@@ -250,7 +252,24 @@ def write_poll(report: PollReport, state: WatchState, case: Any, output: str | N
     state.save()
 
 
-def retry_hint(state: WatchState, now: datetime) -> datetime | None:
-    times = [parse_iso(s.get("retry_at", "")) for s in state.data["sources"].values()]
-    later = [t for t in times if t and t > now]
-    return min(later) if later else None
+def _case_pack(state: WatchState, case: Any, folder: Path, report: PollReport) -> None:
+    """The indicators followed, as the case's `watch` pack (the report quotes the packs its findings name);
+    the previous version is taken out of the case first, so the case holds the current one."""
+    from tracehound.fsutil import atomic_write_text
+    from tracehound.intel.formats import native
+
+    current = state.indicators()
+    if not current:
+        return
+    pack = Pack(name=PACK_NAME, title="Indicators followed by tracehound watch",
+                documents=[{"path": label} for label in sorted(state.data["sources"])],
+                indicators=[Indicator.from_dict(d) for d in current.values()])
+    pack.sorted()
+    previous = state.data.get("case_pack", "")
+    if previous and any(i["path"] == previous for i in case.ingests()):
+        case.remove_input(previous)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"pack-{report.poll:06d}.json"
+    atomic_write_text(path, native.dumps(pack))
+    case.add_file(str(path))
+    state.data["case_pack"] = str(path)
