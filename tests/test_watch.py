@@ -97,6 +97,8 @@ def test_taxii_collection_changes_between_polls(tmp_path: Path, capsys) -> None:
 
         code, err = _watch(capsys, store, source, extra=("--case", str(case)))
         assert code == 0 and "0 new finding(s)" in err
+        code, err = _watch(capsys, store, source.replace(PASSWORD, "wrong"), extra=("--state", str(tmp_path / "x.json")))
+        assert code == 3 and "HTTP 401" in err and "retry in" in err and "wrong" not in err
 
     state = json.loads((case / "watch-state.json").read_text())
     assert PASSWORD not in json.dumps(state)
@@ -287,3 +289,37 @@ def test_hostile_feed_content_is_a_clear_error(tmp_path: Path, capsys) -> None:
         code, err = _watch(capsys, store, source, extra=("--state", str(tmp_path / "s3.json")))
         assert code == 0 and "1 value rejected" in err
         assert "skipped 1" in err and "not an event UUID" in err
+
+
+def test_real_misp_events_served_as_a_feed(tmp_path: Path) -> None:
+    """ESET's public MISP events (shared samples) as a feed: the same indicators as the MISP pack reader, then
+    one event re-published: only that one fetched again."""
+    from conftest import SAMPLES, need
+    from tracehound.intel.formats import read_pack
+    from tracehound.intel.sources import indicator_map, open_source
+
+    folder = need(SAMPLES / "misp-events")
+    events: dict[str, dict] = {}
+    expected: set[str] = set()
+    for f in sorted(folder.glob("*.json")):
+        data = json.loads(f.read_text(encoding="utf-8"))
+        for wrapped in data.get("response") or [data]:
+            ev = wrapped["Event"]
+            events[ev["uuid"]] = ev
+        expected |= set(indicator_map(read_pack(str(f))))
+    feed_dir = tmp_path / "feed"
+    feed_dir.mkdir()
+    with Feed(feed_dir) as feed:
+        feed.publish(events)
+        src = open_source("misp+" + feed.url)
+        first = src.poll({})
+        assert set(first.indicators) == expected and first.fetched == len(events) == 8
+        again = src.poll(first.token)
+        assert again.not_modified and again.fetched == 0 and set(again.indicators) == expected
+        uuid = sorted(events)[0]
+        events[uuid] = dict(events[uuid], timestamp=str(int(events[uuid]["timestamp"]) + 1))
+        feed.publish(events)
+        third = src.poll(again.token)
+        assert third.fetched == 1 and feed.hits[f"{uuid}.json"] == 2 and set(third.indicators) == expected
+        assert all(n == 1 for name, n in feed.hits.items() if name.endswith(".json") and name not in
+                   (f"{uuid}.json", "manifest.json"))

@@ -74,7 +74,8 @@ class WatchState:
         return cls(path, data)
 
     def save(self) -> None:
-        atomic_write_text(self.path, json.dumps(self.data, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+        # compact: the C encoder (an indent makes json use its pure-Python one, 10x slower on 10k indicators)
+        atomic_write_text(self.path, json.dumps(self.data, ensure_ascii=False, separators=(",", ":")) + "\n")
 
     @property
     def findings(self) -> dict[str, dict[str, Any]]:

@@ -71,12 +71,21 @@ def indicator_map(pack: Pack) -> dict[str, dict[str, Any]]:
 
 
 def merge_maps(maps: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
-    """Union of indicator sets; the same indicator from two documents is merged (context, sources)."""
-    pack = Pack(name="merged")
+    """Union of indicator sets; the same indicator from two documents is merged (context, sources). Values
+    were canonicalised when read: only indicators present in several maps are parsed again, to merge."""
+    out: dict[str, dict[str, Any]] = {}
+    merged: dict[str, Indicator] = {}
     for m in maps:
-        for d in m.values():
-            pack.add(Indicator.from_dict(d))
-    return indicator_map(pack)
+        for k, d in m.items():
+            if k not in out:
+                out[k] = d
+                continue
+            if k not in merged:
+                merged[k] = Indicator.from_dict(out[k])
+            merged[k].merge(Indicator.from_dict(d))
+    for k, ind in merged.items():
+        out[k] = ind.to_dict()
+    return out
 
 
 def public_label(uri: str) -> str:
