@@ -222,6 +222,25 @@ def test_local_pack_and_loki_folder(tmp_path: Path, capsys) -> None:
     assert "withdrawn evil2[.]example" in err
 
 
+def test_folder_of_packs_and_advisories(tmp_path: Path, capsys) -> None:
+    store = _store(tmp_path)
+    intel = tmp_path / "intel"
+    intel.mkdir()
+    (intel / "a.csv").write_text("type,value\ndomain,evil1.example\n")
+    (intel / "bulletin.txt").write_text("The backdoor beacons to 203.0.113[.]9 over TLS.\n")
+    (intel / "notes.bin").write_bytes(b"\x00\x01binary")
+    code, err = _watch(capsys, store, str(intel))
+    assert code == 1 and "+2 ~0 -0" in err and "new host 10.0.0.7" in err and "new host 10.0.0.5" in err
+    assert "skipped 1" in err and "binary file" in err  # counted and named, not silent
+    held = tmp_path / "store.watch.json.lock"
+    import fcntl
+
+    with held.open("a") as fh:  # a second watch on the same state is refused
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        code, _o, err = run_cli(["watch", "--store", str(store), "--source", str(intel), "--once"], capsys)
+    assert code == 2 and "another 'tracehound watch' is using" in err
+
+
 def test_store_indexed_again_rehunts_every_indicator(tmp_path: Path, capsys) -> None:
     store = _store(tmp_path)
     pack = tmp_path / "extra.csv"

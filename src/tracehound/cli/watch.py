@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import IO
 
 import click
 
@@ -76,7 +77,9 @@ def watch(store_path: str, source_uris: tuple[str, ...], case_dir: str | None, s
             raise UsageError(f"--source {exc}") from None
     if len({s.label for s in sources}) != len(sources):
         raise UsageError("--source: the same source given twice")
-    state = WatchState.load(_state_path(store_path, case_dir, state_file), str(Path(store_path).absolute()))
+    state_path = _state_path(store_path, case_dir, state_file)
+    lock = _lock(state_path)
+    state = WatchState.load(state_path, str(Path(store_path).absolute()))
     case = Case(case_dir) if case_dir else None
     window = parse_when(since, "--since"), parse_when(until, "--until")
     polls = 0
@@ -98,6 +101,21 @@ def watch(store_path: str, source_uris: tuple[str, ...], case_dir: str | None, s
     finally:
         if case is not None:
             case.close()
+        lock.close()
+
+
+def _lock(state_path: Path) -> IO[str]:
+    """One watch per state file: a second one would poll, hunt and append the same findings twice."""
+    import fcntl
+
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    fh = state_path.with_name(state_path.name + ".lock").open("a")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise UsageError(f"another 'tracehound watch' is using {state_path} (give it its own --state FILE)") from None
+    return fh
 
 
 def _ts(value: str) -> str:

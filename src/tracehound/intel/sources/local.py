@@ -99,11 +99,15 @@ def _stamp(path: Path, max_bytes: int) -> tuple[str, str]:
 
 
 def _read(path: Path) -> Pack:
-    try:
-        return read_pack(str(path))
-    except PackError as exc:
-        if "unknown indicator format" not in exc.message or path.suffix.lower() not in _ADVISORY:
-            raise
+    """A pack in any --intel format; an advisory (.pdf .html .htm .md, or a .txt that is no Loki file)
+    through the extractor."""
+    suffix = path.suffix.lower()
+    if suffix not in _ADVISORY or suffix == ".txt":
+        try:
+            return read_pack(str(path))
+        except PackError as exc:
+            if "unknown indicator format" not in exc.message or suffix != ".txt":
+                raise
     from tracehound.intel.extract import ExtractOptions, extract_files
 
     return extract_files([str(path)], ExtractOptions(name=path.stem)).pack
