@@ -342,3 +342,41 @@ def test_real_misp_events_served_as_a_feed(tmp_path: Path) -> None:
         assert third.fetched == 1 and feed.hits[f"{uuid}.json"] == 2 and set(third.indicators) == expected
         assert all(n == 1 for name, n in feed.hits.items() if name.endswith(".json") and name not in
                    (f"{uuid}.json", "manifest.json"))
+
+
+def test_hostile_taxii_answers_are_clear_errors(tmp_path: Path, capsys) -> None:
+    """A server that speaks TAXII headers but sends junk: one line naming the source, never a traceback."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    answers = {"objects": b"[1, 2", "collection": b'{"id": "c", "title": "t", "can_read": true, "can_write": false}'}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = answers["objects"] if "/objects/" in self.path else answers["collection"]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/taxii+json;version=2.1")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    store = _store(tmp_path)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        source = f"taxii+http://127.0.0.1:{server.server_address[1]}/api1/collections/c/"
+        for n, junk in enumerate([b"[1, 2", b"[1, 2]", b'{"objects": "x", "more": true}',
+                                  b'{"objects": [{"type": "indicator", "id": "indicator--1", "pattern": "[x"}]}']):
+            answers["objects"] = junk
+            code, err = _watch(capsys, store, source, extra=("--state", str(tmp_path / f"s{n}.json")))
+            assert f"{source}" in err and "Traceback" not in err
+            assert code == (0 if n == 3 else 3), err
+        assert "skipped 1" in err and "pattern not a single comparison" in err
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

@@ -10,8 +10,8 @@ withdrawn too."""
 from __future__ import annotations
 
 import json
-import logging
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -22,7 +22,6 @@ from tracehound.intel.formats import stix
 from tracehound.intel.sources import Options, Poll, SourceError, indicator_map, merge_maps, public_label
 
 KIND = "taxii"
-logging.getLogger("taxii2client").setLevel(logging.ERROR)  # its page-size notice is not for our users
 _DATE_LAST = "X-TAXII-Date-Added-Last"
 
 
@@ -71,7 +70,6 @@ class TaxiiCollection:
     def poll(self, token: dict[str, Any]) -> Poll:
         import requests
         from taxii2client.exceptions import TAXIIServiceException
-        from taxii2client.v21 import as_pages
 
         seen: dict[str, Any] = {"requests": 0, "last": token.get("added_after", "")}
         after = str(token.get("added_after", ""))
@@ -80,27 +78,22 @@ class TaxiiCollection:
         now = datetime.now(UTC)
         try:
             col = self._collection(seen)
-            kwargs = {"added_after": after} if after else {}
-            for envelope in as_pages(col.get_objects, per_request=self.options.page_size, **kwargs):
+            for envelope in self._pages(col, after):
                 poll.fetched += 1
-                if poll.fetched > self.options.max_documents:
-                    raise SourceError(f"{self.label}: more than {self.options.max_documents} pages in one poll")
-                if not isinstance(envelope, dict):
-                    raise SourceError(f"{self.label}: the server's answer is not a TAXII envelope")
-                seen["objects"] = seen.get("objects", 0) + len(envelope.get("objects") or [])
                 for obj in envelope.get("objects") or []:
                     self._object(obj, objects, poll, now)
+                seen["objects"] = seen.get("objects", 0) + len(envelope.get("objects") or [])
         except SourceError:
             raise
         except requests.exceptions.HTTPError as exc:
             status = exc.response.status_code if exc.response is not None else "?"
-            raise SourceError(f"{self.label}: HTTP {status} {getattr(exc.response, 'reason', '')}".rstrip()) from None
+            raise SourceError(f"HTTP {status} {getattr(exc.response, 'reason', '')}".rstrip()) from None
         except requests.exceptions.Timeout:
-            raise SourceError(f"{self.label}: timed out after {self.options.timeout:g} s") from None
+            raise SourceError(f"timed out after {self.options.timeout:g} s") from None
         except requests.exceptions.RequestException as exc:
-            raise SourceError(f"{self.label}: {type(exc).__name__}: {str(exc)[:300]}") from None
-        except (TAXIIServiceException, ValueError, KeyError, TypeError) as exc:  # bad media type, bad JSON
-            raise SourceError(f"{self.label}: not a TAXII 2.1 answer: {' '.join(str(exc).split())[:300]}") from None
+            raise SourceError(f"{type(exc).__name__}: {str(exc)[:300]}") from None
+        except (TAXIIServiceException, ValueError, KeyError, TypeError, AttributeError) as exc:  # media type, JSON
+            raise SourceError(f"not a TAXII 2.1 answer: {' '.join(str(exc).split())[:300]}") from None
         for oid in [o for o, e in objects.items() if (_when(e.get("valid_until")) or now) < now]:
             objects.pop(oid)  # expired since the poll that fetched it
         poll.indicators = merge_maps([e["indicators"] for e in objects.values()])
@@ -108,6 +101,27 @@ class TaxiiCollection:
         poll.not_modified = bool(after) and not seen.get("objects")
         poll.requests = seen["requests"]
         return poll
+
+    def _pages(self, col: Any, after: str) -> Iterator[dict[str, Any]]:
+        """Get Objects, page after page with `next`; a server that says `more` without a new `next` or
+        without objects is an error, not an endless loop."""
+        kwargs: dict[str, Any] = {"limit": self.options.page_size}
+        if after:
+            kwargs["added_after"] = after
+        seen_next: set[str] = set()
+        for _ in range(self.options.max_documents):
+            envelope = col.get_objects(**kwargs)
+            if not isinstance(envelope, dict) or not isinstance(envelope.get("objects", []), list):
+                raise SourceError("the server's answer is not a TAXII envelope (objects, more, next)")
+            yield envelope
+            if not envelope.get("more"):
+                return
+            nxt = str(envelope.get("next") or "")
+            if not nxt or nxt in seen_next or not envelope.get("objects"):
+                raise SourceError("the server says there is more but gives no new 'next' page (paging stopped)")
+            seen_next.add(nxt)
+            kwargs["next"] = nxt
+        raise SourceError(f"more than {self.options.max_documents} pages in one poll")
 
     def _object(self, obj: Any, objects: dict[str, Any], poll: Poll, now: datetime) -> None:
         if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
