@@ -159,13 +159,14 @@ def test_misp_feed_fetches_only_changed_events(tmp_path: Path, capsys) -> None:
         assert "withdrawn 300" not in err
 
         # A's values change but its manifest timestamp does not: hashes.csv says so, A is fetched again.
-        feed.publish({MISP_A: misp_event(MISP_A, 100, [("domain", "evil1.example"), ("ipv4", "203.0.113.9")]),
+        feed.publish({MISP_A: misp_event(MISP_A, 100, [("domain", "evil1.example"), ("ip-dst", "203.0.113.9")]),
                       MISP_B: misp_event(MISP_B, 200, [("domain", "unseen.example"), ("domain", "late.example")])})
         code, err = _watch(capsys, store, source, extra=("-o", str(out)))
         assert feed.hits[f"{MISP_A}.json"] == 2 and feed.hits[f"{MISP_B}.json"] == 2
+        assert code == 1 and "+1 ~0 -0" in err and "new host 10.0.0.7" in err
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     keys = [d["tracehound"]["watch"]["key"] for d in lines if d["tracehound"].get("record") is None]
-    assert len(keys) == len(set(keys)) == 3
+    assert len(keys) == len(set(keys)) == 4
     assert not any(f.name.endswith(".tmp") for f in tmp_path.iterdir())
 
 
@@ -380,3 +381,27 @@ def test_hostile_taxii_answers_are_clear_errors(tmp_path: Path, capsys) -> None:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def test_watch_records_are_ecs(tmp_path: Path, capsys) -> None:
+    """Findings and withdrawal records: every field outside tracehound.* is an ECS field of a compatible type."""
+    import pytest
+
+    from conftest import SAMPLES, need
+    from test_ecs_fields import compatible, flatten
+
+    yaml = pytest.importorskip("yaml")
+    ecs = {k: v["type"] for k, v in yaml.safe_load(need(SAMPLES / "ecs" / "ecs_flat.yml").read_text()).items()}
+    store = _store(tmp_path)
+    pack = tmp_path / "p.csv"
+    out = tmp_path / "out.jsonl"
+    pack.write_text("type,value\ndomain,evil1.example\ndomain,evil2.example\nipv4,203.0.113.9\n")
+    _watch(capsys, store, str(pack), extra=("-o", str(out)))
+    pack.write_text("type,value\ndomain,evil1.example\n")
+    _watch(capsys, store, str(pack), extra=("-o", str(out)))
+    docs = [json.loads(x) for x in out.read_text().splitlines()]
+    assert {d["tracehound"].get("record") for d in docs} == {None, "indicator-withdrawn"}
+    for doc in docs:
+        for key, value in flatten({k: v for k, v in doc.items() if k != "tracehound"}):
+            assert key in ecs, key
+            assert compatible(ecs[key], value), (key, value)

@@ -3,6 +3,7 @@ file written here) and a MISP feed served by http.server that counts requests an
 
 from __future__ import annotations
 
+import copy
 import email.utils
 import hashlib
 import json
@@ -83,7 +84,13 @@ def medallion(tmp: Path, page_size: int = 2) -> Iterator[str]:
 
 
 def taxii_add(url: str, objects: list[dict[str, Any]]) -> None:
+    """POST objects to the collection; each first checked by the OASIS STIX 2.1 validator."""
+    from stix2validator import ValidationOptions, validate_instance
     from taxii2client.v21 import Collection
+
+    for obj in objects:
+        result = validate_instance(obj, ValidationOptions(version="2.1"))
+        assert result.is_valid and not result.warnings, [str(e) for e in [*result.errors, *result.warnings]]
 
     status = Collection(url, user=USER, password=PASSWORD).add_objects(
         {"type": "bundle", "id": "bundle--6a5a1b8e-4a0a-4c7e-9d6b-2a6f3f1e9c01", "objects": objects})
@@ -93,6 +100,7 @@ def taxii_add(url: str, objects: list[dict[str, Any]]) -> None:
 def stix_indicator(n: int, pattern: str, modified: str = "2026-01-01T00:00:00.000Z", **extra: Any) -> dict[str, Any]:
     return {"type": "indicator", "spec_version": "2.1", "id": f"indicator--00000000-0000-4000-8000-{n:012d}",
             "created": "2026-01-01T00:00:00.000Z", "modified": modified, "pattern": pattern, "pattern_type": "stix",
+            "name": f"test indicator {n}", "description": "served by the watch tests' TAXII server",
             "valid_from": "2026-01-01T00:00:00Z", **extra}
 
 
@@ -152,8 +160,13 @@ class Feed:
 
     def publish(self, events: dict[str, dict[str, Any]]) -> None:
         """Write manifest.json, one UUID.json per event and hashes.csv (MD5 of each value, event UUID)."""
+        from pymisp import MISPEvent
+
         manifest, hashes = {}, []
         for uuid, ev in events.items():
+            loaded = MISPEvent()
+            loaded.from_dict(**copy.deepcopy(ev))  # PyMISP reads the event the feed serves (and pops keys)
+            assert loaded.uuid == uuid
             (self.root / f"{uuid}.json").write_text(json.dumps({"Event": ev}))
             manifest[uuid] = {"info": ev.get("info", ""), "timestamp": ev["timestamp"], "date": "2026-01-01",
                               "analysis": "2", "threat_level_id": "1", "Orgc": {"name": "test"}}
