@@ -221,6 +221,11 @@ def test_local_pack_and_loki_folder(tmp_path: Path, capsys) -> None:
     code, err = _watch(capsys, store, str(pack), str(loki))
     assert code == 1 and "+1 ~0 -1" in err and "new host 10.0.0.7" in err
     assert "withdrawn evil2[.]example" in err
+    (loki / "c2-iocs.txt").write_text("# test\n203.0.113.9\nevil2.example\n")  # published again
+    code, err = _watch(capsys, store, str(pack), str(loki), extra=("-o", str(tmp_path / "o.jsonl")))
+    assert code == 0 and "+1 ~0 -0" in err and "reinstated 1 finding(s)" in err and "0 new finding(s)" in err
+    marks = [json.loads(x) for x in (tmp_path / "o.jsonl").read_text().splitlines()]
+    assert [(m["tracehound"]["record"], m["tracehound"]["host"]) for m in marks] == [("indicator-reinstated", "10.0.0.6")]
 
 
 def test_folder_of_packs_and_advisories(tmp_path: Path, capsys) -> None:

@@ -134,7 +134,7 @@ def run_poll(store_path: str, sources: list[Source], state: WatchState, *, inter
     todo = sorted(after) if report.store_changed else [*report.added, *report.changed]
     docs: list[dict[str, Any]] = []
     if todo:
-        docs += _hunt(store, state, [after[k] for k in todo], report, host_first, live_before, since, until, case)
+        docs += _hunt(store, state, {k: after[k] for k in todo}, report, host_first, live_before, since, until, case)
     docs += _withdraw(state, report, before, now)
     report.findings = [d for d in docs if d["tracehound"].get("record") is None]
     state.data["store_generation"] = generation
@@ -151,10 +151,10 @@ def _origin(state: WatchState) -> dict[str, list[str]]:
     return out
 
 
-def _hunt(store: Store, state: WatchState, inds: list[dict[str, Any]], report: PollReport,
+def _hunt(store: Store, state: WatchState, inds: dict[str, dict[str, Any]], report: PollReport,
           host_first: dict[str, datetime], live_before: set[str], since: datetime | None, until: datetime | None,
           case: Any) -> list[dict[str, Any]]:
-    pack = Pack(name=PACK_NAME, indicators=[Indicator.from_dict(d) for d in inds])
+    pack = Pack(name=PACK_NAME, indicators=[Indicator.from_dict(d) for d in inds.values()])
     report.hunted = len(pack.indicators)
     result = hunt_store(store, pack, since, until)
     in_case = _case_keys(case)
@@ -168,9 +168,11 @@ def _hunt(store: Store, state: WatchState, inds: list[dict[str, Any]], report: P
         if hit.first and (hit.host not in firsts or hit.first < firsts[hit.host]):
             firsts[hit.host] = hit.first
         if rec is not None:
-            if rec.get("withdrawn"):
+            if rec.get("withdrawn"):  # its indicator came back (re-published, a revocation undone)
                 rec["withdrawn"] = ""
                 report.reinstated += 1
+                docs += [_record("indicator-reinstated", hit.host, k, inds[k], [fkey], report)
+                         for k in keys if k in inds]
             rec.update(first=iso_ts(hit.first), last=iso_ts(hit.last), count=hit.count)
             continue
         state.findings[fkey] = {"host": hit.host, "kind": hit.kind, "value": hit.value, "indicators": keys,
@@ -209,20 +211,27 @@ def _withdraw(state: WatchState, report: PollReport, before: dict[str, dict[str,
     docs = []
     for (k, host), fkeys in sorted(per_host.items()):
         report.withdrawn_hits.setdefault(k, []).append(host)
-        ind = before[k]
-        view = report.indicator_view.get(k, k)
-        docs.append({
-            "@timestamp": now_iso(now),
-            "event": {"kind": "event", "category": ["threat"], "type": ["indicator"], "module": "tracehound",
-                      "dataset": "tracehound.watch", "action": "indicator-withdrawn"},
-            "message": f"indicator {view} withdrawn by its source(s); {len(fkeys)} earlier finding(s) on this host "
-                       "are marked withdrawn (kept, not deleted)",
-            "tracehound": {"source": "watch", "record": "indicator-withdrawn", "host": host, "verdict": "clean",
-                           "indicator": {"type": ind.get("type"), "value": ind.get("value")},
-                           "findings": sorted(fkeys),
-                           "watch": {"key": finding_key(host, "withdrawn", k, report.at, fkeys), "poll": report.poll}},
-        })
+        docs.append(_record("indicator-withdrawn", host, k, before[k], fkeys, report))
     return docs
+
+
+def _record(action: str, host: str, key: str, ind: dict[str, Any], fkeys: list[str],
+            report: PollReport) -> dict[str, Any]:
+    """A case record saying an indicator was withdrawn (or came back) for a host's findings: verdict clean,
+    the findings themselves unchanged."""
+    view = report.indicator_view.get(key) or Indicator.from_dict(ind).display()
+    what = ("withdrawn by its source(s); {n} earlier finding(s) on this host are marked withdrawn (kept, not deleted)"
+            if action == "indicator-withdrawn" else "published again; {n} finding(s) on this host are no longer "
+            "marked withdrawn")
+    return {
+        "@timestamp": report.at,
+        "event": {"kind": "event", "category": ["threat"], "type": ["indicator"], "module": "tracehound",
+                  "dataset": "tracehound.watch", "action": action},
+        "message": f"indicator {view} " + what.format(n=len(fkeys)),
+        "tracehound": {"source": "watch", "record": action, "host": host, "verdict": "clean",
+                       "indicator": {"type": ind.get("type"), "value": ind.get("value")}, "findings": sorted(fkeys),
+                       "watch": {"key": finding_key(host, action, key, report.at, fkeys), "poll": report.poll}},
+    }
 
 
 def write_poll(report: PollReport, state: WatchState, case: Any, output: str | None) -> None:
