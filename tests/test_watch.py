@@ -226,6 +226,9 @@ def test_local_pack_and_loki_folder(tmp_path: Path, capsys) -> None:
     assert code == 0 and "+1 ~0 -0" in err and "reinstated 1 finding(s)" in err and "0 new finding(s)" in err
     marks = [json.loads(x) for x in (tmp_path / "o.jsonl").read_text().splitlines()]
     assert [(m["tracehound"]["record"], m["tracehound"]["host"]) for m in marks] == [("indicator-reinstated", "10.0.0.6")]
+    code, err = _watch(capsys, store, str(loki))  # the CSV pack is no longer followed
+    assert f"source no longer given {pack}: its 1 indicators leave the watched set" in err
+    assert "-1" in err and "withdrawn evil1[.]example: findings on 1 host(s) marked withdrawn: 10.0.0.5" in err
 
 
 def test_folder_of_packs_and_advisories(tmp_path: Path, capsys) -> None:

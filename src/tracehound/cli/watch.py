@@ -129,7 +129,7 @@ def _print(report: object, quiet: bool) -> None:
     def c_print(text: str) -> None:
         err_console.print(text, soft_wrap=True)  # one line per fact: greppable logs
 
-    news = report.findings or report.withdrawn_hits or report.earlier
+    news = report.findings or report.withdrawn or report.earlier or report.dropped
     errors = [s for s in report.sources if s.status in ("error", "waiting")]
     if quiet and not news and not errors:
         return
@@ -138,6 +138,8 @@ def _print(report: object, quiet: bool) -> None:
     c_print(f"[bold]poll {report.poll}[/] {_ts(report.at)}: {len(report.sources)} source(s), {changed} changed, "
             f"{len(errors)} failing; indicators +{len(report.added)} ~{len(report.changed)} -{len(report.withdrawn)}"
             f"{store}; hunted {report.hunted}; {len(report.findings)} new finding(s)")
+    for label, n in report.dropped:
+        c_print(f"  [yellow]source no longer given[/] {safe(label)}: its {n} indicators leave the watched set")
     for s in report.sources:
         if s.status == "error":
             c_print(f"  [red]source error[/] {safe(s.label)}: {safe(s.error)}; retry in {s.retry_in:.0f} s "

@@ -60,6 +60,7 @@ class PollReport:
     earlier: list[tuple[str, str, str]] = field(default_factory=list)  # (host, new first contact, previous)
     withdrawn_hits: dict[str, list[str]] = field(default_factory=dict)  # indicator key -> hosts marked
     reinstated: int = 0
+    dropped: list[tuple[str, int]] = field(default_factory=list)  # sources of earlier runs not given this time
     already_in_case: int = 0
     case_file: str = ""
     indicator_view: dict[str, str] = field(default_factory=dict)  # key -> defanged display
@@ -120,6 +121,7 @@ def run_poll(store_path: str, sources: list[Source], state: WatchState, *, inter
     report = PollReport(int(state.data.get("polls", 0)) + 1, now_iso(now))
     before = state.indicators()
     host_first, live_before = state.host_first(), state.live_hosts()
+    report.dropped = state.forget_others([s.label for s in sources])  # their indicators are withdrawn below
     poll_sources(sources, state, interval, now, report)
     after = state.indicators()
     report.added = sorted(set(after) - set(before))

@@ -102,6 +102,14 @@ class WatchState:
         s = self.source(label)
         s.update(token=token, indicators=indicators, failures=0, retry_at="", last_ok=now_iso(now), last_error="")
 
+    def forget_others(self, labels: list[str]) -> list[tuple[str, int]]:
+        """Drop the sources of earlier runs not given now: (label, indicators it had), to report."""
+        gone = [(label, len(s.get("indicators") or {})) for label, s in self.data["sources"].items()
+                if label not in labels]
+        for label, _n in gone:
+            del self.data["sources"][label]
+        return gone
+
     def indicators(self) -> dict[str, dict[str, Any]]:
         """The union of every source's current indicators (a failing source keeps its last good set)."""
         out: dict[str, dict[str, Any]] = {}
