@@ -72,11 +72,12 @@ def test_taxii_collection_changes_between_polls(tmp_path: Path, capsys) -> None:
         taxii_add(url, [stix_indicator(1, "[domain-name:value = 'evil1.example']"),
                         stix_indicator(2, "[domain-name:value = 'evil2.example']"),
                         stix_indicator(3, "[domain-name:value = 'unseen.example']"),
-                        stix_indicator(4, "[domain-name:value = 'bad..example']")])  # refused by the canonicalisation
+                        stix_indicator(4, "[domain-name:value = 'bad..example']"),  # refused by the canonicalisation
+                        stix_indicator(7, "[domain-name:value = 'unseen2.example']")])
         code, err = _watch(capsys, store, source, extra=("--case", str(case)))
         assert code == 1, err
-        assert "+3 ~0 -0" in err and "2 new finding(s)" in err
-        assert "2 document(s) fetched" in err  # four objects, pages of two: `next` followed
+        assert "+4 ~0 -0" in err and "2 new finding(s)" in err
+        assert "3 document(s) fetched" in err  # five objects, pages of two: `next` followed twice
         assert "new host 10.0.0.5" in err and "new host 10.0.0.6" in err
         assert "1 value rejected" in err and "bad.[.]example" in err, err  # counted, named, defanged
         assert PASSWORD not in err
@@ -110,7 +111,7 @@ def test_taxii_collection_changes_between_polls(tmp_path: Path, capsys) -> None:
     assert len(keys) == len(set(keys)) == 4  # each finding exactly once across four runs
     # The same findings as `hunt --store` with every indicator the collection ever held.
     ever = tmp_path / "ever.csv"
-    ever.write_text("type,value\ndomain,evil1.example\ndomain,evil2.example\ndomain,unseen.example\n"
+    ever.write_text("type,value\ndomain,evil1.example\ndomain,evil2.example\ndomain,unseen.example\ndomain,unseen2.example\n"
                     "domain,late.example\nipv4,203.0.113.9\n")
     assert _pairs(findings) == {(h, defang(v)) for h, v in store_table(store, load_intel([str(ever)]))}
     marks = [d for d in rows if d["tracehound"].get("record") == "indicator-withdrawn"]
@@ -119,7 +120,7 @@ def test_taxii_collection_changes_between_polls(tmp_path: Path, capsys) -> None:
     assert "evil2.example" not in marks[0]["message"]  # defanged for people
     with Case(case) as c:
         packs = {p["name"]: p for p in c.packs()}
-    assert not packs["watch"]["missing"] and packs["watch"]["counts"] == {"domain": 3, "ipv4": 1}  # the current set
+    assert not packs["watch"]["missing"] and packs["watch"]["counts"] == {"domain": 4, "ipv4": 1}  # the current set
     code, _out, err = run_cli(["report", str(case), "-o", str(tmp_path / "report.md")], capsys)
     report = (tmp_path / "report.md").read_text()
     assert "10.0.0.7" in report and "evil2.example" not in report and "Traceback" not in err

@@ -103,23 +103,26 @@ class TaxiiCollection:
         return poll
 
     def _pages(self, col: Any, after: str) -> Iterator[dict[str, Any]]:
-        """Get Objects, page after page with `next`; a server that says `more` without a new `next` or
-        without objects is an error, not an endless loop."""
+        """Get Objects, page after page with `next` (opaque: medallion sends the same one for every page).
+        A server that says `more` without a `next`, or pages that bring no object not already seen in
+        this poll, is an error, not an endless loop."""
         kwargs: dict[str, Any] = {"limit": self.options.page_size}
         if after:
             kwargs["added_after"] = after
-        seen_next: set[str] = set()
+        seen: set[tuple[str, str]] = set()
         for _ in range(self.options.max_documents):
             envelope = col.get_objects(**kwargs)
-            if not isinstance(envelope, dict) or not isinstance(envelope.get("objects", []), list):
+            objects = envelope.get("objects", []) if isinstance(envelope, dict) else None
+            if not isinstance(objects, list):
                 raise SourceError("the server's answer is not a TAXII envelope (objects, more, next)")
             yield envelope
             if not envelope.get("more"):
                 return
+            versions = {(str(o.get("id")), str(o.get("modified", ""))) for o in objects if isinstance(o, dict)}
             nxt = str(envelope.get("next") or "")
-            if not nxt or nxt in seen_next or not envelope.get("objects"):
-                raise SourceError("the server says there is more but gives no new 'next' page (paging stopped)")
-            seen_next.add(nxt)
+            if not nxt or not versions - seen:
+                raise SourceError("the server says there is more but sends no 'next' or no new object (paging stopped)")
+            seen |= versions
             kwargs["next"] = nxt
         raise SourceError(f"more than {self.options.max_documents} pages in one poll")
 
