@@ -414,3 +414,14 @@ def test_watch_records_are_ecs(tmp_path: Path, capsys) -> None:
         for key, value in flatten({k: v for k, v in doc.items() if k != "tracehound"}):
             assert key in ecs, key
             assert compatible(ecs[key], value), (key, value)
+
+
+def test_damaged_store_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    store = _store(tmp_path)
+    pack = tmp_path / "p.csv"
+    pack.write_text("type,value\ndomain,evil1.example\n")
+    part = next(store.glob("obs/*/*.parquet"))
+    part.unlink()
+    code, _o, err = run_cli(["watch", "--store", str(store), "--source", str(pack), "--once"], capsys)
+    assert code == 2 and "store damaged" in err and "Traceback" not in err
+    assert not (tmp_path / "store.watch.json").exists()  # nothing recorded from a poll that did not finish

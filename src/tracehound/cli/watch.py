@@ -10,7 +10,7 @@ import click
 
 from tracehound.cli.common import err_console, safe
 from tracehound.defang import defang
-from tracehound.errors import UsageError
+from tracehound.errors import InputError, UsageError
 from tracehound.findings.ecs import matched_indicators
 from tracehound.intel.model import rejection_summary
 
@@ -85,8 +85,17 @@ def watch(store_path: str, source_uris: tuple[str, ...], case_dir: str | None, s
     polls = 0
     try:
         while True:
-            report = run_poll(store_path, sources, state, interval=interval, since=window[0], until=window[1],
-                              case=case)
+            try:
+                report = run_poll(store_path, sources, state, interval=interval, since=window[0], until=window[1],
+                                  case=case)
+            except InputError as exc:  # the store mid-commit by an 'index' run, a damaged part: next poll retries
+                if once:
+                    raise
+                err_console.print(f"[red]poll failed[/]: {safe(exc)}; state unchanged, next poll in {interval:g} s",
+                                  soft_wrap=True)
+                state = WatchState.load(state_path, str(Path(store_path).absolute()))
+                time.sleep(interval)
+                continue
             write_poll(report, state, case, output)
             polls += 1
             _print(report, quiet)
