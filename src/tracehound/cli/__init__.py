@@ -35,7 +35,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from tracehound.cli import case, demo, export, hunt, index, intel, scope, sweep
+    from tracehound.cli import case, demo, export, hunt, index, intel, scope, sweep, watch
 
     cli.add_command(intel.intel)
     cli.add_command(hunt.hunt)
@@ -46,6 +46,7 @@ def _register() -> None:
     cli.add_command(scope.scope)
     cli.add_command(demo.demo)
     cli.add_command(export.export)
+    cli.add_command(watch.watch)
 
 
 def main(argv: list[str] | None = None) -> None:
