@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracehound.intel.model import Indicator, IType, Pack
+from tracehound.sweep.software import MAX_HIVE  # one limit for every hive copy
 
 MACHINE_HIVES = ("software", "system", "sam", "security", "default")
 WELL_KNOWN = {"s-1-5-18": "windows/system32/config/systemprofile/ntuser.dat",
               "s-1-5-19": "windows/serviceprofiles/localservice/ntuser.dat",
               "s-1-5-20": "windows/serviceprofiles/networkservice/ntuser.dat"}
-MAX_HIVE = 1024 * 1024 * 1024
 
 
 @dataclass(frozen=True)

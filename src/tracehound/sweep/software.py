@@ -175,42 +175,29 @@ def from_registry_hive(src: Any) -> tuple[list[Installed], str]:
     src is a walk Entry (or a path). regipy opens by path, so the hive is first copied through the
     safe reader to a private temporary file: a hive swapped for a FIFO never blocks, one swapped for
     a symlink or another file is refused, and the evidence keeps its access time."""
-    import os
-    import tempfile
-
     from tracehound.sweep.installs import registry_install_date
-    from tracehound.sweep.reading_glue import copy_evidence
+    from tracehound.sweep.regkeys import hive_copy
 
-    try:
-        from regipy.registry import RegistryHive
-    except ImportError:
-        return [], "registry hives need the 'regipy' package"
     path = str(getattr(src, "path", src))
     out: list[Installed] = []
-    fd, tmp = tempfile.mkstemp(prefix="th-hive-", suffix=".dat")
-    os.close(fd)
-    try:
+    with hive_copy(src) as (hive, err):
+        if hive is None:
+            return [], err
         try:
-            copy_evidence(src, tmp, MAX_HIVE)
-        except OSError as exc:
-            return [], f"registry hive not read: {exc.strerror or exc}"
-        hive = RegistryHive(tmp)
-        for key_path in UNINSTALL_KEYS:
-            try:
-                key = hive.get_key(key_path)
-            except Exception:  # noqa: BLE001 - regipy raises its own types when absent
-                continue
-            for sub in key.iter_subkeys():
-                vals = {v.name: v.value for v in sub.iter_values()}
-                name, version = vals.get("DisplayName"), vals.get("DisplayVersion")
-                if name and version:
-                    date = registry_install_date(vals.get("InstallDate"))
-                    out.append(Installed(str(name), str(version), "windows", f"{path}:{key_path}\\{sub.name}", "registry",
-                                         date, "registry InstallDate" if date else ""))
-    except Exception as exc:  # noqa: BLE001 - malformed hives
-        return out, f"unreadable registry hive: {type(exc).__name__}"
-    finally:
-        os.unlink(tmp)
+            for key_path in UNINSTALL_KEYS:
+                try:
+                    key = hive.get_key(key_path)
+                except Exception:  # noqa: BLE001 - regipy raises its own types when absent
+                    continue
+                for sub in key.iter_subkeys():
+                    vals = {v.name: v.value for v in sub.iter_values()}
+                    name, version = vals.get("DisplayName"), vals.get("DisplayVersion")
+                    if name and version:
+                        date = registry_install_date(vals.get("InstallDate"))
+                        out.append(Installed(str(name), str(version), "windows", f"{path}:{key_path}\\{sub.name}",
+                                             "registry", date, "registry InstallDate" if date else ""))
+        except Exception as exc:  # noqa: BLE001 - malformed hives
+            return out, f"unreadable registry hive: {type(exc).__name__}"
     return out, ""
 
 
