@@ -7,6 +7,7 @@ got more lines before rotation) adds only what follows; anything else is indexed
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -167,6 +168,8 @@ def scan_file(job: Job, folder: Path, options: IndexOptions) -> Scanned:
     agg = Aggregator()
     stats = ReadStats()
     kept = False
+    collect = gc.isenabled()
+    gc.disable()  # millions of rows and no cycles: the collector would walk the whole aggregate again and again
     try:
         for rec in scan_records(job.path, job.fmt, options.mapping, stats, options.max_line, options.max_ratio,
                                 job.skip_until):
@@ -182,6 +185,8 @@ def scan_file(job: Job, folder: Path, options: IndexOptions) -> Scanned:
     except OSError as exc:
         out.failure = f"cannot read: {exc.strerror or exc}"
     finally:
+        if collect:
+            gc.enable()
         out.rows, out.ledger = part.close(kept)
     out.bytes_read, out.truncated, out.skipped = stats.bytes_read, stats.truncated or "", dict(stats.skipped)
     return out

@@ -17,8 +17,9 @@ raw hunt would report):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
+from typing import Any
 
 from tracehound.matching.normalize import norm_domain, norm_ip, norm_url
 from tracehound.sources.logs.observation import Observation
@@ -28,22 +29,10 @@ UNDATED = "undated"  # day of a record without a time
 Key = tuple[str, str, str, str, str]  # day, kind, value, client, aux
 
 
-@dataclass
-class Agg:
-    first: datetime | None
-    last: datetime | None
-    count: int
-    file_id: int
-    line: int
-    offset: int
-
-
-@dataclass
-class LedgerDay:
-    records: int = 0
-    errors: int = 0
-    first: datetime | None = None
-    last: datetime | None = None
+# An aggregated row: [first, last, count, file_id, line, offset] (a list, not an object: one per row, millions)
+Agg = list
+# A ledger day: [records, errors, first, last]
+LedgerDay = list
 
 
 def _utc(ts: datetime | None) -> datetime | None:
@@ -61,8 +50,19 @@ def _ip(value: str) -> str:
 
 
 @lru_cache(maxsize=1 << 12)
-def _day(year: int, month: int, day: int) -> str:
-    return f"{year:04d}-{month:02d}-{day:02d}"
+def _day(d: date) -> str:
+    return d.isoformat()
+
+
+@lru_cache(maxsize=1 << 16)
+def _url(value: str) -> tuple[str, str]:
+    """norm_url, cached: the same URLs come back (a page's resources, polling clients)."""
+    return norm_url(value)
+
+
+@lru_cache(maxsize=1 << 16)
+def _name(value: str) -> str:
+    return norm_domain(value)
 
 
 def obs_entries(obs: Observation) -> list[tuple[str, str, str, str]]:
@@ -70,14 +70,14 @@ def obs_entries(obs: Observation) -> list[tuple[str, str, str, str]]:
     client = obs.src_host or obs.src_ip or obs.user or "unknown"
     out: list[tuple[str, str, str, str]] = []
     if obs.url:
-        host, path = norm_url(obs.url)
+        host, path = _url(obs.url)
         if host:
             out.append(("url", host, client, path))
     lit = ""
     if obs.domain:
         lit = _ip(obs.domain) if obs.domain[:1].isdigit() else ""
         if not lit:
-            name = norm_domain(obs.domain)
+            name = _name(obs.domain)
             if name:
                 out.append((obs.kind if obs.kind in DOMAIN_KINDS else "host", name, client, ""))
     dst = _ip(obs.dst_ip)
@@ -92,7 +92,7 @@ def obs_entries(obs: Observation) -> list[tuple[str, str, str, str]]:
         out.append(("src", src, obs.dst_ip or obs.src_host or "unknown", ""))
     answers: list[str] = []
     for a in obs.answers:
-        v = _ip(a) or norm_domain(a)
+        v = _ip(a) or _name(a)
         if v and v not in answers:
             answers.append(v)
     # Several answers: each row keeps the record's list, so the hunt counts an indicator once per record
@@ -110,37 +110,47 @@ def obs_entries(obs: Observation) -> list[tuple[str, str, str, str]]:
 
 @dataclass
 class Aggregator:
-    rows: dict[Key, Agg] = field(default_factory=dict)
-    ledger: dict[tuple[int, str], LedgerDay] = field(default_factory=dict)
+    rows: dict[Key, list[Any]] = field(default_factory=dict)
+    ledger: dict[tuple[int, str], list[Any]] = field(default_factory=dict)
 
     def add_record(self, file_id: int, line: int, offset: int, observations: list[Observation],
                    error: str | None) -> None:
+        ledger = self.ledger
         if error is not None or not observations:
-            day_key = (file_id, UNDATED)
-            led = self.ledger.setdefault(day_key, LedgerDay())
-            led.records += 1
-            led.errors += 1 if error is not None else 0
+            led = ledger.get((file_id, UNDATED))
+            if led is None:
+                led = ledger[(file_id, UNDATED)] = [0, 0, None, None]
+            led[0] += 1
+            led[1] += 1 if error is not None else 0
             return
-        days: set[str] = set()
+        rows = self.rows
+        days: list[str] = []
         for obs in observations:
-            ts = _utc(obs.ts)
-            day = _day(ts.year, ts.month, ts.day) if ts else UNDATED
+            ts = obs.ts
+            if ts is not None and ts.tzinfo is not UTC:
+                ts = _utc(ts)
+            day = _day(ts.date()) if ts is not None else UNDATED
             if day not in days:
-                days.add(day)
-                led = self.ledger.setdefault((file_id, day), LedgerDay())
-                led.records += 1
+                days.append(day)
+                led = ledger.get((file_id, day))
+                if led is None:
+                    led = ledger[(file_id, day)] = [0, 0, ts, ts]
+                led[0] += 1
                 if ts is not None:
-                    led.first = ts if led.first is None or ts < led.first else led.first
-                    led.last = ts if led.last is None or ts > led.last else led.last
+                    if led[2] is None or ts < led[2]:
+                        led[2] = ts
+                    if led[3] is None or ts > led[3]:
+                        led[3] = ts
             for kind, value, client, aux in obs_entries(obs):
                 key = (day, kind, value, client, aux)
-                agg = self.rows.get(key)
+                agg = rows.get(key)
                 if agg is None:
-                    self.rows[key] = Agg(ts, ts, 1, file_id, line, offset)
+                    rows[key] = [ts, ts, 1, file_id, line, offset]
                     continue
-                agg.count += 1
+                agg[2] += 1
                 if ts is not None:
-                    if agg.first is None or ts < agg.first:
-                        agg.first, agg.file_id, agg.line, agg.offset = ts, file_id, line, offset
-                    if agg.last is None or ts > agg.last:
-                        agg.last = ts
+                    first = agg[0]
+                    if first is None or ts < first:
+                        agg[0], agg[3], agg[4], agg[5] = ts, file_id, line, offset
+                    if agg[1] is None or ts > agg[1]:
+                        agg[1] = ts
