@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
@@ -16,7 +17,25 @@ EXIT_IO = 74  # sysexits EX_IOERR: an output or input the system refused (disk f
 EXIT_INTERRUPTED = 130
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# command -> (module of tracehound.cli, attribute): a command's module is imported when it is run, so
+# `tracehound hunt --store` does not pay for importing sweep, export, case and the rest at every start.
+_COMMANDS = {"intel": ("intel", "intel"), "hunt": ("hunt", "hunt"), "index": ("index", "index"), "sweep": ("sweep", "sweep"),
+             "case": ("case", "case"), "report": ("case", "report"), "scope": ("scope", "scope"), "demo": ("demo", "demo"),
+             "export": ("export", "export"), "watch": ("watch", "watch")}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _COMMANDS:
+            module, attr = _COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(f"tracehound.cli.{module}"), attr), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="tracehound")
 def cli() -> None:
     """Compromise assessment for supply-chain incidents.
@@ -35,22 +54,12 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from tracehound.cli import case, demo, export, hunt, index, intel, scope, sweep, watch
-
-    cli.add_command(intel.intel)
-    cli.add_command(hunt.hunt)
-    cli.add_command(index.index)
-    cli.add_command(sweep.sweep)
-    cli.add_command(case.case)
-    cli.add_command(case.report)
-    cli.add_command(scope.scope)
-    cli.add_command(demo.demo)
-    cli.add_command(export.export)
-    cli.add_command(watch.watch)
+    """Every command loaded (for callers that read `cli.commands`); `main` loads only the one run."""
+    for name in _COMMANDS:
+        cli.get_command(click.Context(cli), name)
 
 
 def main(argv: list[str] | None = None) -> None:
-    _register()
     try:
         cli.main(args=argv, prog_name="tracehound", standalone_mode=False)
     except click.exceptions.Abort:
