@@ -43,6 +43,14 @@ _DERIVED = {"s2": ("VARCHAR", "CASE WHEN kind IN ('dns', 'http', 'tls', 'connect
 # A value's IPv4 integer (PartWriter leaves it to the commit: one vectorized expression, not a Python call a row).
 _IP4 = ("CASE WHEN kind IN ('ip', 'iplit', 'src', 'answer') AND regexp_full_match(value, '\\d+\\.\\d+\\.\\d+\\.\\d+') "
         "THEN list_reduce(list_transform(string_split(value, '.'), lambda x: TRY_CAST(x AS UBIGINT)), lambda a, b: a * 256 + b) END")
+# Layout 2 (stores created from now on): rows of a day sorted by `k` in row groups of ROW_GROUP rows, so a
+# lookup of a few values reads the row groups whose min/max can hold them and skips the rest. `k` is the
+# name reversed label by label for names ('com.example.www': a domain suffix is a key prefix, one range),
+# the value itself otherwise. A layout-1 store (no `k`) keeps being read and written as it was.
+LAYOUT = 2
+ROW_GROUP = 16384
+_KEY = ("CASE WHEN kind IN ('dns', 'http', 'tls', 'connect', 'host', 'answer') AND NOT regexp_full_match(value, '[0-9.]+') "
+        "THEN array_to_string(list_reverse(string_split(value, '.')), '.') ELSE value END")
 _LEDGER_TYPES = {"file_id": "INTEGER", "day": "VARCHAR", "records": "BIGINT", "errors": "BIGINT",
                  "first": "TIMESTAMPTZ", "last": "TIMESTAMPTZ"}
 
@@ -77,7 +85,8 @@ class Store:
             if self.root.exists() and any(p for p in self.root.iterdir() if p.name != ".tmp"):
                 raise UsageError("folder exists, is not empty and is not a store", path=root)
             self.root.mkdir(parents=True, exist_ok=True)
-            self.manifest: dict[str, Any] = {"version": VERSION, "files": {}, "parts": [], "ledger": [], "next_id": 1}
+            self.manifest: dict[str, Any] = {"version": VERSION, "files": {}, "parts": [], "ledger": [], "next_id": 1,
+                                             "layout": LAYOUT, "clients": []}
             self._write_manifest()
         else:
             self.manifest = _read_manifest(self.manifest_path)
@@ -105,15 +114,19 @@ class Store:
     def files(self) -> dict[str, dict[str, Any]]:
         return self.manifest["files"]
 
+    @property
+    def layout(self) -> int:
+        return int(self.manifest.get("layout", 1))
+
     def file_path(self, file_id: int) -> str:
         return str(self.files.get(str(file_id), {}).get("path", ""))
 
     def cleanup(self) -> int:
         """Remove what an interrupted run left: its .tmp folder and parts no manifest names."""
         shutil.rmtree(self.root / ".tmp", ignore_errors=True)
-        listed = set(self.manifest["parts"]) | set(self.manifest["ledger"])
+        listed = set(self.manifest["parts"]) | set(self.manifest["ledger"]) | set(self.manifest.get("clients", []))
         removed = 0
-        for sub in ("obs", "ledger"):
+        for sub in ("obs", "ledger", "clients"):
             for p in (self.root / sub).rglob("*.parquet") if (self.root / sub).exists() else ():
                 if str(p.relative_to(self.root)) not in listed:
                     p.unlink()
@@ -127,7 +140,8 @@ class Store:
     # ---- reading ------------------------------------------------------------------------
     def connect(self) -> Any:
         """A DuckDB connection with views `obs` and `ledger` over the committed parts."""
-        missing = [p for p in self.manifest["parts"] + self.manifest["ledger"] if not (self.root / p).is_file()]
+        missing = [p for p in self.manifest["parts"] + self.manifest["ledger"] + self.manifest.get("clients", [])
+                   if not (self.root / p).is_file()]
         if missing:
             raise InputError(f"store damaged: {len(missing)} part(s) the manifest names are missing, e.g. {missing[0]}",
                              path=str(self.root))
@@ -299,8 +313,12 @@ class Batch:
             select = ", ".join(f"coalesce({c}, '') AS {c}" if t == "VARCHAR" else f"coalesce(ip4, {_IP4}) AS ip4" if c == "ip4"
                                else f'"{c}"' for c, t in _ROW_TYPES.items())
             select += "".join(f", {expr} AS {c}" for c, (_t, expr) in _DERIVED.items())
-            con.execute(f"COPY (SELECT {select} FROM {rows} ORDER BY day, kind, value) TO {_q(out / 'obs')} "
-                        "(FORMAT PARQUET, PARTITION_BY (day), COMPRESSION ZSTD, OVERWRITE_OR_IGNORE)")
+            sorted_layout = self.store.layout >= 2
+            if sorted_layout:
+                select += f", {_KEY} AS k"
+            con.execute(f"COPY (SELECT {select} FROM {rows} ORDER BY {'day, k' if sorted_layout else 'day, kind, value'}) "
+                        f"TO {_q(out / 'obs')} (FORMAT PARQUET, PARTITION_BY (day), COMPRESSION ZSTD, OVERWRITE_OR_IGNORE"
+                        f"{f', ROW_GROUP_SIZE {ROW_GROUP}' if sorted_layout else ''})")
             for p in sorted((out / "obs").rglob("*.parquet")):
                 rel = Path("obs") / p.parent.name / f"part-{self.id}-{p.stem}.parquet"
                 (self.store.root / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -314,13 +332,29 @@ class Batch:
             con.execute(f"COPY (SELECT * FROM {led}) TO {_q(tmp)} (FORMAT PARQUET, COMPRESSION ZSTD)")
             os.replace(tmp, self.store.root / rel)
             new_ledger.append(str(rel))
+        new_clients = self._clients(con, new_parts)
         con.close()
         m = self.store.manifest
         m["parts"] += new_parts
         m["ledger"] += new_ledger
+        if new_clients:
+            m["clients"] = m.get("clients", []) + new_clients
         m["files"].update(self.files)
         self.store._write_manifest()  # the commit point
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _clients(self, con: Any, parts: list[str]) -> list[str]:
+        """Layout 2: the batch's distinct clients of `ip` rows, in a small side file, so a hunt learns which
+        clients are indicators (an inbound contact) without reading the client column of every row."""
+        if self.store.layout < 2 or not parts:
+            return []
+        rel = Path("clients") / f"part-{self.id}.parquet"
+        (self.store.root / "clients").mkdir(exist_ok=True)
+        tmp = self.dir / "clients.parquet"
+        con.execute(f"COPY (SELECT DISTINCT client FROM read_parquet({_sql_list([str(self.store.root / p) for p in parts])}) "
+                    f"WHERE kind = 'ip') TO {_q(tmp)} (FORMAT PARQUET, COMPRESSION ZSTD)")
+        os.replace(tmp, self.store.root / rel)
+        return [str(rel)]
 
     def abort(self) -> None:
         if self._part is not None:

@@ -63,6 +63,70 @@ def _conditions(tables: dict[str, int], v6: bool) -> str:
     return " OR ".join(conds) or "false"
 
 
+SMALL = 3000  # indicators a pack may have for the pruned lookup (constant lists; larger packs join a table)
+_NAME_KINDS = "kind IN ('dns', 'http', 'tls', 'connect', 'host', 'answer')"
+_IP_KINDS = "kind IN ('ip', 'iplit', 'src', 'answer')"
+
+
+def _lit(v: str) -> str:
+    return "'" + v.replace("'", "''") + "'"
+
+
+def _in(values: Any) -> str:
+    return "(" + ", ".join(_lit(v) for v in sorted(values)) + ")"
+
+
+def _pruned(matcher: Matcher, clients: list[str], v6: bool) -> list[str] | None:
+    """Layout 2: one condition per lookup, each on the sorted key `k` (a domain is the key range of its
+    reversed labels, 'com.example' .. 'com.example/'), so DuckDB reads only the row groups whose min/max can
+    hold it. The client lookup uses the store's list of distinct clients (which of them the pack names).
+    None for a pack too large for constant lists."""
+    if len(matcher.domains) + len(matcher.urls) + len(matcher.ips) + len(matcher.hashes) + len(matcher.certs) + \
+            len(matcher.networks4) > SMALL:
+        return None
+    conds = []
+    for d in sorted(matcher.domains):
+        r = ".".join(reversed(d.split(".")))
+        conds.append(f"k >= {_lit(r)} AND k < {_lit(r + '/')} AND {_NAME_KINDS}")
+    if matcher.urls:
+        conds.append(f"k IN {_in(matcher.urls)} AND kind = 'url'")
+    if matcher.ips:
+        conds.append(f"k IN {_in(matcher.ips)} AND {_IP_KINDS}")
+    inbound = [c for c in clients if matcher.ip(c) is not None]
+    if inbound:
+        conds.append(f"client IN {_in(inbound)} AND kind = 'ip'")
+    if matcher.networks4:
+        nets = " OR ".join(f"ip4 BETWEEN {lo} AND {hi}" for lo, hi, _i in matcher.networks4)
+        conds.append(f"ip4 IS NOT NULL AND {_IP_KINDS} AND ({nets})")
+    if v6:
+        conds.append(f"{_IP_KINDS} AND ip4 IS NULL AND contains(value, ':')")
+    if matcher.hashes or matcher.certs:
+        conds.append(f"k IN {_in(set(matcher.hashes) | set(matcher.certs))} AND kind IN ('hash', 'cert', 'x509')")
+    return conds
+
+
+def _clients(con: Any, store: Store) -> list[str]:
+    files = [str(store.root / p) for p in store.manifest.get("clients", [])]
+    if not files:
+        return []
+    listed = ", ".join(_lit(f) for f in files)
+    return [c for (c,) in con.execute(f"SELECT DISTINCT client FROM read_parquet([{listed}])").fetchall()]
+
+
+def _candidates_sql(con: Any, store: Store, matcher: Matcher, window: str) -> str:
+    """The candidate rows' aggregate: pruned lookups on a layout-2 store, the semi-joins otherwise."""
+    v6 = any(net.version == 6 for net, _ in matcher.networks)
+    conds = _pruned(matcher, _clients(con, store), v6) if store.layout >= 2 else None
+    if conds is None:
+        sizes, v6 = _load_pack(con, matcher)
+        return _SELECT.format(window=window, conds=_conditions(sizes, v6))
+    if not conds:
+        return _SELECT.format(window=window, conds="false")
+    # UNION (not ALL): a row two lookups find (an address that is the value and the client) counts once
+    union = " UNION ".join(f"SELECT * FROM obs WHERE ({window}) AND {c}" for c in conds)
+    return _SELECT.format(window="true", conds="true").replace("FROM obs", f"FROM ({union})")
+
+
 @dataclass
 class StoreHit:
     host: str
@@ -146,8 +210,7 @@ def hunt_store(store: Store, pack: Pack, since: datetime | None = None, until: d
     out = StoreHunt()
     con = store.connect()
     try:
-        sizes, v6 = _load_pack(con, matcher)
-        sql = _SELECT.format(window=_window(since, until), conds=_conditions(sizes, v6))
+        sql = _candidates_sql(con, store, matcher, _window(since, until))
         try:
             rows = con.execute(sql).fetchall()
         except duckdb.Error as exc:  # a part replaced or truncated behind the manifest's back
