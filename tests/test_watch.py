@@ -426,3 +426,34 @@ def test_damaged_store_is_a_clear_error(tmp_path: Path, capsys) -> None:
     code, _o, err = run_cli(["watch", "--store", str(store), "--source", str(pack), "--once"], capsys)
     assert code == 2 and "store damaged" in err and "Traceback" not in err
     assert not (tmp_path / "store.watch.json").exists()  # nothing recorded from a poll that did not finish
+
+
+def test_case_verdict_leaves_out_findings_of_withdrawn_indicators(tmp_path: Path, capsys) -> None:
+    """A finding every indicator of which `watch` saw withdrawn stays in the case but no longer makes its host
+    compromised; published again, it counts again; a finding with another live indicator keeps counting."""
+    store = _store(tmp_path)
+    case = tmp_path / "case"
+    assert run_cli(["case", "init", str(case)], capsys)[0] == 0
+    pack = tmp_path / "iocs.csv"
+
+    def poll(lines: str) -> dict[str, tuple[str, int, int]]:
+        pack.write_text("type,value\n" + lines)
+        os.utime(pack, ns=(time.time_ns(), time.time_ns()))
+        _watch(capsys, store, str(pack), extra=("--case", str(case)))
+        with Case(case) as c:  # host -> (verdict, evidence, findings marked withdrawn)
+            return {h.host: (h.verdict, len(h.evidence), sum(bool(f["tracehound"].get("withdrawn")) for f in h.findings))
+                    for h in c.hosts() if h.host.startswith("10.")}
+
+    first = poll("domain,evil1.example\ndomain,evil2.example\nipv4,198.51.100.1\n")
+    assert first["10.0.0.6"][1] == 1 and first["10.0.0.6"][0] != "clean" and first["10.0.0.5"][1] >= 2
+    gone = poll("domain,evil1.example\nipv4,198.51.100.1\n")  # evil2 withdrawn
+    assert gone["10.0.0.6"] == ("not checked", 0, 1)  # kept, marked, not counted
+    assert gone["10.0.0.5"] == first["10.0.0.5"]  # untouched
+    # evil1 withdrawn: 10.0.0.5's URL/name findings go, its contacts of 198.51.100.1 (the address) stay
+    only_ip = poll("ipv4,198.51.100.1\n")
+    verdict, evidence, marked = only_ip["10.0.0.5"]
+    assert marked >= 1 and evidence >= 1 and evidence == first["10.0.0.5"][1] - marked and verdict != "clean"
+    back = poll("domain,evil1.example\ndomain,evil2.example\nipv4,198.51.100.1\n")  # published again
+    assert back["10.0.0.6"] == first["10.0.0.6"] and back["10.0.0.5"] == first["10.0.0.5"]
+    code, _out, err = run_cli(["report", str(case), "-o", str(tmp_path / "report.md")], capsys)
+    assert "Traceback" not in err

@@ -22,6 +22,7 @@ from tracehound.errors import InputError, UsageError
 from tracehound.findings.ecs import VERDICT_ORDER
 from tracehound.outputs import case_packs
 from tracehound.outputs.case_inputs import is_lease_file, read_docs, read_leases, utc_iso
+from tracehound.outputs.case_withdrawn import mark_withdrawn, withdrawals
 
 DB_NAME = "case.sqlite"
 
@@ -82,8 +83,9 @@ class HostView:
 
     @property
     def evidence(self) -> list[dict[str, Any]]:
+        """Findings that decide the verdict: not clean, and not of an indicator `watch` saw withdrawn."""
         return [f for f in self.findings if (f.get("tracehound") or {}).get("verdict") in VERDICT_ORDER
-                and f["tracehound"]["verdict"] != "clean"]
+                and f["tracehound"]["verdict"] != "clean" and not f["tracehound"].get("withdrawn")]
 
     def contacts(self) -> list[dict[str, Any]]:
         return sorted((f for f in self.findings if (f.get("tracehound") or {}).get("source") == "hunt"
@@ -300,6 +302,7 @@ class Case:
             canonical[ident] = host
             views.setdefault(host, HostView(host)).identities.add(ident)
         has_leases = self.db.execute("SELECT 1 FROM leases LIMIT 1").fetchone() is not None
+        gone: dict[str, set[tuple[str, str]]] = {}  # watch finding key -> its indicators withdrawn since
         for raw_host, doc_text in self.db.execute("SELECT host, doc FROM findings ORDER BY id").fetchall():
             doc = json.loads(doc_text)
             holder = self.lease_holder(raw_host, doc.get("@timestamp")) if has_leases else None
@@ -317,6 +320,7 @@ class Case:
                 continue
             if th.get("record") == "inventory-host":
                 continue
+            withdrawals(th, gone)
             v.findings.append(doc)
             pkg = doc.get("package") or {}
             if pkg.get("installed") and th.get("verdict") == "exposed":
@@ -328,6 +332,7 @@ class Case:
                                     "status": th.get("verdict", ""), "source": th.get("source", "")})
         seen: dict[str, str] = dict(self.db.execute("SELECT identity, MIN(first_seen) FROM sightings GROUP BY identity"))
         for v in views.values():
+            mark_withdrawn(v.findings, gone)
             firsts = [seen[i] for i in v.identities | {v.host.lower()} if i in seen]
             v.first_seen = min(firsts) if firsts else None
             verdicts = [f["tracehound"]["verdict"] for f in v.evidence]

@@ -48,7 +48,7 @@ _IP4 = ("CASE WHEN kind IN ('ip', 'iplit', 'src', 'answer') AND regexp_full_matc
 # name reversed label by label for names ('com.example.www': a domain suffix is a key prefix, one range),
 # the value itself otherwise. A layout-1 store (no `k`) keeps being read and written as it was.
 LAYOUT = 2
-ROW_GROUP = 16384
+ROW_GROUP = 4096
 _KEY = ("CASE WHEN kind IN ('dns', 'http', 'tls', 'connect', 'host', 'answer') AND NOT regexp_full_match(value, '[0-9.]+') "
         "THEN array_to_string(list_reverse(string_split(value, '.')), '.') ELSE value END")
 _LEDGER_TYPES = {"file_id": "INTEGER", "day": "VARCHAR", "records": "BIGINT", "errors": "BIGINT",

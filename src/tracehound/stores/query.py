@@ -77,21 +77,21 @@ def _in(values: Any) -> str:
 
 
 def _pruned(matcher: Matcher, clients: list[str], v6: bool) -> list[str] | None:
-    """Layout 2: one condition per lookup, each on the sorted key `k` (a domain is the key range of its
-    reversed labels, 'com.example' .. 'com.example/'), so DuckDB reads only the row groups whose min/max can
-    hold it. The client lookup uses the store's list of distinct clients (which of them the pack names).
-    None for a pack too large for constant lists."""
+    """Layout 2: conditions DuckDB checks against each row group's min/max of the sorted key `k` (a domain is
+    the key range of its reversed labels, 'com.example' .. 'com.example/'), so it reads only the row groups
+    that can hold an indicator. The inbound lookup uses the store's list of distinct clients (the ones the
+    pack names). None for a pack too large for constant lists."""
     if len(matcher.domains) + len(matcher.urls) + len(matcher.ips) + len(matcher.hashes) + len(matcher.certs) + \
             len(matcher.networks4) > SMALL:
         return None
-    conds = []
-    for d in sorted(matcher.domains):
-        r = ".".join(reversed(d.split(".")))
-        conds.append(f"k >= {_lit(r)} AND k < {_lit(r + '/')} AND {_NAME_KINDS}")
-    if matcher.urls:
-        conds.append(f"k IN {_in(matcher.urls)} AND kind = 'url'")
-    if matcher.ips:
-        conds.append(f"k IN {_in(matcher.ips)} AND {_IP_KINDS}")
+    # One condition on `k` for every name and value (an OR on one column is checked against each row group's
+    # min/max); a row it finds that the pack does not name is dropped by confirm(), like any candidate.
+    on_key = [f"(k >= {_lit(r)} AND k < {_lit(r + '/')})"
+              for r in sorted(".".join(reversed(d.split("."))) for d in matcher.domains)]
+    values = set(matcher.urls) | set(matcher.ips) | set(matcher.hashes) | set(matcher.certs)
+    if values:
+        on_key.append(f"k IN {_in(values)}")
+    conds = [" OR ".join(on_key)] if on_key else []
     inbound = [c for c in clients if matcher.ip(c) is not None]
     if inbound:
         conds.append(f"client IN {_in(inbound)} AND kind = 'ip'")
@@ -100,9 +100,10 @@ def _pruned(matcher: Matcher, clients: list[str], v6: bool) -> list[str] | None:
         conds.append(f"ip4 IS NOT NULL AND {_IP_KINDS} AND ({nets})")
     if v6:
         conds.append(f"{_IP_KINDS} AND ip4 IS NULL AND contains(value, ':')")
-    if matcher.hashes or matcher.certs:
-        conds.append(f"k IN {_in(set(matcher.hashes) | set(matcher.certs))} AND kind IN ('hash', 'cert', 'x509')")
     return conds
+
+
+_ROW = 'kind, value, client, aux, "first", "last", "count", file_id, line, "offset", day'
 
 
 def _clients(con: Any, store: Store) -> list[str]:
@@ -123,7 +124,7 @@ def _candidates_sql(con: Any, store: Store, matcher: Matcher, window: str) -> st
     if not conds:
         return _SELECT.format(window=window, conds="false")
     # UNION (not ALL): a row two lookups find (an address that is the value and the client) counts once
-    union = " UNION ".join(f"SELECT * FROM obs WHERE ({window}) AND {c}" for c in conds)
+    union = " UNION ".join(f"SELECT {_ROW} FROM obs WHERE ({window}) AND ({c})" for c in conds)
     return _SELECT.format(window="true", conds="true").replace("FROM obs", f"FROM ({union})")
 
 
