@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import random
 import sys
 import zlib
@@ -152,15 +153,18 @@ def main(argv: list[str] | None = None) -> int:
             rt, stt = findings_table(raw_out), findings_table(st_out)
             same.append(f"{label}: {'same' if rt == stt else 'DIFFERENT'} (host, indicator, first, last, count) set, "
                         f"{len(rt)} pairs, {sum(v[2] for v in rt.values())} contacts")
-            rows += [(raw.name, f"{raw.median_s:.2f}", f"{raw_bytes / 1048576 / raw.median_s:.1f}", f"{raw.peak_rss_mb:.0f}"),
-                     (st.name, f"{st.median_s:.2f}", "-", f"{st.peak_rss_mb:.0f}"),
-                     (f"  ratio raw/store, {label}", f"{raw.median_s / st.median_s:.1f}x", "", "")]
-        rows.insert(0, (idx.name, f"{idx.median_s:.2f}", f"{raw_bytes / 1048576 / idx.median_s:.2f}", f"{idx.peak_rss_mb:.0f}"))
+            rows += [(raw.name, f"{raw.median_s:.2f}", f"{raw_bytes / 1048576 / raw.median_s:.1f}", f"{raw.cpu_s:.1f}",
+                      f"{raw_bytes / 1048576 / max(raw.cpu_s, 1e-9):.1f}", f"{raw.peak_rss_mb:.0f}"),
+                     (st.name, f"{st.median_s:.2f}", "-", f"{st.cpu_s:.2f}", "-", f"{st.peak_rss_mb:.0f}"),
+                     (f"  ratio raw/store, {label}", f"{raw.median_s / st.median_s:.1f}x", "", f"{raw.cpu_s / max(st.cpu_s, 1e-9):.1f}x", "", "")]
+        rows.insert(0, (idx.name, f"{idx.median_s:.2f}", f"{raw_bytes / 1048576 / idx.median_s:.2f}", f"{idx.cpu_s:.1f}",
+                        f"{raw_bytes / 1048576 / max(idx.cpu_s, 1e-9):.2f}", f"{idx.peak_rss_mb:.0f}"))
         store_bytes = _dir_size(store)
         gz = _gzip_size(logs)
         print(f"corpus: {raw_bytes / 1048576:.0f} MB raw, {info['files'] or len(list(logs.glob('*.log')))} files, "
               f"{info['hosts']} hosts, {a.days} days (Squid + Zeek DNS + Zeek SSL)")
-        print(table(rows, ("run", "wall s", "MB/s", "peak MB")))
+        print(table(rows, ("run", "wall s", "MB/s", "CPU s", "MB per CPU s", "peak MB")))
+        print(f"load average at the end: {os.getloadavg()[0]:.1f} (CPU s: user + system of the process tree)")
         raw_first = next((r for r in rows if r[0].startswith("raw hunt, 3cx")), None)
         if raw_first:
             print(f"index throughput vs raw hunt (3cx): {float(rows[0][2]) / max(float(raw_first[2]), 1e-9):.3f}x")

@@ -4,6 +4,7 @@ fork-started workers share the parent's pages, and summing RSS would count them 
 
 from __future__ import annotations
 
+import resource
 import shlex
 import shutil
 import statistics
@@ -27,6 +28,7 @@ class Timing:
     peak_rss_mb: float  # proportional set size of the tree, file-backed mapped pages included
     output: str
     peak_anon_mb: float = 0.0  # anonymous memory only (what the run allocates; no page cache)
+    cpu_s: float = 0.0  # median user + system CPU seconds of the tree (waited-for children): load-independent
 
 
 def _anon(pid: int) -> int:
@@ -66,10 +68,12 @@ def tree_rss(proc: psutil.Process) -> int:
 
 def run(name: str, cmd: list[str] | str, repeat: int = 3, shell: bool = False) -> Timing:
     runs: list[float] = []
+    cpus: list[float] = []
     peak = 0
     peak_anon = 0
     out = ""
     for _ in range(repeat):
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, shell=shell, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         ps = psutil.Process(p.pid)
@@ -79,7 +83,10 @@ def run(name: str, cmd: list[str] | str, repeat: int = 3, shell: bool = False) -
             time.sleep(0.02)
         out = p.stdout.read() if p.stdout else ""
         runs.append(time.perf_counter() - t0)
-    return Timing(name, statistics.median(runs), runs, peak / 1048576, out.strip(), peak_anon / 1048576)
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(ru1.ru_utime - ru0.ru_utime + ru1.ru_stime - ru0.ru_stime)
+    return Timing(name, statistics.median(runs), runs, peak / 1048576, out.strip(), peak_anon / 1048576,
+                  statistics.median(cpus))
 
 
 def interleaved(cmds: list[tuple[str, list[str] | str]], repeat: int = 3, shell: bool = False,

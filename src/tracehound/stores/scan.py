@@ -50,7 +50,7 @@ def scan_records(path: str, fmt: str, mapping: dict[str, str], stats: ReadStats,
                 stats.long_lines += 1
                 stats.skip(f"line longer than {max_line} bytes")
                 continue
-            if not raw.strip():
+            if not raw or raw.isspace():  # blank (no copy made, unlike strip())
                 continue
             if reader.has_headers and raw.startswith(b"#"):
                 reader.header(raw.decode("utf-8", errors="replace").rstrip("\r"))
