@@ -124,6 +124,16 @@ def findings_table(path: Path) -> dict[tuple[str, str], list[Any]]:
     return out
 
 
+def _note(text: str) -> None:
+    """A result as soon as it is measured (stderr), with the time and the machine's load."""
+    print(f"[{datetime.now().strftime('%H:%M:%S')} load {os.getloadavg()[0]:.1f}] {text}", file=sys.stderr, flush=True)
+
+
+def _noted(t: Any) -> Any:
+    _note(f"{t.name}: {t.median_s:.2f} s wall, {t.cpu_s:.1f} CPU s, peak {t.peak_rss_mb:.0f} MB")
+    return t
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size-mb", type=int, default=1024)
@@ -145,14 +155,21 @@ def main(argv: list[str] | None = None) -> int:
             import shutil
 
             shutil.rmtree(store)
-        idx = run("index", [*TRACEHOUND, "index", str(logs), "--store", str(store), "-q"], 1)
-        for label, spec in (("3cx pack", ["--intel", "3cx"]), (f"{a.big_pack:,}-indicator pack", ["--intel", str(big)])):
-            raw_out, st_out = work / "raw.jsonl", work / "store.jsonl"
-            raw = run(f"raw hunt, {label}", [*TRACEHOUND, "hunt", str(logs), *spec, "-q", "--no-first-seen", "-o", str(raw_out)], a.repeat)
-            st = run(f"hunt --store, {label}", [*TRACEHOUND, "hunt", "--store", str(store), *spec, "-q", "-o", str(st_out)], a.repeat)
+        idx = _noted(run("index", [*TRACEHOUND, "index", str(logs), "--store", str(store), "-q"], 1))
+        _note(f"store: {_dir_size(store) / 1048576:.1f} MB")
+        packs = (("3cx pack", "3cx", ["--intel", "3cx"]), (f"{a.big_pack:,}-indicator pack", "big", ["--intel", str(big)]))
+        # The store hunts first (seconds), the raw hunts after (a long run may be cut; what ran is printed)
+        st_runs = {tag: _noted(run(f"hunt --store, {label}", [*TRACEHOUND, "hunt", "--store", str(store), *spec, "-q", "-o",
+                                                              str(work / f"store-{tag}.jsonl")], a.repeat)) for label, tag, spec in packs}
+        for label, tag, spec in packs:
+            raw_out, st_out = work / f"raw-{tag}.jsonl", work / f"store-{tag}.jsonl"
+            raw = _noted(run(f"raw hunt, {label}", [*TRACEHOUND, "hunt", str(logs), *spec, "-q", "--no-first-seen", "-o",
+                                                    str(raw_out)], a.repeat))
+            st = st_runs[tag]
             rt, stt = findings_table(raw_out), findings_table(st_out)
             same.append(f"{label}: {'same' if rt == stt else 'DIFFERENT'} (host, indicator, first, last, count) set, "
                         f"{len(rt)} pairs, {sum(v[2] for v in rt.values())} contacts")
+            _note(same[-1])
             rows += [(raw.name, f"{raw.median_s:.2f}", f"{raw_bytes / 1048576 / raw.median_s:.1f}", f"{raw.cpu_s:.1f}",
                       f"{raw_bytes / 1048576 / max(raw.cpu_s, 1e-9):.1f}", f"{raw.peak_rss_mb:.0f}"),
                      (st.name, f"{st.median_s:.2f}", "-", f"{st.cpu_s:.2f}", "-", f"{st.peak_rss_mb:.0f}"),
