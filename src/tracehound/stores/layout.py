@@ -70,10 +70,6 @@ def duckdb_connect(spill: Path | None = None) -> Any:
     return con
 
 
-def _clean(v: str) -> str:
-    return v.replace("\x00", "\ufffd")
-
-
 class Store:
     def __init__(self, root: str, create: bool = False) -> None:
         self.root = Path(root).absolute()
