@@ -22,6 +22,7 @@ class HuntOptions:
     max_line: int = DEFAULT_MAX_LINE
     max_ratio: int = DEFAULT_MAX_RATIO
     jobs: int = 0
+    prefilter_cache: str | None = None  # folder of compiled prefilter databases (None: the default; "": none)
 
 
 @dataclass

@@ -34,6 +34,7 @@ from tracehound.errors import InputError
 from tracehound.intel.formats.native import loads as load_native
 from tracehound.intel.formats.native import to_dict as pack_to_dict
 from tracehound.intel.model import Pack
+from tracehound.matching import hs_cache
 from tracehound.matching.matcher import Matcher
 from tracehound.matching.prefilter import Prefilter, literals_for
 from tracehound.sources.logs.evtx_source import EVTX_MAGIC
@@ -100,8 +101,12 @@ def _init_state(pack: Pack, options: HuntOptions, companion: Companion | None = 
     """Matcher and prefilter, built once: fork-started workers inherit them (a 100,000-literal
     Hyperscan database takes seconds to compile; recompiling it per worker would waste that)."""
     _STATE.clear()
-    _STATE.update(pack=pack, matcher=Matcher(pack), prefilter=Prefilter(literals_for(pack)), options=options,
-                  companion=companion)
+    _STATE.update(pack=pack, matcher=Matcher(pack), prefilter=Prefilter(literals_for(pack), cache_dir=_cache_dir(options)),
+                  options=options, companion=companion)
+
+
+def _cache_dir(options: HuntOptions) -> str:
+    return hs_cache.default_dir() if options.prefilter_cache is None else options.prefilter_cache
 
 
 def _init_worker(pack_json: str, options: HuntOptions) -> None:
@@ -113,7 +118,7 @@ def _prefilter_for(fmt: str) -> Prefilter:
     if fmt != "windns":
         return _STATE["prefilter"]
     if "prefilter_wire" not in _STATE:
-        _STATE["prefilter_wire"] = Prefilter(literals_for(_STATE["pack"], wire=True))
+        _STATE["prefilter_wire"] = Prefilter(literals_for(_STATE["pack"], wire=True), cache_dir=_cache_dir(_STATE["options"]))
     return _STATE["prefilter_wire"]
 
 
