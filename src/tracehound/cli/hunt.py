@@ -148,7 +148,7 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
                        evidence, misp_sightings, stix_sightings, quiet)
     options = HuntOptions(since=parse_when(since, "--since"), until=parse_when(until, "--until"), fmt=fmt,
                           mapping=parse_map(mapping), include_weak=weak, max_line=max_line, max_ratio=max_ratio, jobs=jobs,
-                          prefilter_cache="" if no_prefilter_cache else None)
+                          prefilter_cache="" if no_prefilter_cache else None, track_sightings=not no_first_seen)
     show_progress = not quiet and sys.stderr.isatty()
     progress = Progress(TextColumn("[bold]hunt"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                         TextColumn("{task.fields[files]} files, {task.fields[records]:,} records ({task.fields[rate]:,.0f}/s)"),

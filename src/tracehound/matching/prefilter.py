@@ -117,6 +117,23 @@ class Prefilter:
             return [end + 1 for end, _ in self._ac.iter(data.lower().decode("latin-1"))]
         return []
 
+    def ends_by_literal(self, data: bytes) -> list[tuple[int, int]]:
+        """(index in self.literals, end offset) of literal occurrences in data, in any order."""
+        if self._hs is not None:
+            out: list[tuple[int, int]] = []
+
+            def on_match(lit_id: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+                out.append((lit_id, end))
+
+            self._hs.scan(data, match_event_handler=on_match)
+            return out
+        if self._ac is not None:
+            index = {lit: i for i, lit in enumerate(self.literals)}
+            text = data.lower().decode("latin-1")
+            return [(index[text[end + 1 - n:end + 1]], end + 1) for end, n in self._ac.iter(text)
+                    if text[end + 1 - n:end + 1] in index]
+        return []
+
     def any_in(self, data: bytes | str) -> bool:
         raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
         if self._hs is not None:
