@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from huntutil import hunt, make_pack
 
+from huntutil import hunt, make_pack
 from tracehound.matching import hs_cache
 from tracehound.matching.prefilter import Prefilter
 
