@@ -48,6 +48,7 @@ __all__ = ["MAX_ORIGINAL", "CandidateLine", "FileReport", "HuntOptions", "WorkUn
 
 SPLIT_MIN = 64 * 1024 * 1024  # ranges smaller than this are not worth a process
 IN_FLIGHT = 256  # work units submitted ahead of the one whose findings the parent is writing
+SHARED_IDS = "hit-hosts.txt"  # in the hunt's temporary folder: identities of hit hosts, found by any worker
 
 
 def plan_units(path: str, jobs: int) -> list[WorkUnit]:
@@ -145,7 +146,8 @@ def hunt_file(unit: WorkUnit, out_dir: str) -> FileReport:
                 report.companion = hunt_evtx(unit.path, matcher, prefilter, options, pack.name, stats, report, emit,
                                              companion.evtx_pass(unit.path, options, out_dir) if companion else None)
             else:
-                hunt_text(unit, fmt, matcher, prefilter, options, pack.name, stats, report, emit)
+                hunt_text(unit, fmt, matcher, prefilter, options, pack.name, stats, report, emit,
+                          os.path.join(out_dir, SHARED_IDS))
                 if companion is not None and unit.index == 0:  # a split file is handed over once, whole
                     report.companion = companion.other_file(unit.path, options, out_dir)
         except InputError as exc:

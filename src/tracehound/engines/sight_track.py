@@ -1,7 +1,8 @@
 """First sightings of hit hosts collected in the hunt's own pass (no second read of that part).
 
 Each worker follows the hosts it finds hits for: from the block where a host's first hit is found
-to the end of its range, every record holding one of the host's identities (its source IP and
+to the end of its range (or from the block where it learns that another worker found the host:
+the workers of a hunt share the identities they find through a small file), every record holding one of the host's identities (its source IP and
 name, as the findings give them) is parsed and its time kept if it is the earliest. The identities
 are searched in the same Hyperscan scan as the indicator literals (one database of both, rebuilt
 when new hosts are found; with a large pack, whose database is slow to rebuild, in a second scan
@@ -15,6 +16,7 @@ time order: every record of a followed host is looked at, not only the first.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from typing import Any
 
@@ -34,8 +36,12 @@ def doc_identities(doc: dict[str, Any]) -> list[str]:
 
 
 class SightTracker:
-    def __init__(self, reader: Reader, prefilter: Prefilter, max_line: int) -> None:
+    def __init__(self, reader: Reader, prefilter: Prefilter, max_line: int, shared: str = "") -> None:
+        """shared: a file the workers of one hunt append the identities they find to (one a line), so
+        that a worker follows a host from the moment any worker found it, not only itself."""
         self.reader = reader
+        self.shared = shared
+        self._shared_at = 0
         self.base = prefilter  # the indicator literals
         self.max_line = max_line
         self.ids: set[str] = set()
@@ -76,6 +82,7 @@ class SightTracker:
             self._sightings(data, self._own.candidate_ends(data))
         elif self._id_ends:
             self._sightings(data, self._id_ends)
+        self._exchange()
         if not self.new:
             return
         fresh, self.new = self.new, set()
@@ -91,6 +98,27 @@ class SightTracker:
             self._combined = Prefilter(set(self.base.literals) | self.ids)
             base = set(self.base.literals)
             self._indicator_ids = {i for i, lit in enumerate(self._combined.literals) if lit in base}
+
+    def _exchange(self) -> None:
+        """Publish the identities this worker found in the block; take those the others found."""
+        if not self.shared:
+            return
+        try:
+            if self.new:
+                with open(self.shared, "a", encoding="utf-8", errors="surrogateescape") as fh:
+                    fh.write("".join(f"{i}\n" for i in sorted(self.new) if "\n" not in i))
+            if os.path.getsize(self.shared) <= self._shared_at:
+                return
+            with open(self.shared, "rb") as fh:
+                fh.seek(self._shared_at)
+                got = fh.read()
+        except OSError:
+            return
+        got = got[:got.rfind(b"\n") + 1]  # a line still being written: next time
+        self._shared_at += len(got)
+        for line in got.decode("utf-8", "surrogateescape").splitlines():
+            if line and line not in self.ids:
+                self.new.add(line)
 
     def _sightings(self, data: bytes, ends: list[int], only: set[str] | None = None) -> None:
         ids = only if only is not None else self.ids

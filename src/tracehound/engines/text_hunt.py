@@ -279,7 +279,8 @@ def _account(report: FileReport, span: list[datetime], observations: list[Observ
 
 
 def hunt_text(unit: WorkUnit, fmt: str, matcher: Matcher, prefilter: Prefilter, options: HuntOptions,
-              pack_name: str, stats: ReadStats, report: FileReport, emit: Emit) -> None:
+              pack_name: str, stats: ReadStats, report: FileReport, emit: Emit, shared: str = "") -> None:
+    """shared: the hunt's file of hit hosts' identities (sight_track.SightTracker)."""
     path = unit.path
     reader = make_reader(fmt, options.mapping, _mtime(path))
     if unit.start:
@@ -288,7 +289,7 @@ def hunt_text(unit: WorkUnit, fmt: str, matcher: Matcher, prefilter: Prefilter, 
     span: list[datetime] = []
     probes = 0
     head_timed = False
-    tracker = SightTracker(reader, prefilter, options.max_line) if options.track_sightings else None
+    tracker = SightTracker(reader, prefilter, options.max_line, shared) if options.track_sightings else None
     if tracker is not None:
         emit = _noting(tracker, emit)
     for cand in iter_candidate_lines(path, reader, prefilter, stats, options.max_line, options.max_ratio, last,
