@@ -52,6 +52,7 @@ class SightTracker:
         self._own: Prefilter | None = None  # identities alone (large packs)
         self._indicator_ids: set[int] = set()
         self._id_ends: list[int] = []
+        self.broken = False
 
     def note(self, doc: dict[str, Any]) -> None:
         for ident in doc_identities(doc):
@@ -73,7 +74,17 @@ class SightTracker:
         return ends
 
     def block(self, data: bytes, offset: int, next_offset: int, headers: bool) -> None:
-        """After the block's candidates: sightings in it; then start following the hosts found in it."""
+        """After the block's candidates: sightings in it; then start following the hosts found in it.
+        A failure here must not cost the hunt its findings: following stops, the second pass reads all."""
+        if self.broken:
+            return
+        try:
+            self._block(data, offset, next_offset, headers)
+        except Exception:  # noqa: BLE001 - see above
+            self.broken = True
+            self._combined = self._own = None
+
+    def _block(self, data: bytes, offset: int, next_offset: int, headers: bool) -> None:
         if headers and self.ids:
             # The reader took header lines of this block: records before the last one are not read
             # with their own header here. This block and what came before are left to the second pass.
@@ -151,4 +162,6 @@ class SightTracker:
             pass
 
     def part(self, start: int, end: int | None) -> Part:
+        if self.broken:
+            return start, end, {}, {}
         return start, end, dict(self.tracked), dict(self.seen)
