@@ -12,7 +12,11 @@ from tracehound.intel.builtin import builtin_names, load_builtin, load_intel
 from tracehound.intel.documents import DEFAULT_MAX_BYTES
 from tracehound.intel.extract import ExtractOptions, extract_files
 from tracehound.intel.formats import FORMATS, read_pack, write_pack
+from tracehound.intel.formats.misp_attrs import WARNING as FEED_WARNING
 from tracehound.intel.model import REJECTED, Indicator, IType, Pack
+
+CONTEXT_HELP = ("Take MISP attributes marked to_ids false as indicators (confidence 40, warning misp-to_ids-false); "
+                "by default they are context, not indicators.")
 
 
 @click.group()
@@ -202,9 +206,10 @@ def list_() -> None:
 @click.option("-o", "--output", default="-", metavar="FILE")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
 @click.option("--name", default="merged", show_default=True)
-def merge(packs: tuple[str, ...], output: str, fmt: str, name: str) -> None:
+@click.option("--include-context", is_flag=True, help=CONTEXT_HELP)
+def merge(packs: tuple[str, ...], output: str, fmt: str, name: str, include_context: bool) -> None:
     """Merge packs (any format, built-in names too) into one; context is united per indicator."""
-    merged = load_intel(packs)
+    merged = load_intel(packs, include_context=include_context)
     merged.name = name
     _emit(merged, fmt, output)
 
@@ -213,9 +218,31 @@ def merge(packs: tuple[str, ...], output: str, fmt: str, name: str) -> None:
 @click.argument("pack")
 @click.option("-o", "--output", default="-", metavar="FILE")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), required=True)
-def convert(pack: str, output: str, fmt: str) -> None:
-    """Convert a pack between formats (e.g. Loki IOC folder -> STIX)."""
-    _emit(load_intel([pack]), fmt, output)
+@click.option("--include-context", is_flag=True, help=CONTEXT_HELP)
+def convert(pack: str, output: str, fmt: str, include_context: bool) -> None:
+    """Convert a pack or feed between formats (e.g. Loki IOC folder -> STIX, OpenIOC -> tracehound JSON).
+
+    Reads tracehound JSON, STIX 2.1, MISP JSON, OpenIOC 1.0/1.1 (.ioc), STIX 1.x XML, CSV and Loki;
+    what a feed holds that is not an indicator is listed ('left out'), never dropped silently.
+
+    \b
+    Example:
+      tracehound intel convert volexity-3cx.ioc -f json -o 3cx-volexity.json
+      tracehound intel convert eset-event.json --include-context -f json -o eset.json
+    """
+    pack_ = load_intel([pack], include_context=include_context)
+    _emit(pack_, fmt, output)
+    counts = ", ".join(f"{n} {t}" for t, n in sorted(pack_.counts().items()))
+    err_console.print(f"read {len(pack_.indicators)} indicators: {counts or 'none'}"
+                      + (f", {len(pack_.rules)} detection rules" if pack_.rules else ""))
+    others = [e for e in pack_.excluded if not e.reason.startswith(REJECTED) and e.type != FEED_WARNING]
+    for e in others[:SHOW_REJECTED]:
+        err_console.print(f"  left out {safe(e.type)} {safe(_defang_any(e.value))}: {safe(e.reason)}"
+                          + (f" ({safe(e.document)}:{e.line})" if e.line else ""))
+    if len(others) > SHOW_REJECTED:
+        err_console.print(f"  … and {len(others) - SHOW_REJECTED} more (list 'excluded' of the JSON pack)")
+    for line in _rule_lines(pack_):
+        err_console.print(line, soft_wrap=True)
 
 
 @intel.command("diff")

@@ -32,7 +32,7 @@ class _Builder(TreeBuilder):
         self.where = lambda: 0
         self.depth = 0
 
-    def start(self, tag: str, attrs: dict[str, str]) -> Element:  # type: ignore[override]
+    def start(self, tag: str, attrs: dict[str, str]) -> Element:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise _TooDeep(self.where())
@@ -40,7 +40,7 @@ class _Builder(TreeBuilder):
         self.lines[id(el)] = self.where()
         return el
 
-    def end(self, tag: str) -> Element:  # type: ignore[override]
+    def end(self, tag: str) -> Element:
         self.depth -= 1
         return super().end(tag)
 
@@ -58,7 +58,7 @@ def parse(text: str, path: str) -> Tree:
 
     builder = _Builder()
     parser = DefusedXMLParser(target=builder, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    expat = parser.parser  # type: ignore[attr-defined]
+    expat = parser.parser
     builder.where = lambda: int(expat.CurrentLineNumber)
     try:
         parser.feed(text.lstrip("\ufeff"))
