@@ -23,7 +23,7 @@ def add_rules(pack: Pack, kind: str, text: str, document: str, name: str = "") -
     body = text.replace("\r\n", "\n").replace("\r", "\n")
     if kind == "sigma":  # the entry is the rule (custom keys included): one rule, named by its title
         title = _TITLE.search(body)
-        found = [Rule(kind, name or (title.group(1).strip().strip("'\"") if title else ""), body, document, 1)]
+        found = [Rule(kind, (title.group(1).strip().strip("'\"") if title else "") or name, body, document, 1)]
     else:
         found = [f.rule for f in find_rules("text", body, document) if f.rule.kind == kind]
     if not found:  # not one rule head recognised: kept whole, and validation says why it is not a rule

@@ -8,7 +8,7 @@ from typing import Any
 
 from tracehound import safejson
 from tracehound.errors import PackError
-from tracehound.intel.formats.misp_attrs import SOFTWARE_MARK, Reader
+from tracehound.intel.formats.misp_attrs import OWN_TAG, SOFTWARE_MARK, Reader
 from tracehound.intel.model import Indicator, IType, Pack
 from tracehound.intel.values import one_line
 
@@ -58,7 +58,7 @@ def to_event(pack: Pack) -> dict[str, Any]:
     return {"Event": {
         "uuid": str(uuid.uuid5(_NS, pack.name)), "info": pack.title or pack.campaign or pack.name,
         "date": pack.published or "1970-01-01", "threat_level_id": "1", "analysis": "2", "distribution": "0",
-        "published": False, "Attribute": attrs, "Tag": [{"name": "tlp:clear"}],
+        "published": False, "Attribute": attrs, "Tag": [{"name": "tlp:clear"}, {"name": OWN_TAG}],
     }}
 
 

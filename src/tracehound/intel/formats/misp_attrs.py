@@ -30,6 +30,9 @@ CONTEXT = "context, not an indicator: MISP to_ids false"
 WARNING = "warning"  # Exclusion.type of a note for the reader (load_intel shows it)
 TO_IDS_FALSE = "misp-to_ids-false"
 SOFTWARE_MARK = "tracehound-software"  # a `text` attribute tracehound wrote for a software indicator
+# An event tracehound wrote: there to_ids false means confidence under 50 (or a software/ASN record), not
+# context, so its attributes all come back as indicators.
+OWN_TAG = "tracehound:pack-export"
 
 SIMPLE: dict[str, IType] = {
     "domain": IType.DOMAIN, "hostname": IType.DOMAIN, "url": IType.URL, "uri": IType.URL,
@@ -77,10 +80,15 @@ class Reader:
     context: Counter[str] = field(default_factory=Counter)  # MISP type -> attributes kept as context
     rules: Counter[str] = field(default_factory=Counter)
     consumed: Counter[str] = field(default_factory=Counter)  # read as part of another value (a file's name)
+    _seen: set[int] = field(default_factory=set)
+    _own: bool = False
 
     # --- one value ------------------------------------------------------------------------------
     def value(self, a: dict[str, Any], itype: IType, v: str, ctx: dict[str, ContextValue]) -> None:
+        """One value of attribute a: an indicator, or context when to_ids is false (counted once per attribute)."""
         mtype = str(a.get("type", ""))
+        counted = id(a) in self._seen
+        self._seen.add(id(a))
         where = f"MISP {mtype} attribute {str(a.get('uuid', ''))[:36]}".rstrip()
         if itype is IType.FILENAME and path_platform(v.strip()):
             itype = IType.FILE_PATH  # MISP 'filename' attributes often hold a full path
@@ -92,16 +100,16 @@ class Reader:
             ctx = {**parsed, **ctx}
         elif comment and "comment" not in ctx:
             ctx = {**ctx, "comment": comment[:200]}
-        if not to_ids(a) and not self.include_context:
+        if not to_ids(a) and not self.include_context and not self._own:
             cat = str(a.get("category", "") or "")
             why = f"{CONTEXT}{f' ({cat})' if cat else ''}{f': {comment[:120]}' if comment else ''}"
             self.pack.excluded.append(Exclusion(visible(v), itype.value, why, self.path, 0))
-            self.context[mtype] += 1
+            self.context[mtype] += 0 if counted else 1
             return
         ids = to_ids(a)
         self.pack.add_value(itype, v, ctx, 80 if ids else 40, document=self.path, where=where,
-                            warnings=[] if ids else [TO_IDS_FALSE])
-        self.indicators[mtype] += 1
+                            warnings=[] if ids or self._own else [TO_IDS_FALSE])
+        self.indicators[mtype] += 0 if counted else 1
 
     # --- one attribute --------------------------------------------------------------------------
     def attribute(self, a: Any, extra: dict[str, ContextValue] | None = None) -> None:
@@ -218,6 +226,8 @@ class Reader:
     # --- the event ------------------------------------------------------------------------------
     def event(self, ev: dict[str, Any]) -> None:
         before_ind, before_ctx = sum(self.indicators.values()), sum(self.context.values())
+        tags = [t.get("name") for t in ev.get("Tag") or [] if isinstance(t, dict)]
+        self._own = OWN_TAG in tags
         for a in ev.get("Attribute") or []:
             self.attribute(a)
         for o in ev.get("Object") or []:

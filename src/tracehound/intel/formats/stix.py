@@ -138,6 +138,7 @@ def dumps(pack: Pack) -> str:
 _HEAD = re.compile(r"([a-z0-9-]+):([A-Za-z0-9_.'-]+)")
 _SOFTWARE = re.compile(r"software:name\s*=\s*'((?:[^'\\]|\\.)*)'(?:\s+AND\s+software:version\s+IN\s*\((.*)\))?")
 _STR = re.compile(r"'((?:[^'\\]|\\.)*)'")
+_BARE = re.compile(r"[\w.:/-]+")  # an unquoted constant: a number (autonomous-system:number = 5)
 
 
 def _unq(s: str) -> str:
@@ -172,6 +173,8 @@ def parse_pattern(pattern: str) -> tuple[IType, str, dict[str, str | list[str]]]
         versions = [_unq(x) for x in _STR.findall(m.group(2) or "")]
         return IType.SOFTWARE, _unq(m.group(1)), {"versions": versions} if versions else {}
     sm = _STR.fullmatch(raw)
+    if sm is None and not _BARE.fullmatch(raw):  # 'x' AND ..., 'x' OR ...: not one comparison (stix_patterns reads it)
+        return None
     value = _unq(sm.group(1)) if sm else raw
     prop = prop.replace("'", "")
     table: dict[tuple[str, str], IType] = {
