@@ -140,3 +140,18 @@ def test_cli_convert_lists_what_a_feed_left_out(capsys) -> None:
     assert code == 0 and "read 3 indicators: 1 ipv4, 1 mutex, 1 registry-key" in err
     assert "left out openioc PortItem/remoteIP 10.0.0[.]1" in err
     assert "registry-key,HKLM\\SYSTEM\\CurrentControlSet\\Services\\IKEEXT\\Parameters" in out
+
+
+def test_sweep_with_a_stix1_pack_alone_flags_the_tree(tmp_path: Path) -> None:
+    """The file-path indicator of the STIX 1.x package flags a tree holding the DLL, and nothing else."""
+    from tracehound.sweep.engine import SweepOptions, run_sweep
+
+    system32 = tmp_path / "Windows" / "System32"
+    (system32 / "config").mkdir(parents=True)
+    (system32 / "wlbsctrl.dll").write_bytes(b"MZ fixture")
+    (system32 / "wlbsctrl.dll.bak").write_bytes(b"MZ fixture")  # near miss
+    docs: list[dict] = []
+    run_sweep(read_pack(str(DATA / "talos-stix12.xml")), SweepOptions(target=str(tmp_path), jobs=1), docs.append)
+    flagged = [(d["tracehound"]["check"], d["tracehound"]["verdict"], d["threat"]["enrichments"][0]["matched"]["atomic"])
+               for d in docs[:-1] if d["tracehound"]["verdict"] != "info"]
+    assert flagged == [("paths", "compromised", "C:\\Windows\\System32\\wlbsctrl.dll")]
