@@ -7,6 +7,7 @@ namespace: OpenIOC 1.0/1.1 and STIX 1.x producers disagree on prefixes, not on l
 
 from __future__ import annotations
 
+import re
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 from tracehound.errors import PackError
@@ -69,8 +70,8 @@ def parse(text: str, path: str) -> Tree:
                         "references are not read)", path=path, line=line or None) from exc
     except ParseError as exc:
         line, col = exc.position
-        raise PackError(f"invalid XML: {exc.msg if hasattr(exc, 'msg') else exc} (column {col + 1})", path=path,
-                        line=line) from exc
+        msg = re.sub(r": line \d+, column \d+$", "", str(exc))
+        raise PackError(f"invalid XML: {msg} (column {col + 1})", path=path, line=line) from exc
     except _TooDeep as exc:
         raise PackError(f"XML nested deeper than {MAX_DEPTH} levels", path=path, line=exc.line) from exc
     return Tree(root, builder.lines)
@@ -106,8 +107,6 @@ def attr(el: Element, name: str) -> str:
 
 def root_name(text: str) -> str:
     """Local name of the first element of an XML text ('' when it is not XML), read without parsing it all."""
-    import re
-
     s = text.lstrip("\ufeff \t\r\n")
     if not s.startswith("<"):
         return ""
