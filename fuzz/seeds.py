@@ -121,6 +121,10 @@ def generated_seeds(target: str) -> list[bytes]:
             text = write_pack(pack, fmt, None) or ""
             out.append(bytes([PACK_FORMATS.index(fmt)]) + text.encode()[:20000])
         return out
+    if target == "xml_feeds":  # the project's feed fixtures, in the published layouts
+        feeds = ROOT / "tests" / "data" / "feeds"
+        return [bytes([0]) + (feeds / n).read_bytes() for n in ("3cx-openioc10.ioc", "host-artefacts-openioc11.ioc")] \
+            + [bytes([1]) + (feeds / "talos-stix12.xml").read_bytes()]
     if target == "plist":
         import plistlib
 

@@ -59,6 +59,11 @@ def parse_comment(comment: str) -> dict[str, ContextValue]:
     return ctx
 
 
+def as_list(v: Any) -> list[Any]:
+    """A JSON member that should be a list: anything else is one item (counted as not an object when it is not one)."""
+    return v if isinstance(v, list) else [] if v is None or v == "" else [v]
+
+
 def ip_type(v: str) -> IType:
     return IType.CIDR if "/" in v else IType.IPV6 if ":" in v else IType.IPV4
 
@@ -167,9 +172,10 @@ class Reader:
         if not isinstance(o, dict):
             self.unsupported["(object not an object)"] += 1
             return
-        attrs = [a for a in o.get("Attribute") or [] if isinstance(a, dict)]
-        if len(o.get("Attribute") or []) > len(attrs):
-            self.unsupported["(not an object)"] += len(o.get("Attribute") or []) - len(attrs)
+        given = as_list(o.get("Attribute"))
+        attrs = [a for a in given if isinstance(a, dict)]
+        if len(given) > len(attrs):
+            self.unsupported["(not an object)"] += len(given) - len(attrs)
         rel = {str(a.get("object_relation", "")): a for a in attrs}
         name = str(o.get("name", ""))
         if name == "file" and any(str(a.get("type")) in HASHES for a in attrs):
@@ -226,11 +232,11 @@ class Reader:
     # --- the event ------------------------------------------------------------------------------
     def event(self, ev: dict[str, Any]) -> None:
         before_ind, before_ctx = sum(self.indicators.values()), sum(self.context.values())
-        tags = [t.get("name") for t in ev.get("Tag") or [] if isinstance(t, dict)]
+        tags = [t.get("name") for t in as_list(ev.get("Tag")) if isinstance(t, dict)]
         self._own = OWN_TAG in tags
-        for a in ev.get("Attribute") or []:
+        for a in as_list(ev.get("Attribute")):
             self.attribute(a)
-        for o in ev.get("Object") or []:
+        for o in as_list(ev.get("Object")):
             self.obj(o)
         n_ind = sum(self.indicators.values()) - before_ind
         n_ctx = sum(self.context.values()) - before_ctx
