@@ -65,6 +65,8 @@ def test_openioc_11_registry_group_negate_and_conditions() -> None:
         ("mutex", "Global\\3CXDesktopUpdateMutex"): {},
         ("ipv4", "185.220.101.4"): {},
     }
+    mutex = next(i for i in pack.indicators if i.type.value == "mutex")
+    assert [(s.document.rsplit("/", 1)[-1], s.lines) for s in mutex.sources] == [("host-artefacts-openioc11.ioc", [30])]
     reasons = {e.value: e.reason for e in pack.excluded}
     assert reasons["10.0.0.1"] == "condition 'not is' is not an exact value: context, not an indicator"  # negate="true"
     assert "'starts-with'" in reasons["C:\\ProgramData\\Microsoft\\"]

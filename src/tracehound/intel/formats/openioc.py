@@ -81,7 +81,8 @@ class _Reader:
         assert isinstance(itype, IType)
         if itype is IType.FILENAME and path_platform(v):
             itype = IType.FILE_PATH
-        self.pack.add_value(itype, v, ctx, 80, document=self.path, line=it.line, where=f"OpenIOC {it.search}")
+        safexml.add_source(self.pack.add_value(itype, v, ctx, 80, document=self.path, line=it.line,
+                                               where=f"OpenIOC {it.search}"), self.path, it.line)
 
     def single(self, it: Item) -> None:
         itype = TERMS.get(it.search)
@@ -149,8 +150,8 @@ class _Reader:
         value = key.value.strip()
         if hive and not value.upper().startswith(("HK", "COMPUTER\\")):
             value = hive.rstrip("\\") + "\\" + value
-        self.pack.add_value(IType.REGISTRY_KEY, value, ctx, 80, document=self.path, line=key.line,
-                            where=f"OpenIOC {key.search}")
+        safexml.add_source(self.pack.add_value(IType.REGISTRY_KEY, value, ctx, 80, document=self.path, line=key.line,
+                                               where=f"OpenIOC {key.search}"), self.path, key.line)
         return True
 
 

@@ -11,6 +11,7 @@ import re
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 from tracehound.errors import PackError
+from tracehound.intel.model import Indicator, SourceRef
 
 MAX_DEPTH = 200  # nesting deeper than this is refused (an Indicator tree of an IOC file is a few levels)
 
@@ -75,6 +76,12 @@ def parse(text: str, path: str) -> Tree:
     except _TooDeep as exc:
         raise PackError(f"XML nested deeper than {MAX_DEPTH} levels", path=path, line=exc.line) from exc
     return Tree(root, builder.lines)
+
+
+def add_source(ind: Indicator | None, document: str, line: int) -> None:
+    """Record on an indicator read from an XML feed the file and line it came from."""
+    if ind is not None and line:
+        ind.merge(Indicator(ind.type, ind.value, sources=[SourceRef(document, [line])]))
 
 
 def local(tag: str) -> str:

@@ -55,8 +55,9 @@ class _Reader:
         return [p.strip() for p in parts if p.strip()]
 
     def add(self, itype: IType, value: str, el: Element, ctx: dict[str, ContextValue] | None = None) -> None:
-        self.pack.add_value(itype, value, ctx or {}, 80, document=self.path, line=self.tree.line(el),
-                            where=f"STIX 1 {safexml.local(el.tag)}")
+        line = self.tree.line(el)
+        safexml.add_source(self.pack.add_value(itype, value, ctx or {}, 80, document=self.path, line=line,
+                                               where=f"STIX 1 {safexml.local(el.tag)}"), self.path, line)
 
     # --- objects --------------------------------------------------------------------------------
     def properties(self, props: Element, ctx: dict[str, ContextValue]) -> None:
