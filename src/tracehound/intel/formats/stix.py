@@ -21,6 +21,8 @@ NAMESPACE = uuid.UUID("5e3d2f49-8d0c-4b58-9d59-7a1c4f6a2b31")
 EXTENSION_ID = "extension-definition--3f1c2b7e-9a0d-4c55-8e21-7b6d4a9c0e13"
 
 _HASH_NAMES = {IType.MD5: "MD5", IType.SHA1: "'SHA-1'", IType.SHA256: "'SHA-256'", IType.SHA512: "'SHA-512'"}
+_HIVES = {"HKLM": "HKEY_LOCAL_MACHINE", "HKCU": "HKEY_CURRENT_USER", "HKU": "HKEY_USERS", "HKCR": "HKEY_CLASSES_ROOT",
+          "HKCC": "HKEY_CURRENT_CONFIG"}
 _CERT_NAMES = {IType.CERT_SHA1: "'SHA-1'", IType.CERT_SHA256: "'SHA-256'"}
 
 
@@ -50,7 +52,8 @@ def pattern_for(ind: Indicator) -> str:
         folder, _, name = v.rpartition("\\" if "\\" in v else "/")
         return f"[file:name = {_q(name)} AND file:parent_directory_ref.path = {_q(folder or v[:1])}]"
     if t is IType.REGISTRY_KEY:
-        parts = [f"windows-registry-key:key = {_q(v)}"]
+        root, sep, rest = v.partition("\\")  # STIX names the hive in full (HKEY_LOCAL_MACHINE\\...)
+        parts = [f"windows-registry-key:key = {_q(_HIVES.get(root, root) + sep + rest)}"]
         parts += [f"windows-registry-key:values[*].name = {_q(n)}" for n in ind.ctx("value_name")[:1]]
         parts += [f"windows-registry-key:values[*].data = {_q(d)}" for d in ind.ctx("value_data")[:1]
                   if ind.ctx("value_name")]
