@@ -20,7 +20,25 @@ def intel() -> None:
     """Turn advisories into indicator packs and work with packs."""
 
 
+# What the Loki pack writer (intel/formats/loki.py) writes a line for; everything else is said, not dropped.
+_LOKI_LINES = frozenset({IType.MD5, IType.SHA1, IType.SHA256, IType.SHA512, IType.DOMAIN, IType.IPV4, IType.IPV6,
+                         IType.CIDR, IType.FILENAME, IType.FILENAME_REGEX})
+SHOW_UNWRITTEN = 10
+
+
+def _loki_unwritten(pack: Pack) -> list[Indicator]:
+    return [i for i in pack.indicators if i.type not in _LOKI_LINES
+            or (i.type is IType.FILENAME and i.ctx("standalone") == ["no"])]
+
+
 def _emit(pack: Pack, fmt: str, out: str | None) -> None:
+    unwritten = _loki_unwritten(pack) if fmt == "loki" else []
+    if unwritten:
+        shown = ", ".join(f"{i.type.value} '{safe(_defang_any(i.value))}'" for i in unwritten[:SHOW_UNWRITTEN])
+        more = f" and {len(unwritten) - SHOW_UNWRITTEN} more" if len(unwritten) > SHOW_UNWRITTEN else ""
+        err_console.print(f"[yellow]warning:[/] loki: {len(unwritten)} indicator(s) have no Loki IOC line and are "
+                          f"not written: {shown}{more} ('tracehound export -f loki' writes file paths as regexes "
+                          "and lists what Loki cannot carry)")
     text = write_pack(pack, fmt, out)
     if text is not None:
         click.echo(text, nl=False)
