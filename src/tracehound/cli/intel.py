@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 
 import click
 from rich.table import Table
@@ -12,7 +14,7 @@ from tracehound.intel.builtin import builtin_names, load_builtin, load_intel
 from tracehound.intel.documents import DEFAULT_MAX_BYTES
 from tracehound.intel.extract import ExtractOptions, extract_files
 from tracehound.intel.formats import FORMATS, read_pack, write_pack
-from tracehound.intel.model import REJECTED, Indicator, IType, Pack
+from tracehound.intel.model import REJECTED, Indicator, IType, Pack, Rule
 
 
 @click.group()
@@ -77,7 +79,7 @@ def extract(files: tuple[str, ...], output: str, fmt: str, name: str, product: s
         counts = ", ".join(f"{n} {t}" for t, n in sorted(result.pack.counts().items()))
         err_console.print(f"extracted {len(result.pack.indicators)} indicators: {counts or 'none'}")
         for e in result.pack.excluded:
-            err_console.print(f"  left out {safe(e.type)} {safe(_defang_any(e.value))}: {safe(e.reason)} "
+            err_console.print(f"  left out {safe(e.type)} {safe(_defang_any(e.value))}: {safe(defang_text(e.reason))} "
                               f"({safe(e.document)}:{e.line})")
         for line in _rule_lines(result.pack):
             err_console.print(line)
@@ -94,9 +96,15 @@ def _rule_lines(pack: Pack) -> list[str]:
     for r in pack.rules:
         at = f"{r.document}:{r.line}" if r.line else r.document or "pack"
         loc, sep, msg = r.error.partition(": ") if r.error.startswith(f"{r.document}:") else ("", "", r.error)
-        state = f"[red]not valid[/]: {safe(loc + sep + _defang_any(msg))}" if r.error else "[green]valid[/]"
+        state = f"[red]not valid[/]: {safe(loc + sep + defang_text(msg))}" if r.error else "[green]valid[/]"
         out.append(f"  {r.kind} {safe(_defang_any(r.name))} ({safe(at)}): {state}")
     return out
+
+
+def _rule_json(r: Rule) -> dict[str, object]:
+    """A pack rule for machines: what it is, where it was published, whether it compiles (and why not)."""
+    return {"name": r.name, "kind": r.kind, "origin": {"document": r.document, "line": r.line},
+            "compiles": not r.error, "error": r.error}
 
 
 def _defang_any(value: str) -> str:
@@ -105,10 +113,49 @@ def _defang_any(value: str) -> str:
     return defang(value)
 
 
+# Names outside the public suffix list that still name hosts (RFC 2606/6761 and common internal zones).
+SPECIAL_TLDS = frozenset({"example", "test", "invalid", "localhost", "local", "onion", "internal", "lan", "corp",
+                          "home", "intranet"})
+
+
+def defang_text(text: str) -> str:
+    """Free text for people (a remediation sentence, a reason, a rule error) with every URL, e-mail
+    address, IPv4 address and host name in it defanged as Indicator.display() does; file names (`setup.exe`, `README.md`) and
+    words without a public suffix are left as they are."""
+    from tracehound.defang import defang, strip_control
+    from tracehound.intel import network as net
+
+    text = strip_control(text)
+    spans: list[tuple[int, int, str]] = []
+
+    def add(pattern: re.Pattern[str], form: Callable[[str], str | None]) -> None:
+        for m in pattern.finditer(text):
+            if not any(a < m.end() and m.start() < b for a, b, _ in spans):
+                shown = form(m.group(0))
+                if shown is not None:
+                    spans.append((m.start(), m.end(), shown))
+
+    def host(v: str) -> str | None:
+        last = v.rsplit(".", 1)[-1].lower()
+        if last in net.FILE_EXTENSION_TLDS or not (last in SPECIAL_TLDS or net.registered_suffix(v.lower())[0]):
+            return None
+        return defang(v)
+
+    add(net.URL_SCHEME, defang)
+    add(net.EMAIL, lambda v: defang(v).replace("@", "[@]"))
+    add(net.URL_BARE, lambda v: defang(v) if host(v.split("/", 1)[0].split(":", 1)[0]) else None)
+    add(net.IPV4, defang)
+    add(net.DOMAIN, host)
+    for a, b, shown in sorted(spans, reverse=True):
+        text = text[:a] + shown + text[b:]
+    return text
+
+
 @intel.command("show")
 @intel_option
 @click.option("--type", "types", multiple=True, type=click.Choice([t.value for t in IType]), help="Only these types.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (values not defanged).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Machine-readable output: {indicators, rules} (values not defanged; rules: name, kind, origin, compiles, error).")
 def show(intel: tuple[str, ...], types: tuple[str, ...], as_json: bool) -> None:
     """Print a pack as a readable table (network indicators defanged).
 
@@ -119,7 +166,8 @@ def show(intel: tuple[str, ...], types: tuple[str, ...], as_json: bool) -> None:
     pack = load_intel(intel)
     inds = [i for i in pack.indicators if not types or i.type.value in types]
     if as_json:
-        click.echo(json.dumps([i.to_dict() for i in inds], indent=1, ensure_ascii=False))
+        click.echo(json.dumps({"indicators": [i.to_dict() for i in inds], "rules": [_rule_json(r) for r in pack.rules]},
+                              indent=1, ensure_ascii=False))
         return
     title = pack.title or pack.name
     table = Table(title=f"{safe(title)} — {len(inds)} indicators", show_lines=False)
@@ -133,7 +181,8 @@ def show(intel: tuple[str, ...], types: tuple[str, ...], as_json: bool) -> None:
         out_console.print(f"[yellow]{len(rejected)} value(s) rejected when the pack was read[/] (not in the table):")
         for e in rejected[:SHOW_REJECTED]:
             where = f" ({e.document}:{e.line})" if e.line else f" ({e.document})" if e.document else ""
-            out_console.print(f"  {safe(e.type)} '{safe(_defang_any(e.value))}': {safe(e.reason[len(REJECTED):])}{safe(where)}")
+            out_console.print(f"  {safe(e.type)} '{safe(_defang_any(e.value))}': {safe(defang_text(e.reason[len(REJECTED):]))}"
+                              f"{safe(where)}")
         if len(rejected) > SHOW_REJECTED:
             out_console.print(f"  … and {len(rejected) - SHOW_REJECTED} more (all of them: "
                               "'tracehound intel convert PACK -f json', list 'excluded')")
@@ -141,13 +190,13 @@ def show(intel: tuple[str, ...], types: tuple[str, ...], as_json: bool) -> None:
     if others and not types:
         out_console.print(f"{len(others)} value(s) or record(s) left out when the pack was made:")
         for e in others[:SHOW_REJECTED]:
-            out_console.print(f"  {safe(e.type)} {safe(_defang_any(e.value))}: {safe(e.reason)}")
+            out_console.print(f"  {safe(e.type)} {safe(_defang_any(e.value))}: {safe(defang_text(e.reason))}")
         if len(others) > SHOW_REJECTED:
             out_console.print(f"  … and {len(others) - SHOW_REJECTED} more (list 'excluded' of the JSON pack)")
     if pack.remediation and not types:
         out_console.print("[bold]Remediation from the advisory[/]")
         for r in pack.remediation:
-            out_console.print(f"  • [cyan]{r.action}[/]: {safe(r.text)}")
+            out_console.print(f"  • [cyan]{safe(r.action)}[/]: {safe(defang_text(r.text))}")
     if not types:
         for line in _rule_lines(pack):
             out_console.print(line, soft_wrap=True)  # one rule per line, whatever the terminal's width
