@@ -22,9 +22,10 @@ RUNS = 3
 LONG_CALL = 0.5  # a call this slow is measured once (a regression must fail fast, not run for minutes)
 
 
-def cpu_per_call(fn: Callable[[Any], object], arg: Any) -> float:
-    """Best CPU seconds per call of fn(arg)."""
+def cpu_per_call(fn: Callable[[Any], object], arg: Any, out: list[object] | None = None) -> float:
+    """Best CPU seconds per call of fn(arg); the last result is appended to `out` when given."""
     best = float("inf")
+    result: object = None
     reps = 1
     enabled = gc.isenabled()
     gc.disable()
@@ -33,7 +34,7 @@ def cpu_per_call(fn: Callable[[Any], object], arg: Any) -> float:
             while True:
                 start = time.process_time()
                 for _ in range(reps):
-                    fn(arg)
+                    result = fn(arg)
                 spent = time.process_time() - start
                 if spent >= MIN_RUN or reps >= 1 << 20:
                     break
@@ -44,17 +45,21 @@ def cpu_per_call(fn: Callable[[Any], object], arg: Any) -> float:
     finally:
         if enabled:
             gc.enable()
+    if out is not None:
+        out.append(result)
     return best
 
 
 def assert_linear(fn: Callable[[Any], object], make: Callable[[int], Any], n: int, what: str = "",
-                  max_ratio: float = MAX_RATIO, floor: float = FLOOR) -> tuple[float, float]:
-    """fn(make(FACTOR * n)) costs at most max_ratio times fn(make(n)) (or the floor): linear, not quadratic."""
+                  max_ratio: float = MAX_RATIO, floor: float = FLOOR) -> object:
+    """fn(make(FACTOR * n)) costs at most max_ratio times fn(make(n)) (or the floor): linear, not quadratic.
+    Returns fn(make(FACTOR * n)), for the caller's checks of the result."""
     small_in, large_in = make(n), make(FACTOR * n)
     fn(small_in)  # warm-up: caches, lazy imports, compiled patterns
     small = cpu_per_call(fn, small_in)
-    large = cpu_per_call(fn, large_in)
+    got: list[object] = []
+    large = cpu_per_call(fn, large_in, got)
     assert large <= max_ratio * max(small, floor), (
         f"{what or getattr(fn, '__name__', 'fn')}: {large * 1e3:.2f} ms CPU at {FACTOR * n} vs {small * 1e3:.3f} ms "
         f"at {n} (x{large / max(small, 1e-12):.1f}; linear is about x{FACTOR})")
-    return small, large
+    return got[0]
