@@ -34,14 +34,14 @@ def _loki_unwritten(pack: Pack) -> list[Indicator]:
 
 
 def _emit(pack: Pack, fmt: str, out: str | None) -> None:
+    text = write_pack(pack, fmt, out)
     unwritten = _loki_unwritten(pack) if fmt == "loki" else []
     if unwritten:
-        shown = ", ".join(f"{i.type.value} '{safe(_defang_any(i.value))}'" for i in unwritten[:SHOW_UNWRITTEN])
+        shown = ", ".join(f"{i.type.value} '{safe(i.display())}'" for i in unwritten[:SHOW_UNWRITTEN])
         more = f" and {len(unwritten) - SHOW_UNWRITTEN} more" if len(unwritten) > SHOW_UNWRITTEN else ""
         err_console.print(f"[yellow]warning:[/] loki: {len(unwritten)} indicator(s) have no Loki IOC line and are "
                           f"not written: {shown}{more} ('tracehound export -f loki' writes file paths as regexes "
                           "and lists what Loki cannot carry)")
-    text = write_pack(pack, fmt, out)
     if text is not None:
         click.echo(text, nl=False)
     else:
