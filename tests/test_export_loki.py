@@ -183,6 +183,27 @@ def test_intel_convert_to_loki_says_what_it_does_not_write(tmp_path: Path, capsy
     write_pack(artefact_pack(), "json", str(f))
     code, _, err = run_cli(["intel", "convert", str(f), "-f", "loki", "-o", str(tmp_path / "loki")], capsys)
     flat = " ".join(err.split())
-    assert code == 0 and "loki: 8 indicator(s) have no Loki IOC line and are not written" in flat, err
+    assert code == 0 and "loki: 8 indicator(s) have no LOKI form and are not written" in flat, err
     assert "url 'hxxp://evil[.]example/gate.php'" in flat and "registry-key 'HKCU\\Software\\Evil'" in flat
     assert "evil.example/gate" not in flat  # shown defanged
+
+
+def test_intel_convert_to_stix_and_misp_leaves_out_host_artefacts(tmp_path: Path, capsys) -> None:
+    """`intel convert/extract/merge -f stix|misp` of a pack with file paths, registry keys, mutexes, PDB paths:
+    those are said and left out (the writers have no form for them), the rest is written; it used to stop
+    with an internal error."""
+    import json
+
+    f = tmp_path / "p.json"
+    write_pack(artefact_pack(), "json", str(f))
+    for fmt in ("stix", "misp"):
+        out = tmp_path / f"p.{fmt}.json"
+        code, _, err = run_cli(["intel", "convert", str(f), "-f", fmt, "-o", str(out)], capsys)
+        flat = " ".join(err.split())
+        assert code == 0 and "internal error" not in err, err
+        assert f"{fmt}: 7 indicator(s) have no {fmt.upper()} form and are not written" in flat
+        assert "mutex 'Global\\EvilMutex'" in flat
+        back = read_pack(str(out))
+        assert {i.type for i in back.indicators} >= {IType.DOMAIN, IType.IPV4, IType.MD5, IType.URL}
+        assert not {i.type for i in back.indicators} & {IType.FILE_PATH, IType.MUTEX, IType.REGISTRY_KEY}
+        json.loads(out.read_text())

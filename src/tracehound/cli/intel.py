@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable
@@ -26,22 +27,44 @@ def intel() -> None:
 _LOKI_LINES = frozenset({IType.MD5, IType.SHA1, IType.SHA256, IType.SHA512, IType.DOMAIN, IType.IPV4, IType.IPV6,
                          IType.CIDR, IType.FILENAME, IType.FILENAME_REGEX})
 SHOW_UNWRITTEN = 10
+_HINT = {"loki": " ('tracehound export -f loki' writes file paths as regexes and lists what Loki cannot carry)"}
 
 
-def _loki_unwritten(pack: Pack) -> list[Indicator]:
-    return [i for i in pack.indicators if i.type not in _LOKI_LINES
-            or (i.type is IType.FILENAME and i.ctx("standalone") == ["no"])]
+def _has_stix_pattern(ind: Indicator) -> bool:
+    from tracehound.intel.formats import stix
+
+    try:
+        stix.pattern_for(ind)
+    except ValueError:
+        return False
+    return True
+
+
+def _unwritable(pack: Pack, fmt: str) -> list[Indicator]:
+    """Indicators the pack writer of fmt has no form for (host artefacts in STIX and MISP, URLs in Loki...)."""
+    from tracehound.intel.formats import misp
+
+    if fmt == "loki":
+        return [i for i in pack.indicators if i.type not in _LOKI_LINES
+                or (i.type is IType.FILENAME and i.ctx("standalone") == ["no"])]
+    if fmt == "stix":
+        return [i for i in pack.indicators if not _has_stix_pattern(i)]
+    if fmt == "misp":
+        return [i for i in pack.indicators if i.type not in misp._TO_MISP]  # the writer's own table
+    return []
 
 
 def _emit(pack: Pack, fmt: str, out: str | None) -> None:
+    unwritten = _unwritable(pack, fmt)
+    if unwritten and fmt in ("stix", "misp"):  # those writers stop on a type they have no form for
+        keys = {i.key for i in unwritten}
+        pack = dataclasses.replace(pack, indicators=[i for i in pack.indicators if i.key not in keys])
     text = write_pack(pack, fmt, out)
-    unwritten = _loki_unwritten(pack) if fmt == "loki" else []
     if unwritten:
         shown = ", ".join(f"{i.type.value} '{safe(i.display())}'" for i in unwritten[:SHOW_UNWRITTEN])
         more = f" and {len(unwritten) - SHOW_UNWRITTEN} more" if len(unwritten) > SHOW_UNWRITTEN else ""
-        err_console.print(f"[yellow]warning:[/] loki: {len(unwritten)} indicator(s) have no Loki IOC line and are "
-                          f"not written: {shown}{more} ('tracehound export -f loki' writes file paths as regexes "
-                          "and lists what Loki cannot carry)")
+        err_console.print(f"[yellow]warning:[/] {fmt}: {len(unwritten)} indicator(s) have no {fmt.upper()} form and "
+                          f"are not written: {shown}{more}{_HINT.get(fmt, '')}")
     if text is not None:
         click.echo(text, nl=False)
     else:
