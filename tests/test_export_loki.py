@@ -182,7 +182,8 @@ def test_intel_convert_to_loki_says_what_it_does_not_write(tmp_path: Path, capsy
     write_pack(artefact_pack(), "json", str(f))
     code, _, err = run_cli(["intel", "convert", str(f), "-f", "loki", "-o", str(tmp_path / "loki")], capsys)
     flat = " ".join(err.split())
-    assert code == 0 and "loki: 8 indicator(s) have no LOKI form and are not written" in flat, err
+    assert code == 0 and "loki: 9 indicator(s) have no LOKI form and are not written" in flat, err
+    assert "sha512 " in flat  # Loki reads MD5, SHA-1 and SHA-256 only: said, not written for Loki to ignore
     assert "url 'hxxp://evil[.]example/gate.php'" in flat and "registry-key 'HKCU\\Software\\Evil'" in flat
     assert "evil.example/gate" not in flat  # shown defanged
 

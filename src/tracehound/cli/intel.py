@@ -28,7 +28,7 @@ def intel() -> None:
 
 
 # What the Loki pack writer (intel/formats/loki.py) writes a line for; everything else is said, not dropped.
-_LOKI_LINES = frozenset({IType.MD5, IType.SHA1, IType.SHA256, IType.SHA512, IType.DOMAIN, IType.IPV4, IType.IPV6,
+_LOKI_LINES = frozenset({IType.MD5, IType.SHA1, IType.SHA256, IType.DOMAIN, IType.IPV4, IType.IPV6,
                          IType.CIDR, IType.FILENAME, IType.FILENAME_REGEX})
 SHOW_UNWRITTEN = 10
 _HINT = {"loki": " ('tracehound export -f loki' writes file paths as regexes and lists what Loki cannot carry)"}
