@@ -1,0 +1,247 @@
+"""`hunt --engine spark --store URI`: the observation store's Parquet layout hunted with Spark.
+
+Same semantics as `hunt --store` (DuckDB, stores/query.py), by construction: Spark selects the
+candidate rows with the values stores.query.candidate_keys gives (a name's last one, two and
+three labels, URL hosts, addresses, hashes; IPv4 CIDRs as integer ranges on the stored `ip4`
+column and the client's address), the candidates are grouped per (kind, value, client, aux) in
+Spark, and the small result is confirmed on the driver by the raw hunt's Matcher
+(stores.query.confirm_rows). The coverage comes from the ledger parts, grouped in Spark and
+summed by stores.query.coverage_of.
+
+Only the parts the manifest names are read (an interrupted `index` may have left others). STORE
+is a folder on this machine, or any URI Spark reads (file://, hdfs://, s3a://): the manifest
+is then read through Spark too. Indicator tables travel as broadcast joins: the pack's exact
+values as one (class, key) table, IPv4 ranges bucketed per /16 so the range test is an equality
+join followed by a BETWEEN, not a nested loop over every range."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from tracehound.errors import InputError, UsageError
+from tracehound.intel.model import Pack
+from tracehound.matching.matcher import Matcher
+from tracehound.stores.layout import VERSION, Store
+from tracehound.stores.query import StoreHunt, candidate_keys, confirm_rows, coverage_of
+from tracehound.stores.rows import UNDATED
+
+DOMAIN_KINDS = ("dns", "http", "tls", "connect", "host", "answer")  # kinds whose value is a name (query.py)
+IP_KINDS = ("ip", "iplit", "src", "answer")
+HASH_KINDS = ("hash", "cert", "x509")
+ROW_SCHEMA = ("kind string, value string, client string, aux string, first timestamp, last timestamp, count long, "
+              "file_id int, line long, offset long, ip4 decimal(20,0), day string")
+LEDGER_SCHEMA = "file_id int, day string, records long, errors long, first timestamp, last timestamp"
+BUCKET_BITS = 16  # IPv4 ranges joined per /16; a range wider than a /16 is one table row per /16 it covers
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class ManifestStore(Store):
+    """A store read through Spark (hdfs://, s3a://, file://): its manifest, for findings and coverage.
+    Read-only; `root` is not a local folder (use `uri`)."""
+
+    def __init__(self, uri: str, manifest: dict[str, Any]) -> None:  # no super(): nothing local to open
+        self.uri = uri
+        self.root = Path(urlparse(uri).path or "/")
+        self.manifest_path = self.root / "manifest.json"
+        self.manifest = manifest
+
+
+def _is_uri(location: str) -> bool:
+    return "://" in location
+
+
+def open_store(spark: Any, location: str) -> tuple[Store, str]:
+    """(store, base URI of its files). A local folder is opened as `hunt --store` opens it (the parts it
+    names must be there); a URI's manifest is read with Spark (Hadoop file systems)."""
+    if not _is_uri(location):
+        store = Store(location)
+        missing = [p for p in store.manifest["parts"] + store.manifest["ledger"] if not (store.root / p).is_file()]
+        if missing:
+            raise InputError(f"store damaged: {len(missing)} part(s) the manifest names are missing, e.g. {missing[0]}",
+                             path=location)
+        return store, "file:" + str(store.root)  # Hadoop quotes what a URI needs quoted
+    base = location.rstrip("/")
+    try:
+        text = spark.sparkContext.wholeTextFiles(base + "/manifest.json").collect()[0][1]
+    except Exception as exc:  # py4j: the Hadoop file system's error (no such file, no access)
+        raise UsageError("not a tracehound store (no readable manifest.json; build one with 'tracehound index'): "
+                         + _first_line(exc), path=location) from exc
+    return ManifestStore(base, parse_manifest(text, base + "/manifest.json")), base
+
+
+def parse_manifest(text: str, where: str) -> dict[str, Any]:
+    """The checks layout.Store makes of a manifest, on text read from any file system."""
+    try:
+        m = json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"unreadable store manifest: {exc}", path=where) from exc
+    if not isinstance(m, dict) or m.get("version") != VERSION:
+        raise InputError("store manifest of an unknown version", path=where)
+    if not (isinstance(m.get("files"), dict) and isinstance(m.get("parts"), list) and isinstance(m.get("ledger"), list)
+            and isinstance(m.get("next_id"), int)):
+        raise InputError("store manifest damaged (files, parts, ledger or next_id missing)", path=where)
+    return m
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    for line in text.splitlines():
+        if "Exception:" in line or "Error:" in line or line.startswith("["):
+            return line.strip()[:300]
+    return (text.splitlines() or ["?"])[0][:300]
+
+
+def _day_filter(since: datetime | None, until: datetime | None) -> Any:
+    """Whole UTC days, undated records always in (query._window)."""
+    from pyspark.sql import functions as F
+
+    day = F.col("day")
+    cond = None
+    if since:
+        cond = day >= since.astimezone(UTC).date().isoformat()
+    if until:
+        c = day <= until.astimezone(UTC).date().isoformat()
+        cond = c if cond is None else cond & c
+    return None if cond is None else (day == UNDATED) | cond
+
+
+def _ipv4_of(c: Any) -> Any:
+    """A dotted quad as an integer (as layout's derived `cip4`: up to three digits per part, no range check)."""
+    from pyspark.sql import functions as F
+
+    p = F.split(c, r"\.")
+    return F.when(c.rlike(r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$"),
+                  p[0].cast("long") * 16777216 + p[1].cast("long") * 65536 + p[2].cast("long") * 256 + p[3].cast("long"))
+
+
+def _candidates(spark: Any, rows: Any, matcher: Matcher) -> Any | None:
+    """(kind, value, client) of the rows any indicator may match (query._conditions, in Spark)."""
+    from pyspark.sql import functions as F
+
+    tables, ranges, v6 = candidate_keys(matcher)
+    kind, value, client = F.col("kind"), F.col("value"), F.col("client")
+    frames = []
+    keys = [("d", k) for t in ("q_d1", "q_d2", "q_d3") for k in tables[t]]
+    keys += [("u", k) for k in tables["q_uh"]] + [("i", k) for k in tables["q_ip"]] + [("h", k) for k in tables["q_h"]]
+    if keys:
+        labels = F.split(value, r"\.")
+        n = F.size(labels)
+        name = kind.isin(*DOMAIN_KINDS)
+        named = name & ~value.rlike(r"^[0-9.]+$")
+
+        def probe(cls: str, key: Any, cond: Any) -> Any:
+            return F.when(cond, F.struct(F.lit(cls).alias("c"), key.alias("k")))
+
+        probes = []
+        if tables["q_d1"]:
+            probes.append(probe("d", F.element_at(labels, -1), name))
+        if tables["q_d2"]:
+            probes.append(probe("d", F.array_join(F.slice(labels, -2, 2), "."), named & (n >= 2)))
+        if tables["q_d3"]:
+            probes.append(probe("d", F.array_join(F.slice(labels, -3, 3), "."), named & (n >= 3)))
+        if tables["q_uh"]:
+            probes.append(probe("u", value, kind == "url"))
+        if tables["q_ip"]:
+            probes += [probe("i", value, kind.isin(*IP_KINDS)), probe("i", client, kind == "ip")]
+        if tables["q_h"]:
+            probes.append(probe("h", value, kind.isin(*HASH_KINDS)))
+        pack = F.broadcast(spark.createDataFrame(sorted(keys), "c string, k string"))
+        exploded = rows.select("kind", "value", "client", F.explode(F.array(*probes)).alias("p")).where("p IS NOT NULL")
+        frames.append(exploded.join(pack, (F.col("p.c") == pack["c"]) & (F.col("p.k") == pack["k"]))
+                      .select("kind", "value", "client"))
+    if ranges:
+        buckets = [(b, lo, hi) for lo, hi in ranges for b in range(lo >> BUCKET_BITS, (hi >> BUCKET_BITS) + 1)]
+        nets = F.broadcast(spark.createDataFrame(buckets, "b long, lo long, hi long"))
+        nums = F.array(F.when(kind.isin(*IP_KINDS), F.col("ip4").cast("long")),
+                       F.when(kind == "ip", _ipv4_of(client)))
+        ints = rows.select("kind", "value", "client", F.explode(nums).alias("x")).where("x IS NOT NULL")
+        ints = ints.withColumn("b", F.shiftright(F.col("x"), BUCKET_BITS))
+        frames.append(ints.join(nets, "b").where(F.col("x").between(F.col("lo"), F.col("hi")))
+                      .select("kind", "value", "client"))
+    if v6:
+        frames.append(rows.where((kind.isin(*IP_KINDS) & F.col("ip4").isNull() & value.contains(":"))
+                                 | ((kind == "ip") & client.contains(":"))).select("kind", "value", "client"))
+    if not frames:
+        return None
+    out = frames[0]
+    for f in frames[1:]:
+        out = out.unionByName(f)
+    return out.distinct()
+
+
+def _ts(us: int | None) -> datetime | None:
+    return None if us is None else _EPOCH + timedelta(microseconds=int(us))
+
+
+def _read(spark: Any, schema: str, paths: list[str], base: str | None = None) -> Any:
+    reader = spark.read.schema(schema)
+    if base:
+        reader = reader.option("basePath", base)
+    return reader.parquet(*paths)
+
+
+def _spark_errors() -> tuple[type[BaseException], ...]:
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    return (PySparkException, Py4JError)
+
+
+def hunt_store_spark(spark: Any, location: str, pack: Pack, since: datetime | None = None,
+                     until: datetime | None = None) -> tuple[Store, StoreHunt]:
+    """The store at `location` (folder or URI) hunted with Spark: (store, hits + coverage), as hunt_store."""
+    from pyspark.sql import functions as F
+
+    store, base = open_store(spark, location)
+    matcher = Matcher(pack)
+    out = StoreHunt()
+    m = store.manifest
+    window = _day_filter(since, until)
+    try:
+        if m["parts"]:
+            rows = _read(spark, ROW_SCHEMA, [f"{base}/{p}" for p in m["parts"]], f"{base}/obs")
+            if window is not None:
+                rows = rows.where(window)
+            cand = _candidates(spark, rows, matcher)
+            if cand is not None:
+                first = F.coalesce(F.col("first"), F.lit("9999-01-01 00:00:00").cast("timestamp"))
+                grouped = (rows.join(cand, ["kind", "value", "client"], "left_semi")
+                           .groupBy("kind", "value", "client", "aux")
+                           .agg(F.unix_micros(F.min("first")).alias("f"), F.unix_micros(F.max("last")).alias("l"),
+                                F.sum("count").alias("n"),
+                                F.min(F.struct(first, F.col("file_id"), F.col("line"), F.col("offset"))).alias("ex")))
+                found = [(r["kind"], r["value"], r["client"], r["aux"], _ts(r["f"]), _ts(r["l"]), r["n"],
+                          r["ex"]["file_id"], r["ex"]["line"], r["ex"]["offset"])
+                         for r in grouped.orderBy("kind", "value", "client", "aux").collect()]
+                confirm_rows(matcher, found, out)
+        ledger: list[tuple[Any, ...]] = []
+        if m["ledger"]:
+            led = _read(spark, LEDGER_SCHEMA, [f"{base}/{p}" for p in m["ledger"]])
+            ledger = [(r["file_id"], r["day"], r["r"], r["e"], _ts(r["f"]), _ts(r["l"])) for r in
+                      led.groupBy("file_id", "day").agg(F.sum("records").alias("r"), F.sum("errors").alias("e"),
+                                                        F.unix_micros(F.min("first")).alias("f"),
+                                                        F.unix_micros(F.max("last")).alias("l")).collect()]
+    except _spark_errors() as exc:  # a part missing, truncated or replaced behind the manifest's back
+        raise InputError(f"store unreadable: {_first_line(exc)}", path=location) from exc
+    out.coverage = coverage_of(ledger, store.files, since, until)
+    return store, out
+
+
+def local_path(location: str) -> str:
+    """A store folder for the writer: a path, or a file:// URI (index writes with the local file system)."""
+    if not _is_uri(location):
+        return location
+    u = urlparse(location)
+    if u.scheme != "file":
+        raise UsageError(f"index --engine spark writes the store on a shared POSIX file system (NFS, a mounted "
+                         f"volume), seen at the same path by the driver and the executors, not on {u.scheme}://; "
+                         "hunt --engine spark reads it from any URI", path=location)
+    return os.path.abspath(unquote(u.path))
+
+
+__all__ = ["ManifestStore", "hunt_store_spark", "local_path", "open_store", "parse_manifest"]
