@@ -70,7 +70,7 @@ def open_store(spark: Any, location: str) -> tuple[Store, str]:
         text = spark.sparkContext.wholeTextFiles(base + "/manifest.json").collect()[0][1]
     except Exception as exc:  # py4j: the Hadoop file system's error (no such file, no access)
         raise UsageError("not a tracehound store (no readable manifest.json; build one with 'tracehound index'): "
-                         + _first_line(exc), path=location) from exc
+                         + error_line(exc), path=location) from exc
     return ManifestStore(base, parse_manifest(text, base + "/manifest.json")), base
 
 
@@ -88,7 +88,7 @@ def parse_manifest(text: str, where: str) -> dict[str, Any]:
     return m
 
 
-def _first_line(exc: BaseException) -> str:
+def error_line(exc: BaseException) -> str:
     text = str(exc).strip()
     for line in text.splitlines():
         if "Exception:" in line or "Error:" in line or line.startswith("["):
@@ -171,7 +171,7 @@ def _candidates(spark: Any, rows: Any, matcher: Matcher) -> Any | None:
     out = frames[0]
     for f in frames[1:]:
         out = out.unionByName(f)
-    return out.distinct()
+    return out  # duplicates are harmless: the rows are semi-joined with it
 
 
 def _ts(us: int | None) -> datetime | None:
@@ -210,25 +210,31 @@ def hunt_store_spark(spark: Any, location: str, pack: Pack, since: datetime | No
             cand = _candidates(spark, rows, matcher)
             if cand is not None:
                 first = F.coalesce(F.col("first"), F.lit("9999-01-01 00:00:00").cast("timestamp"))
-                grouped = (rows.join(cand, ["kind", "value", "client"], "left_semi")
+                grouped = (rows.join(F.broadcast(cand), ["kind", "value", "client"], "left_semi")
                            .groupBy("kind", "value", "client", "aux")
                            .agg(F.unix_micros(F.min("first")).alias("f"), F.unix_micros(F.max("last")).alias("l"),
                                 F.sum("count").alias("n"),
                                 F.min(F.struct(first, F.col("file_id"), F.col("line"), F.col("offset"))).alias("ex")))
                 found = [(r["kind"], r["value"], r["client"], r["aux"], _ts(r["f"]), _ts(r["l"]), r["n"],
                           r["ex"]["file_id"], r["ex"]["line"], r["ex"]["offset"])
-                         for r in grouped.orderBy("kind", "value", "client", "aux").collect()]
+                         for r in grouped.collect()]
                 confirm_rows(matcher, found, out)
-        ledger: list[tuple[Any, ...]] = []
-        if m["ledger"]:
+        ledger: dict[tuple[int, str], list[Any]] = {}
+        if m["ledger"]:  # a row per file and day of each batch: small, summed here
             led = _read(spark, LEDGER_SCHEMA, [f"{base}/{p}" for p in m["ledger"]])
-            ledger = [(r["file_id"], r["day"], r["r"], r["e"], _ts(r["f"]), _ts(r["l"])) for r in
-                      led.groupBy("file_id", "day").agg(F.sum("records").alias("r"), F.sum("errors").alias("e"),
-                                                        F.unix_micros(F.min("first")).alias("f"),
-                                                        F.unix_micros(F.max("last")).alias("l")).collect()]
+            for r in led.select("file_id", "day", "records", "errors", F.unix_micros("first").alias("f"),
+                                F.unix_micros("last").alias("l")).collect():
+                a = ledger.setdefault((r["file_id"], r["day"]), [0, 0, None, None])
+                a[0] += r["records"] or 0
+                a[1] += r["errors"] or 0
+                if r["f"] is not None and (a[2] is None or r["f"] < a[2]):
+                    a[2] = r["f"]
+                if r["l"] is not None and (a[3] is None or r["l"] > a[3]):
+                    a[3] = r["l"]
     except _spark_errors() as exc:  # a part missing, truncated or replaced behind the manifest's back
-        raise InputError(f"store unreadable: {_first_line(exc)}", path=location) from exc
-    out.coverage = coverage_of(ledger, store.files, since, until)
+        raise InputError(f"store unreadable: {error_line(exc)}", path=location) from exc
+    out.coverage = coverage_of([(fid, day, n, e, _ts(f), _ts(last)) for (fid, day), (n, e, f, last) in ledger.items()],
+                               store.files, since, until)
     return store, out
 
 
@@ -244,4 +250,4 @@ def local_path(location: str) -> str:
     return os.path.abspath(unquote(u.path))
 
 
-__all__ = ["ManifestStore", "hunt_store_spark", "local_path", "open_store", "parse_manifest"]
+__all__ = ["ManifestStore", "error_line", "hunt_store_spark", "local_path", "open_store", "parse_manifest"]
