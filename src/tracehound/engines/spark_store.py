@@ -10,9 +10,10 @@ summed by stores.query.coverage_of.
 
 Only the parts the manifest names are read (an interrupted `index` may have left others). STORE
 is a folder on this machine, or any URI Spark reads (file://, hdfs://, s3a://): the manifest
-is then read through Spark too. Indicator tables travel as broadcast joins: the pack's exact
-values as one (class, key) table, IPv4 ranges bucketed per /16 so the range test is an equality
-join followed by a BETWEEN, not a nested loop over every range."""
+is then read through Spark too. The pack travels as one broadcast table of (class, key) pairs:
+exact values, and IPv4 ranges bucketed per /16 so the range test is the same equality join
+followed by a BETWEEN, not a nested loop over every range; one scan of the parts, no shuffle of
+anything but the matched rows' aggregates."""
 
 from __future__ import annotations
 
@@ -119,59 +120,60 @@ def _ipv4_of(c: Any) -> Any:
                   p[0].cast("long") * 16777216 + p[1].cast("long") * 65536 + p[2].cast("long") * 256 + p[3].cast("long"))
 
 
-def _candidates(spark: Any, rows: Any, matcher: Matcher) -> Any | None:
-    """(kind, value, client) of the rows any indicator may match (query._conditions, in Spark)."""
+def _matched(spark: Any, rows: Any, matcher: Matcher) -> Any | None:
+    """The rows any indicator may match (query._conditions, in Spark), each with the probe that matched it.
+
+    One scan, one broadcast equi-join: each row gives its probes, (class, key) pairs: a name's last one,
+    two and three labels ('d'), a URL host ('u'), an address and the client's ('i'), a hash ('h'), the /16
+    bucket of an IPv4 integer ('n', then BETWEEN the range's ends), an IPv6 address ('6'). Which probes a row
+    gives depends on (kind, value, client) only, so every row of a (kind, value, client, aux) group matches
+    the same probes: grouping by group and probe gives the same aggregate once per matching probe."""
     from pyspark.sql import functions as F
 
     tables, ranges, v6 = candidate_keys(matcher)
     kind, value, client = F.col("kind"), F.col("value"), F.col("client")
-    frames = []
-    keys = [("d", k) for t in ("q_d1", "q_d2", "q_d3") for k in tables[t]]
-    keys += [("u", k) for k in tables["q_uh"]] + [("i", k) for k in tables["q_ip"]] + [("h", k) for k in tables["q_h"]]
-    if keys:
-        labels = F.split(value, r"\.")
-        n = F.size(labels)
-        name = kind.isin(*DOMAIN_KINDS)
-        named = name & ~value.rlike(r"^[0-9.]+$")
-
-        def probe(cls: str, key: Any, cond: Any) -> Any:
-            return F.when(cond, F.struct(F.lit(cls).alias("c"), key.alias("k")))
-
-        probes = []
-        if tables["q_d1"]:
-            probes.append(probe("d", F.element_at(labels, -1), name))
-        if tables["q_d2"]:
-            probes.append(probe("d", F.array_join(F.slice(labels, -2, 2), "."), named & (n >= 2)))
-        if tables["q_d3"]:
-            probes.append(probe("d", F.array_join(F.slice(labels, -3, 3), "."), named & (n >= 3)))
-        if tables["q_uh"]:
-            probes.append(probe("u", value, kind == "url"))
-        if tables["q_ip"]:
-            probes += [probe("i", value, kind.isin(*IP_KINDS)), probe("i", client, kind == "ip")]
-        if tables["q_h"]:
-            probes.append(probe("h", value, kind.isin(*HASH_KINDS)))
-        pack = F.broadcast(spark.createDataFrame(sorted(keys), "c string, k string"))
-        exploded = rows.select("kind", "value", "client", F.explode(F.array(*probes)).alias("p")).where("p IS NOT NULL")
-        frames.append(exploded.join(pack, (F.col("p.c") == pack["c"]) & (F.col("p.k") == pack["k"]))
-                      .select("kind", "value", "client"))
-    if ranges:
-        buckets = [(b, lo, hi) for lo, hi in ranges for b in range(lo >> BUCKET_BITS, (hi >> BUCKET_BITS) + 1)]
-        nets = F.broadcast(spark.createDataFrame(buckets, "b long, lo long, hi long"))
-        nums = F.array(F.when(kind.isin(*IP_KINDS), F.col("ip4").cast("long")),
-                       F.when(kind == "ip", _ipv4_of(client)))
-        ints = rows.select("kind", "value", "client", F.explode(nums).alias("x")).where("x IS NOT NULL")
-        ints = ints.withColumn("b", F.shiftright(F.col("x"), BUCKET_BITS))
-        frames.append(ints.join(nets, "b").where(F.col("x").between(F.col("lo"), F.col("hi")))
-                      .select("kind", "value", "client"))
+    keys: list[tuple[str, str, int | None, int | None]] = []
+    for cls, names in (("d", ("q_d1", "q_d2", "q_d3")), ("u", ("q_uh",)), ("i", ("q_ip",)), ("h", ("q_h",))):
+        keys += [(cls, k, None, None) for t in names for k in sorted(tables[t])]
+    keys += [("n", str(b), lo, hi) for lo, hi in ranges for b in range(lo >> BUCKET_BITS, (hi >> BUCKET_BITS) + 1)]
     if v6:
-        frames.append(rows.where((kind.isin(*IP_KINDS) & F.col("ip4").isNull() & value.contains(":"))
-                                 | ((kind == "ip") & client.contains(":"))).select("kind", "value", "client"))
-    if not frames:
+        keys.append(("6", "", None, None))
+    if not keys:
         return None
-    out = frames[0]
-    for f in frames[1:]:
-        out = out.unionByName(f)
-    return out  # duplicates are harmless: the rows are semi-joined with it
+
+    def probe(cls: str, key: Any, cond: Any, x: Any = None) -> Any:
+        return F.when(cond, F.struct(F.lit(cls).alias("c"), key.cast("string").alias("k"),
+                                     (x if x is not None else F.lit(None)).cast("long").alias("x")))
+
+    labels = F.split(value, r"\.")
+    n = F.size(labels)
+    name = kind.isin(*DOMAIN_KINDS)
+    named = name & ~value.rlike(r"^[0-9.]+$")
+    probes = []
+    if tables["q_d1"]:
+        probes.append(probe("d", F.element_at(labels, -1), name))
+    if tables["q_d2"]:
+        probes.append(probe("d", F.array_join(F.slice(labels, -2, 2), "."), named & (n >= 2)))
+    if tables["q_d3"]:
+        probes.append(probe("d", F.array_join(F.slice(labels, -3, 3), "."), named & (n >= 3)))
+    if tables["q_uh"]:
+        probes.append(probe("u", value, kind == "url"))
+    if tables["q_ip"]:
+        probes += [probe("i", value, kind.isin(*IP_KINDS)), probe("i", client, kind == "ip")]
+    if tables["q_h"]:
+        probes.append(probe("h", value, kind.isin(*HASH_KINDS)))
+    if ranges:
+        for x, cond in ((F.col("ip4").cast("long"), kind.isin(*IP_KINDS)), (_ipv4_of(client), kind == "ip")):
+            probes.append(probe("n", F.shiftright(x, BUCKET_BITS), cond & x.isNotNull(), x))
+    if v6:
+        probes.append(probe("6", F.lit(""), (kind.isin(*IP_KINDS) & F.col("ip4").isNull() & value.contains(":"))
+                            | ((kind == "ip") & client.contains(":"))))
+    pack = F.broadcast(spark.createDataFrame(keys, "c string, k string, lo long, hi long"))
+    exploded = rows.withColumn("p", F.explode(F.array_distinct(F.array(*probes)))).where("p IS NOT NULL")
+    joined = exploded.join(pack, (F.col("p.c") == pack["c"]) & (F.col("p.k") == pack["k"]))
+    return joined.where((pack["c"] != "n") | F.col("p.x").between(pack["lo"], pack["hi"])) \
+        .select(*[F.col(c) for c in rows.columns], F.col("p").alias("via"), pack["lo"].alias("via_lo"),
+                pack["hi"].alias("via_hi"))
 
 
 def _ts(us: int | None) -> datetime | None:
@@ -207,18 +209,20 @@ def hunt_store_spark(spark: Any, location: str, pack: Pack, since: datetime | No
             rows = _read(spark, ROW_SCHEMA, [f"{base}/{p}" for p in m["parts"]], f"{base}/obs")
             if window is not None:
                 rows = rows.where(window)
-            cand = _candidates(spark, rows, matcher)
-            if cand is not None:
+            matched = _matched(spark, rows, matcher)
+            if matched is not None:
                 first = F.coalesce(F.col("first"), F.lit("9999-01-01 00:00:00").cast("timestamp"))
-                grouped = (rows.join(F.broadcast(cand), ["kind", "value", "client"], "left_semi")
-                           .groupBy("kind", "value", "client", "aux")
+                grouped = (matched.groupBy("kind", "value", "client", "aux", "via", "via_lo", "via_hi")
                            .agg(F.unix_micros(F.min("first")).alias("f"), F.unix_micros(F.max("last")).alias("l"),
                                 F.sum("count").alias("n"),
                                 F.min(F.struct(first, F.col("file_id"), F.col("line"), F.col("offset"))).alias("ex")))
-                found = [(r["kind"], r["value"], r["client"], r["aux"], _ts(r["f"]), _ts(r["l"]), r["n"],
-                          r["ex"]["file_id"], r["ex"]["line"], r["ex"]["offset"])
-                         for r in grouped.collect()]
-                confirm_rows(matcher, found, out)
+                found: dict[tuple[str, str, str, str], tuple[Any, ...]] = {}
+                for r in grouped.drop("via", "via_lo", "via_hi").collect():  # one per matching probe: the same aggregate
+                    found.setdefault((r["kind"], r["value"], r["client"], r["aux"]), (
+                        r["kind"], r["value"], r["client"], r["aux"], _ts(r["f"]), _ts(r["l"]), r["n"],
+                        r["ex"]["file_id"], r["ex"]["line"], r["ex"]["offset"]))
+                found_rows = [found[k] for k in sorted(found)]
+                confirm_rows(matcher, found_rows, out)
         ledger: dict[tuple[int, str], list[Any]] = {}
         if m["ledger"]:  # a row per file and day of each batch: small, summed here
             led = _read(spark, LEDGER_SCHEMA, [f"{base}/{p}" for p in m["ledger"]])
