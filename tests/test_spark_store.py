@@ -14,10 +14,9 @@ from typing import Any
 import pytest
 
 from conftest import SAMPLES, run_cli
-from huntutil import hunt, make_pack
+from huntutil import make_pack
 from logfixtures import FORMATS
 from storeutil import _add, index, raw_table, store_table
-from tracehound.findings.ecs import matched_indicators
 from tracehound.intel.builtin import load_intel
 from tracehound.intel.model import Pack
 from tracehound.stores.layout import Store
@@ -109,8 +108,7 @@ def test_real_logs_spark_equals_duckdb_and_raw_since_until(spark: Any, tmp_path:
     from test_store import _real_pack
 
     logs = SAMPLES / "logs"
-    paths = [str(logs / "squid" / "access1.log"), str(logs / "zeek" / "dns.log"), str(logs / "zeek" / "ssl.log"),
-             str(logs / "suricata" / "eve-small.log")]
+    paths = [str(logs / "squid" / "access1.log"), str(logs / "zeek" / "dns.log"), str(logs / "suricata" / "eve-small.log")]
     gz = tmp_path / "squid-pfsense.log.gz"
     gz.write_bytes(gzip.compress((SAMPLES / "vendor-logs" / "pfsense" / "test-pfsense-squid.log").read_bytes()))
     paths.append(str(gz))
@@ -121,17 +119,12 @@ def test_real_logs_spark_equals_duckdb_and_raw_since_until(spark: Any, tmp_path:
     _st, whole = hunt_store_spark(spark, str(store), pack)
     assert _table(whole) == raw and len(raw) > 20
     assert whole.coverage == hunt_store(Store(str(store)), pack).coverage and whole.coverage["days_without_data"]
-    # whole UTC days: 2018-03-20..24 keeps the Zeek logs, not the 2006 Squid, 2018-07 Suricata, 2020 pfSense ones
+    # whole UTC days: 2018-03-20..24 keeps the Zeek log, not the 2006 Squid, 2018-07 Suricata, 2020 pfSense ones (the
+    # DuckDB store's window is held to the raw hunt's in test_store.py)
     since, until = datetime(2018, 3, 20, tzinfo=UTC), datetime(2018, 3, 24, 23, 59, 59, 999999, tzinfo=UTC)
     duck = hunt_store(Store(str(store)), pack, since, until)
     _st, sp = hunt_store_spark(spark, str(store), pack, since, until)
     assert _hits(sp) == _hits(duck) and sp.hits
-    docs, _ = hunt(pack, paths, jobs=1, since=since, until=until)
-    in_window: dict[tuple[str, str], int] = {}
-    for d in docs:
-        for m in matched_indicators(d):
-            in_window[(d["tracehound"]["host"], m["value"])] = in_window.get((d["tracehound"]["host"], m["value"]), 0) + 1
-    assert {k: v[2] for k, v in _table(sp).items()} == in_window
     assert sp.coverage == duck.coverage and sp.coverage["from"] == "2018-03-20"
     assert "2018-03-20" in sp.coverage["days_without_data"][0] and sp.coverage["records"] < whole.coverage["records"]
 
