@@ -164,6 +164,25 @@ def test_spark_index_equals_local_and_is_idempotent(spark: Any, logs: tuple[Path
     assert not (remote / ".tmp").exists() or not any((remote / ".tmp").iterdir())
 
 
+def test_spark_index_failed_tasks_commit_nothing(spark: Any, logs: tuple[Path, list[str]], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Executors that do not see the batch folder (the store not on shared storage): the job fails, the
+    error says so, the store is as it was."""
+    from tracehound.engines import spark_index
+    from tracehound.errors import InputError
+
+    _base, paths = logs
+    store = tmp_path / "store"
+    index_paths_spark(spark, Store(str(store), create=True), paths[:2], IndexOptions())
+    before = (store / "manifest.json").read_text()
+    real = spark_index.scan_on_spark
+    monkeypatch.setattr(spark_index, "scan_on_spark", lambda s, jobs, folder, o: real(s, jobs, folder / "gone", o))
+    with pytest.raises(InputError, match="Spark tasks failed, nothing committed.*same path") as failed:
+        index_paths_spark(spark, Store(str(store)), paths[:4], IndexOptions())
+    assert "No such file or directory" in failed.value.message and "Traceback" not in failed.value.message
+    assert (store / "manifest.json").read_text() == before and not any((store / ".tmp").iterdir())
+
+
 def _pairs(path: Path) -> dict[tuple[str, str], tuple[Any, Any, int]]:
     out: dict[tuple[str, str], list[Any]] = {}
     for line in path.read_text().splitlines():

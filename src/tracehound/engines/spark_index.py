@@ -49,7 +49,8 @@ def scan_on_spark(spark: Any, jobs: list[Job], folder: Path, options: IndexOptio
     try:
         done = dict(rdd.map(task).collect())
     except Exception as exc:  # py4j: a task failed outside scan_file's own error handling
-        raise InputError(f"Spark tasks failed, nothing committed: {error_line(exc)}", path=where) from exc
+        raise InputError(f"Spark tasks failed, nothing committed: {error_line(exc)} (do the executors see the logs "
+                         "and the store at the same path as the driver?)", path=where) from exc
     return [done[i] for i in range(len(jobs))]
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ ROW_SCHEMA = ("kind string, value string, client string, aux string, first times
 LEDGER_SCHEMA = "file_id int, day string, records long, errors long, first timestamp, last timestamp"
 BUCKET_BITS = 16  # IPv4 ranges joined per /16; a range wider than a /16 is one table row per /16 it covers
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_PY_ERROR = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")
 
 
 class ManifestStore(Store):
@@ -90,11 +92,16 @@ def parse_manifest(text: str, where: str) -> dict[str, Any]:
 
 
 def error_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    for line in text.splitlines():
-        if "Exception:" in line or "Error:" in line or line.startswith("["):
-            return line.strip()[:300]
-    return (text.splitlines() or ["?"])[0][:300]
+    """One line of a Spark or py4j error for people: a task's Python exception if there is one, else Spark's
+    (error class and message), never the JVM or Python traceback."""
+    lines = [x.strip() for x in str(exc).splitlines() if x.strip()]
+    for x in lines:
+        if _PY_ERROR.match(x) and not x.startswith(("org.", "java.", "scala.", "py4j.")):
+            return x[:300]
+    for x in lines:
+        if "Exception:" in x or "Error:" in x or x.startswith("["):
+            return x.split("Traceback")[0].strip()[:300]
+    return lines[0][:300] if lines else type(exc).__name__
 
 
 def _day_filter(since: datetime | None, until: datetime | None) -> Any:
