@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracehound.defang import is_defanged, refang
-from tracehound.intel import links
+from tracehound.intel import artefacts, links
 from tracehound.intel.affected import product_from, read_remediation, read_versions
 from tracehound.intel.documents import DEFAULT_MAX_BYTES, Document, load_document, text_document
 from tracehound.intel.encoded import decoded_texts
@@ -245,6 +245,7 @@ class DocumentExtractor:
     def _prose_block(self, block: list[int]) -> None:
         for i in block:
             self.prose_line(i, self.lines[i])
+            artefacts.read_line(self, i)  # paths, registry keys, mutexes, PDB paths
         # Hashes across the block so a value broken over two lines is rejoined.
         text = "\n".join(self.lines[i] for i in block)
         hint = self.headings[block[0]] + " " + text

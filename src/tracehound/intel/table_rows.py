@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from tracehound.intel import artefacts
 from tracehound.intel.affected import platform_of
 from tracehound.intel.hashes import find_hex_values
 from tracehound.intel.links import MALICIOUS_CUE
@@ -42,7 +43,7 @@ def read_table(x: DocumentExtractor, table: Table) -> None:
     stage = x.stage_at(table.header_line - 1)
     for row in table.rows:
         cells = dict(zip(kinds, row, strict=True))
-        key_kinds = {"domain", "ip", "url", "hash", "thumbprint", "value"} & set(kinds)
+        key_kinds = {"domain", "ip", "url", "hash", "thumbprint", "value", "path", "regkey", "mutex"} & set(kinds)
         context = " ".join(text for col, (text, _) in zip(table.columns, row, strict=True) if col.kind not in key_kinds)
         if BENIGN_ROW.search(context) and not _NOT_BENIGN.search(context) and not MALICIOUS_CUE.search(context):
             for kind in key_kinds:
@@ -65,6 +66,7 @@ def read_table(x: DocumentExtractor, table: Table) -> None:
         if "url" in kinds:
             text, line = cells["url"]
             x.prose_line(line - 1, text, stage_override=stage, typed=True)
+        artefacts.read_row(x, table, row, stage)
 
 
 _CONTEXT_NOT_FILE_HASH = re.compile(r"\b(imphash|import hash|authentihash|ssdeep|tlsh|serial|pehash)\b", re.I)

@@ -39,6 +39,16 @@ COLUMN_WORDS: dict[str, tuple[str, ...]] = {
     # Singular only: "Indicators" / "IOCs" alone on a line is a section heading, not a column.
     "value": ("indicator", "ioc", "value", "observable", "indicateur", "valeur", "artifact", "artefact"),
 }
+
+def _artefact_columns() -> dict[str, tuple[str, ...]]:
+    """Path / Registry key / Mutex (and value name / data) headers, from packs/host-artefacts.json."""
+    from tracehound.intel.artefact_forms import knowledge
+
+    k = knowledge()
+    return {kind: tuple(k[f"{kind}_columns"]) for kind in ("path", "regkey", "mutex", "value_name", "value_data")}
+
+
+COLUMN_WORDS.update(_artefact_columns())
 _WORD_TO_KIND = {w: k for k, words in COLUMN_WORDS.items() for w in words}
 
 
@@ -89,6 +99,9 @@ _KEY_CHECKS: dict[str, re.Pattern[str]] = {
     "thumbprint": re.compile(r"[0-9A-Fa-f]{8}"),
     "url": re.compile(r"[A-Za-z0-9-]+(\[\.\]|\.)[A-Za-z]"),
     "value": re.compile(r"\S"),
+    "path": re.compile(r"[\\/]"),
+    "regkey": re.compile(r"hk", re.I),
+    "mutex": re.compile(r"\S"),
 }
 
 

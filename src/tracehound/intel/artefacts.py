@@ -1,0 +1,107 @@
+"""Host artefacts of an advisory into its pack: file paths, registry keys (with value name and data),
+mutexes and PDB paths, from prose lines and table cells (forms in artefact_forms.py).
+
+What is not taken, and is shown in the pack's exclusions with why: a location every host has, named
+alone (`%APPDATA%`, `C:\\Windows\\System32\\cmd.exe`, the Run key without a value name: they say where
+the malware writes, not what); a path the text calls legitimate; a path with an unknown leading
+%VARIABLE%, an elided (`…\\x`) or network-share path; a cell of a Path column that is not an absolute
+path. Lines of a pasted YARA/Sigma rule never get here (the rule keeps its own strings), nor do URL
+paths, `and/or`, fractions, dates or command-line switches (no form starts there); a bare file name
+stays what it was (a file-name context of a hash).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from tracehound.intel.artefact_forms import Found, find_mutexes, find_paths_and_keys, is_location
+from tracehound.intel.hashes import find_hex_values
+from tracehound.intel.model import IType, canonical_value
+from tracehound.intel.table_rows import _NOT_BENIGN, BENIGN_ROW
+from tracehound.intel.values import one_line, visible
+
+if TYPE_CHECKING:
+    from tracehound.intel.extract import DocumentExtractor
+    from tracehound.intel.tables import Table
+
+_STARTS = re.compile(r":\\|%|\\\\|/|hk|mut", re.I)  # a line without one of these holds no artefact
+_MUTEX_HEADING = re.compile(r"^\W*(?:mut(?:ex|ant)(?:e?s)?)(?:\s+names?)?\W*$", re.I)  # a 'Mutexes' heading
+_UNSET = {"", "-", "n/a", "na", "none", "aucun", "aucune", "unknown", "inconnu"}
+LINE_CONTEXT = 240  # characters of the line kept as the indicator's 'line' context
+
+
+def read_line(x: DocumentExtractor, i: int) -> None:
+    """Artefacts of prose line i (0-based) of the extractor's document."""
+    line = x.lines[i]
+    under_mutexes = _MUTEX_HEADING.search(x.headings[i]) is not None
+    if not under_mutexes and not _STARTS.search(line):
+        return
+    low = line.lower()
+    found = find_paths_and_keys(line, low)
+    found += find_mutexes(line, under_mutexes) if under_mutexes or "mut" in low else []
+    conf = 80 if x.sections[i] == "ioc" else 70
+    previous = x.lines[i - 1][-60:] + " " if i > 0 else ""
+    for f in found:
+        before = (previous + line[: f.start])[-60:] if f.start < 60 else line[f.start - 60 : f.start]
+        benign = BENIGN_ROW.search(before)
+        if benign and not _NOT_BENIGN.search(before) and not f.problem:
+            f.problem = f"the text calls it {benign.group(0)!r}: context, not an indicator"
+        _emit(x, f, i, conf, {})
+
+
+def read_row(x: DocumentExtractor, table: Table, row: list[tuple[str, int]], stage: str) -> None:
+    """Artefacts of one table row: Path / Registry key / Mutex columns by meaning, paths written in other
+    text cells (a File column holding a full path, a description saying where a file is dropped)."""
+    cells = {c.kind: cell for c, cell in zip(table.columns, row, strict=True)}
+    extra: dict[str, str | list[str]] = {}
+    if "hash" in cells:
+        sha = sorted({h.value for h in find_hex_values(cells["hash"][0]) if len(h.value) == 64 and not h.label})
+        extra["sha256"] = sha[0] if len(sha) == 1 else sha
+    for col, (text, line) in zip(table.columns, row, strict=True):
+        if col.kind not in ("path", "regkey", "mutex", "filename", "value", "description") or not text.strip():
+            continue
+        i = line - 1
+        if col.kind == "mutex":
+            if text.strip().lower() not in _UNSET:
+                _emit(x, Found(IType.MUTEX, text.strip(), 0, len(text)), i, 90, {"stage": stage})
+            continue
+        found = find_paths_and_keys(text, text.lower()) if _STARTS.search(text) else []
+        for f in found:
+            if f.itype is IType.REGISTRY_KEY and not f.context.get("value_name"):
+                f.context.update(_named_values(cells))
+            _emit(x, f, i, 90 if col.kind in ("path", "regkey") else 80, {"stage": stage, **extra})
+        if not found and col.kind in ("path", "regkey") and text.strip().lower() not in _UNSET:
+            what = "file-path" if col.kind == "path" else "registry-key"
+            x.exclude(visible(text.strip()), what, f"{col.header} column: not an absolute path or key (a drive, "
+                      "%VARIABLE%, POSIX root or hive root): it names no one place on a host", line)
+
+
+def _named_values(cells: dict[str, tuple[str, int]]) -> dict[str, str]:
+    out = {}
+    for kind, name in (("value_name", "value_name"), ("value_data", "value_data")):
+        if kind in cells and cells[kind][0].strip().lower() not in _UNSET:
+            out[name] = cells[kind][0].strip().strip("`\"'")
+    return out
+
+
+def _emit(x: DocumentExtractor, f: Found, i: int, confidence: int, ctx: dict[str, str | list[str]]) -> None:
+    line = i + 1
+    if f.problem:
+        x.exclude(visible(f.value), f.itype.value, f.problem, line)
+        return
+    try:
+        canonical = canonical_value(f.itype, f.value)
+    except ValueError as exc:
+        x.exclude(visible(f.value), f.itype.value, f"not a {f.itype.value}: {exc}", line)
+        return
+    named = f.itype is IType.REGISTRY_KEY and f.context.get("value_name")
+    if f.itype in (IType.FILE_PATH, IType.REGISTRY_KEY) and not named and is_location(f.itype, canonical):
+        x.exclude(canonical, f.itype.value, "a location every host has, named alone: it says where, not what "
+                  "(packs/host-artefacts.json locations)", line)
+        return
+    context: dict[str, str | list[str]] = {"stage": x.stage_at(i), "section": x.headings[i][:120],
+                                           "line": one_line(x.raw[i].strip())[:LINE_CONTEXT]}
+    context.update(f.context)
+    context.update(ctx)
+    x.emit(f.itype, f.value, line, context, confidence)
