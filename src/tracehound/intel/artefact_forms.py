@@ -47,11 +47,14 @@ _WCOMP = rf"{_WATOM}{{1,255}}"
 _WSEP = r"\\{1,2}"
 
 
+_NEW_ROOT = r"HK[A-Za-z_]*:?\\|[A-Za-z]:\\|%[A-Za-z_]|~/"  # a word after a space that starts another value
+
+
 def _tail(sep: str, comp: str, atom: str, word: str = r"[\w(\[<{]") -> str:
     """Components below a root: inner ones may hold single spaces before a word starting with `word`
     (not `/v`, `-Name`, `~/`); the last one ends at a space, unless a separator closes it
     (`...\\Evil Corp\\ then`)."""
-    spaced = rf"{comp}(?: (?={word}){comp}){{0,6}}"
+    spaced = rf"{comp}(?: (?!{_NEW_ROOT})(?={word}){comp}){{0,6}}"
     return rf"(?:{sep}{spaced}(?={sep})){{0,40}}(?:{sep}{spaced}{sep}(?!{atom})|{sep}{comp})"
 
 
@@ -110,7 +113,17 @@ def _placeholders(value: str) -> str:
     return _PLACE_RX.sub(one, value) if ("<" in value or "[" in value or "{" in value) else value
 
 
+_LEAD = re.compile(r"\s*(?:[-*•+]\s+|\d+[.)]\s+)?")
+_LAST_WORDS = re.compile(r"(?: [A-Z0-9][\w().-]{0,40}){1,3}\s*$")
+
+
 def _trim(line: str, start: int, end: int) -> int:
+    """End of a value: sentence punctuation off; a value alone on its line (a list item, a table cell) keeps
+    up to three capitalised words after its last space (`...\\CurrentVersion\\Shell Extensions`)."""
+    if _LEAD.match(line).end() == start:  # type: ignore[union-attr]
+        m = _LAST_WORDS.match(line, end)
+        if m and not re.search(r"[.!?:]\s*$", m.group(0)):
+            end = len(line.rstrip())
     while end > start and line[end - 1] in _TRAIL:
         end -= 1
     return end
@@ -189,7 +202,7 @@ def find_mutexes(line: str, under_heading: bool) -> list[Found]:
 def find_paths_and_keys(line: str, low: str) -> list[Found]:
     """Windows, UNC and POSIX paths, PDB paths and registry keys of one (refanged) line, in order."""
     out: list[Found] = []
-    taken: list[tuple[int, int]] = []
+    taken = bytearray(len(line))  # characters already in a value (one byte each: a check costs O(1))
     if "hk" in low:
         for m in REG_KEY.finditer(line):
             end = _trim(line, m.start(), m.end())
@@ -199,11 +212,11 @@ def find_paths_and_keys(line: str, low: str) -> list[Found]:
             value = root + line[m.start(2) : end]
             f = Found(IType.REGISTRY_KEY, _placeholders(value), m.start(), end, registry_values(line[end:]))
             out.append(f)
-            taken.append((m.start(), end))
+            taken[m.start() : end] = b"\x01" * (end - m.start())
     env = _tables()[0]
     if ":\\" in line or "%" in line:
         for m in WIN_PATH.finditer(line):
-            if any(a <= m.start() < b for a, b in taken) or _in_url(line, m.start()):
+            if taken[m.start()] or _in_url(line, m.start()):
                 continue
             end = _trim(line, m.start(), m.end())
             value = _placeholders(line[m.start() : end])
@@ -213,7 +226,7 @@ def find_paths_and_keys(line: str, low: str) -> list[Found]:
                 if var not in env:
                     f.problem = f"unknown variable %{var}% at the start of a path (packs/host-artefacts.json env_vars)"
             out.append(f)
-            taken.append((m.start(), end))
+            taken[m.start() : end] = b"\x01" * (end - m.start())
     if "…\\" in line or "...\\" in line:
         for m in ELIDED.finditer(line):
             end = _trim(line, m.start(), m.end())
@@ -221,14 +234,14 @@ def find_paths_and_keys(line: str, low: str) -> list[Found]:
                              problem="elided path ('…\\'): its start is not given, so it names no place on a host"))
     if "\\\\" in line:
         for m in UNC_PATH.finditer(line):
-            if not any(a <= m.start() < b for a, b in taken) and not _in_url(line, m.start()):
+            if not taken[m.start()] and not _in_url(line, m.start()):
                 end = _trim(line, m.start(), m.end())
                 out.append(Found(IType.FILE_PATH, line[m.start() : end], m.start(), end,
                                  problem="network share path (\\\\server\\share): not on a host's own tree"))
     if "/" in line:
         rx, roots = _posix()
         for m in rx.finditer(line):
-            if any(a <= m.start() < b for a, b in taken) or _in_url(line, m.start()):
+            if taken[m.start()] or _in_url(line, m.start()):
                 continue
             end = _trim(line, m.start(), m.end())
             value = _placeholders(line[m.start() : end])

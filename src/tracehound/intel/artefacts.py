@@ -85,6 +85,17 @@ def _named_values(cells: dict[str, tuple[str, int]]) -> dict[str, str]:
     return out
 
 
+def _line_context(raw: str, start: int) -> str:
+    """The line as written (defanged where it was), or on a long line the LINE_CONTEXT characters around
+    start (the value's place in the refanged line: refanging only shortens, so the value is at or after it)."""
+    if len(raw) > LINE_CONTEXT:
+        at = max(0, start - LINE_CONTEXT // 3)
+        raw = ("…" if at else "") + raw[at : at + LINE_CONTEXT].strip() + "…"
+    else:
+        raw = raw.strip()
+    return raw if raw.isprintable() else one_line(raw)  # printable: no control, format or separator character
+
+
 def _emit(x: DocumentExtractor, f: Found, i: int, confidence: int, ctx: dict[str, str | list[str]]) -> None:
     line = i + 1
     if f.problem:
@@ -101,7 +112,7 @@ def _emit(x: DocumentExtractor, f: Found, i: int, confidence: int, ctx: dict[str
                   "(packs/host-artefacts.json locations)", line)
         return
     context: dict[str, str | list[str]] = {"stage": x.stage_at(i), "section": x.headings[i][:120],
-                                           "line": one_line(x.raw[i].strip())[:LINE_CONTEXT]}
+                                           "line": _line_context(x.raw[i], f.start)}
     context.update(f.context)
     context.update(ctx)
     x.emit(f.itype, f.value, line, context, confidence)

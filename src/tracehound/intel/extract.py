@@ -25,6 +25,7 @@ from tracehound.intel.metadata import legacy_date, published_date, title_of
 from tracehound.intel.model import (
     CERT_LENGTHS,
     HASH_LENGTHS,
+    HOST_ARTEFACT_TYPES,
     REJECTED,
     Exclusion,
     Indicator,
@@ -198,7 +199,8 @@ class DocumentExtractor:
                 self.exclude(v, itype.value, reason, line)
                 return None
         ctx = {k: val for k, val in (context or {}).items() if val}
-        ind = Indicator(itype, v, ctx, confidence, self.src(line, *extra_lines), flags_for(v))
+        flags = [] if itype in HOST_ARTEFACT_TYPES else flags_for(v)  # the warninglists hold hosts and addresses
+        ind = Indicator(itype, v, ctx, confidence, self.src(line, *extra_lines), flags)
         return self.pack.add(ind)
 
     def was_defanged(self, line_index: int, token: str) -> bool:
