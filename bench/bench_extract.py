@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus_advisory import Truth, advisory  # noqa: E402
+
 from tracehound.intel.extract import ExtractOptions, extract_files  # noqa: E402
 from tracehound.intel.model import IType, Pack  # noqa: E402
 

@@ -53,7 +53,7 @@ def advisory(size: int, seed: int = 7, one_line: bool = False) -> tuple[str, Tru
         env = rf"%APPDATA%\Microsoft\Crane{n}\<GUID>.dat"
         mac = f"/Library/Application Support/Crane{n}/agent{n}"
         lin = f"/opt/.crane{n}/bin/crane{n}.so"
-        key = rf"HKCU\Software\Microsoft\Windows\CurrentVersion\Run"
+        key = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run"
         mutex = f"Global\\CraneMtx-{n:05d}"
         pdb = rf"D:\build\crane{n}\Release\crane{n}.pdb"
         domain = f"c2-{n}.crane-example.net"

@@ -129,14 +129,20 @@ def _trim(line: str, start: int, end: int) -> int:
     return end
 
 
+_REF_DEFINITION = re.compile(r"\s*\[[^\]]{1,80}\]:\s*$")
+
+
 def _in_url(line: str, start: int) -> bool:
-    """Inside a URL or a file:// link: the whitespace-delimited token before start holds '://'."""
+    """Inside a URL or a file:// link (the whitespace-delimited token before start holds '://'), or the
+    target of a Markdown link (`[text](/etc/x)`, `[1]: /var/x`): a reference, not an artefact."""
+    if line[max(0, start - 2) : start] == "](" or (start < 90 and _REF_DEFINITION.fullmatch(line, 0, start)):
+        return True
     lo = max(line.rfind(" ", 0, start), line.rfind("\t", 0, start), start - 2048)
     return "://" in line[lo + 1 : start]
 
 
 _VALUE_NAME = re.compile(
-    r"""(?:/v|-Name|\bvalue(?:\s+name)?|\bnom de (?:la )?valeur|\bvaleur)\s*[:=]?\s*("[^"\n]{1,255}"|'[^'\n]{1,255}'|[^\s,;"'()]{1,255})""",
+    r"""(?:/v|-Name|\bvalue(?:\s+name)?|\bnom de (?:la )?valeur|\bvaleur)\s*[:=]?\s*("[^"\n]{1,255}"|'[^'\n]{1,255}'|\((?:Default|par d[ée]faut)\)|[^\s,;"'()]{1,255})""",
     re.I)
 _VALUE_DATA = re.compile(
     r"""(?:/d|-Value|\b(?:value\s+)?data|\bdonn[ée]es?|\bset to|\bpointing to)\s*[:=]?\s*("[^"\n]{1,1024}"|'[^'\n]{1,1024}'|[^\s,;"'()]{1,1024})""",
