@@ -9,12 +9,12 @@ import json
 import sys
 from pathlib import Path
 
-from conftest import run_cli
+from conftest import SAMPLES, need, run_cli
 from hivebuild import write_hive
 from tracehound.defang import is_defanged, refang
 from tracehound.intel.documents import _markdown_line
 from tracehound.intel.extract import extract_text
-from tracehound.intel.model import IType, Pack
+from tracehound.intel.model import IType, Pack, canonical_value
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
@@ -129,6 +129,53 @@ def test_registry_and_mutex_columns() -> None:
     assert (key.value, key.context["value_name"], key.context["value_data"]) == (
         "HKLM\\SYSTEM\\CurrentControlSet\\Services\\CraneSvc", "ImagePath", "C:\\ProgramData\\CraneSvc\\svc.exe")
     assert values(pack, IType.MUTEX) == ["Crane-{A1B2}"]
+
+
+def test_last_component_with_a_space_in_real_text() -> None:
+    # ESET's Stealth Falcon post (peer-suites iof-0070): the key in prose, then alone on its line
+    pack = extract_text(
+        "The configuration values are stored in the HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion"
+        "\\Shell Extensions registry key. All values are prefixed by the malware's filename.\n\n"
+        "Registry keys/values\nHKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Shell Extensions\n"
+        "Log file name patterns\n%TEMP%\\dsc*\n")
+    assert values(pack, IType.REGISTRY_KEY) == ["HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Shell Extensions"]
+    assert values(pack, IType.FILE_PATH) == ["%TEMP%\\dsc*"]
+
+
+def _misp_attributes(o: object):
+    if isinstance(o, dict):
+        if isinstance(o.get("type"), str) and isinstance(o.get("value"), str):
+            yield o["type"], o["value"]
+        for v in o.values():
+            yield from _misp_attributes(v)
+    elif isinstance(o, list):
+        for v in o:
+            yield from _misp_attributes(v)
+
+
+def test_real_misp_artefact_values_are_read_from_text() -> None:
+    """ESET's public MISP events (regkey, regkey|value, mutex, file names with a path), each value written on a
+    line as an advisory lists it: every one that is a valid indicator comes out, exactly."""
+    kinds = {"regkey": IType.REGISTRY_KEY, "regkey|value": IType.REGISTRY_KEY, "mutex": IType.MUTEX, "pdb": IType.PDB_PATH}
+    cases: set[tuple[IType, str]] = set()
+    for f in sorted(need(SAMPLES / "misp-events").glob("*.json")):
+        for t, v in _misp_attributes(json.loads(f.read_text(encoding="utf-8"))):
+            text = v.split("|")[0]
+            if t in kinds:
+                cases.add((kinds[t], text))
+            elif t.startswith("filename") and ("\\" in text or text.startswith(("/", "~/"))):
+                cases.add((IType.PDB_PATH if text.lower().endswith(".pdb") else IType.FILE_PATH, text))
+    missed, valid = [], 0
+    for itype, text in sorted(cases):
+        try:
+            want = canonical_value(itype, text)
+        except ValueError:
+            continue  # `%APPDATA%Realtek\\...`, `Windows\\<id>`: not absolute, refused by the pack too
+        valid += 1
+        got = values(extract_text(("Mutex: " if itype is IType.MUTEX else "IOC: ") + text + "\n"), itype)
+        if want not in got:
+            missed.append((text, got))
+    assert valid >= 70 and missed == []
 
 
 # ---- the two defects on paths ----------------------------------------------------------------

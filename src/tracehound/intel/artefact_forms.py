@@ -113,14 +113,19 @@ def _placeholders(value: str) -> str:
     return _PLACE_RX.sub(one, value) if ("<" in value or "[" in value or "{" in value) else value
 
 
-_LEAD = re.compile(r"\s*(?:[-*•+]\s+|\d+[.)]\s+)?")
+_LEAD = re.compile(r"\s*(?:[-*•+]\s+|\d+[.)]\s+)?(?:[\w /-]{1,30}:\s+)?")  # a list item, a 'Path: ' label
+_NAMED_AFTER = re.compile(r"((?: [A-Z0-9][\w().-]{0,40}){1,3}) (?i:registry )?(?i:key|sub-?key|folder|directory)\b")
 _LAST_WORDS = re.compile(r"(?: [A-Z0-9][\w().-]{0,40}){1,3}\s*$")
 
 
 def _trim(line: str, start: int, end: int) -> int:
     """End of a value: sentence punctuation off; a value alone on its line (a list item, a table cell) keeps
-    up to three capitalised words after its last space (`...\\CurrentVersion\\Shell Extensions`)."""
-    if _LEAD.match(line).end() == start:  # type: ignore[union-attr]
+    up to three capitalised words after its last space (`...\\CurrentVersion\\Shell Extensions`), and so does one
+    the text names as a key or folder right after them."""
+    named = _NAMED_AFTER.match(line, end)  # `...\\Shell Extensions registry key`, `...\\Common Files folder`
+    if named:
+        end = named.end(1)
+    elif _LEAD.match(line).end() == start:  # type: ignore[union-attr]
         m = _LAST_WORDS.match(line, end)
         if m and not re.search(r"[.!?:]\s*$", m.group(0)):
             end = len(line.rstrip())
@@ -142,10 +147,10 @@ def _in_url(line: str, start: int) -> bool:
 
 
 _VALUE_NAME = re.compile(
-    r"""(?:/v|-Name|\bvalue(?:\s+name)?|\bnom de (?:la )?valeur|\bvaleur)\s*[:=]?\s*("[^"\n]{1,255}"|'[^'\n]{1,255}'|\((?:Default|par d[ée]faut)\)|[^\s,;"'()]{1,255})""",
+    r"""(?:/v|-Name|\bvalue(?:\s+name)?\b|\bnom de (?:la )?valeur\b|\bvaleur\b)\s*[:=]?\s*("[^"\n]{1,255}"|'[^'\n]{1,255}'|\((?:Default|par d[ée]faut)\)|[^\s,;"'()]{1,255})""",
     re.I)
 _VALUE_DATA = re.compile(
-    r"""(?:/d|-Value|\b(?:value\s+)?data|\bdonn[ée]es?|\bset to|\bpointing to)\s*[:=]?\s*("[^"\n]{1,1024}"|'[^'\n]{1,1024}'|[^\s,;"'()]{1,1024})""",
+    r"""(?:/d|-Value|\b(?:value\s+)?data\b|\bdonn[ée]es?\b|\bset to\b|\bpointing to\b)\s*[:=]?\s*("[^"\n]{1,1024}"|'[^'\n]{1,1024}'|[^\s,;"'()]{1,1024})""",
     re.I)
 _NAME_STOP = frozenset({"name", "named", "data", "of", "the", "is", "to", "with", "and", "a", "an", "in", "under", "for"})
 
