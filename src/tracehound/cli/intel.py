@@ -21,6 +21,8 @@ def intel() -> None:
 
 
 def _emit(pack: Pack, fmt: str, out: str | None) -> None:
+    if fmt in ("stix", "misp"):
+        pack = _writable_part(pack, fmt)
     text = write_pack(pack, fmt, out)
     if text is not None:
         click.echo(text, nl=False)
@@ -63,6 +65,27 @@ def extract(files: tuple[str, ...], output: str, fmt: str, name: str, product: s
                               f"({safe(e.document)}:{e.line})")
         for line in _rule_lines(result.pack):
             err_console.print(line)
+
+
+def _writable_part(pack: Pack, fmt: str) -> Pack:
+    """The pack without the indicators the STIX/MISP writer has no place for yet (host artefacts): counted per
+    reason on stderr, never silently dropped; the native JSON pack keeps them all."""
+    from dataclasses import replace
+
+    from tracehound.outputs.exports.exchange import unwritable
+
+    why: dict[str, int] = {}
+    keep = []
+    for ind in pack.indicators:
+        reason = unwritable(fmt, ind)
+        if reason:
+            why[reason] = why.get(reason, 0) + 1
+        else:
+            keep.append(ind)
+    for reason, n in sorted(why.items()):
+        err_console.print(f"[yellow]warning:[/] {n} indicator(s) not written to {fmt}: {safe(reason)} "
+                          "(the json format keeps them)")
+    return replace(pack, indicators=keep) if why else pack
 
 
 def _rule_lines(pack: Pack) -> list[str]:

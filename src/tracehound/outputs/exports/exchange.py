@@ -13,9 +13,31 @@ from tracehound.outputs.exports.select import ExportOptions, Selection
 
 def _pack(sel: Selection, fmt: str) -> Pack:
     p = Pack(name=sel.pack.name, title=sel.pack.title, campaign=sel.pack.campaign, published=sel.pack.published)
-    for ind, _ in keep(sel, fmt, sel.indicators, _canonical):
+    for ind, _ in keep(sel, fmt, sel.indicators, lambda i: _writable(fmt, i)):
         p.add(ind)
     return p
+
+
+def _writable(fmt: str, ind: Indicator) -> str:
+    """The canonical value, when the format's writer has a place for the type (a host artefact the writer cannot
+    map yet is refused and counted, instead of failing the whole export)."""
+    value = _canonical(ind)
+    why = unwritable(fmt, ind)
+    if why:
+        raise Refused(why)
+    return value
+
+
+def unwritable(fmt: str, ind: Indicator) -> str:
+    """Why the STIX or MISP writer has no place for this indicator's type ('' when it has one)."""
+    if fmt == "stix":
+        try:
+            stix.pattern_for(ind)
+        except ValueError as exc:
+            return f"{exc} in the STIX writer yet"
+    elif fmt == "misp" and ind.type not in misp._TO_MISP:
+        return f"no MISP attribute type for {ind.type.value} in the MISP writer yet"
+    return ""
 
 
 def _canonical(ind: Indicator) -> str:
