@@ -116,7 +116,7 @@ def test_path_column_table_and_benign_row() -> None:
         ("C:\\ProgramData\\CraneSvc\\CraneUpdate.exe", "3f" * 32, 90)]
     assert values(pack, IType.SHA256) == sorted(["3f" * 32, "7e" * 32])
     why = {e.value: e.reason for e in pack.excluded}
-    assert "marks this row as context" in why["C:\\Windows\\System32\\SearchIndexer.exe"]
+    assert "marks this row as context" in excluded(pack, "file-path")["C:\\Windows\\System32\\SearchIndexer.exe"]
     assert "not an absolute path" in why["AppData\\Roaming\\x.dll"]
 
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 _STARTS = re.compile(r":\\|%|\\\\|/|hk|mut", re.I)  # a line without one of these holds no artefact
 _MUTEX_HEADING = re.compile(r"^\W*(?:mut(?:ex|ant)(?:e?s)?)(?:\s+names?)?\W*$", re.I)  # a 'Mutexes' heading
 _UNSET = {"", "-", "n/a", "na", "none", "aucun", "aucune", "unknown", "inconnu"}
+_NOT_HEADING = re.compile(r"[\\/;|]|\.\w|\s(?:is|the|a|to|with|and|of)$", re.I)  # a prose line taken for a heading
 LINE_CONTEXT = 240  # characters of the line kept as the indicator's 'line' context
 
 
@@ -111,7 +112,9 @@ def _emit(x: DocumentExtractor, f: Found, i: int, confidence: int, ctx: dict[str
         x.exclude(canonical, f.itype.value, "a location every host has, named alone: it says where, not what "
                   "(packs/host-artefacts.json locations)", line)
         return
-    context: dict[str, str | list[str]] = {"stage": x.stage_at(i), "section": x.headings[i][:120],
+    heading = x.headings[i]
+    section = heading if len(heading) <= 60 and not _NOT_HEADING.search(heading) else ""
+    context: dict[str, str | list[str]] = {"stage": x.stage_at(i), "section": section,
                                            "line": _line_context(x.raw[i], f.start)}
     context.update(f.context)
     context.update(ctx)

@@ -36,6 +36,7 @@ _NOT_BENIGN = re.compile(
     r"\b(?:as|mimic\w*|masquerad\w*|impersonat\w*|spoof\w*|fake|pretend\w*|disguis\w*|looking|like|"
     r"se faisant passer pour|imit\w*)\s+(?:an?\s+|the\s+|une?\s+)?(?:legitimate|legit|benign|l[ée]gitime)|abus\w*", re.I)
 _NOT_FILE_HASH = ("imphash", "authentihash", "serial", "fuzzy")
+_TYPE_OF = {"path": "file-path", "regkey": "registry-key"}  # column kind -> the type its values would have had
 
 
 def read_table(x: DocumentExtractor, table: Table) -> None:
@@ -49,7 +50,7 @@ def read_table(x: DocumentExtractor, table: Table) -> None:
             for kind in key_kinds:
                 text, line = cells[kind]
                 if text.strip():
-                    x.exclude(text.strip(), kind, f"the table marks this row as context, not an indicator "
+                    x.exclude(text.strip(), _TYPE_OF.get(kind, kind), f"the table marks this row as context, not an indicator "
                               f"({BENIGN_ROW.search(context).group(0)!r})", line)  # type: ignore[union-attr]
             continue
         for kind in _NOT_FILE_HASH:
