@@ -235,3 +235,20 @@ def test_feed_regexes_refused_without_a_linear_engine(monkeypatch):
     index = FileIndex.build(_regex_pack(("\\\\good\\.exe", {})))
     assert [r for _, r in index.refused] == [safe_regex.NO_ENGINE] and index.regex_hits("C/good.exe") == []
     assert list(index.refused_summary().values()) == [1]
+
+
+def test_host_artefact_forms_linear():
+    """Paths, keys and mutexes on 256 KiB lines built to backtrack (spaced components never closed, a key or a
+    path every few characters, cues with no value): each in well under the budget (CPU time, the machine is shared)."""
+    from tracehound.intel.artefact_forms import find_mutexes, find_paths_and_keys
+
+    n = MAX // 4
+    shapes = ["C:\\" + "Ab " * (n // 3), "C:\\" + ("Ab " * 7 + "\\") * (n // 24), "HKLM\\" + "a b " * (n // 4),
+              "HKLM\\x " * (n // 7), "/Library/" + "A " * (n // 2), "~/" * (n // 2), "C:\\" + "<a>" * (n // 3),
+              "…\\" * (n // 2), "mutex " * (n // 6), "HKLM\\a\\b " + "value " * (n // 6), "C:\\a" + " Ab" * (n // 3)]
+    for line in shapes:
+        t = time.process_time()
+        find_paths_and_keys(line, line.lower())
+        find_mutexes(line, True)
+        assert time.process_time() - t < BUDGET, line[:20]
+    assert [f.value for f in find_paths_and_keys(shapes[3][:14], shapes[3][:14].lower())] == ["HKLM\\x", "HKLM\\x"]

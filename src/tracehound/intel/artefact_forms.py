@@ -142,7 +142,7 @@ def _in_url(line: str, start: int) -> bool:
     target of a Markdown link (`[text](/etc/x)`, `[1]: /var/x`): a reference, not an artefact."""
     if line[max(0, start - 2) : start] == "](" or (start < 90 and _REF_DEFINITION.fullmatch(line, 0, start)):
         return True
-    lo = max(line.rfind(" ", 0, start), line.rfind("\t", 0, start), start - 2048)
+    lo = max(line.rfind(" ", max(0, start - 512), start), line.rfind("\t", max(0, start - 512), start), start - 512)
     return "://" in line[lo + 1 : start]
 
 
@@ -166,14 +166,17 @@ def _value_of(rx: re.Pattern[str], text: str) -> str:
     return ""
 
 
-def registry_values(after: str) -> dict[str, str]:
-    """Value name and data the text right after a key gives (`/v X /d Y`, `-Name X -Value Y`, `value X`)."""
+def registry_values(after: str, low: str) -> dict[str, str]:
+    """Value name and data the text right after a key gives (`/v X /d Y`, `-Name X -Value Y`, `value X`);
+    low: the same text lowercased (substring checks first: most keys have no value named after them)."""
     out = {}
-    window = after[:400]
-    name = _value_of(_VALUE_NAME, window) if re.search(r"/v\b|-Name\b|valu|valeur", window, re.I) else ""
+    if not ("/v" in low or "-name" in low or "valu" in low or "valeur" in low):
+        return out
+    name = _value_of(_VALUE_NAME, after)
     if name:
         out["value_name"] = name
-        data = _value_of(_VALUE_DATA, window) if re.search(r"/d\b|-Value\b|data|donn|set to|pointing", window, re.I) else ""
+        cue = any(c in low for c in ("/d", "-value", "data", "donn", "set to", "pointing"))
+        data = _value_of(_VALUE_DATA, after) if cue else ""
         if data and data != name:
             out["value_data"] = data
     return out
@@ -221,7 +224,7 @@ def find_paths_and_keys(line: str, low: str) -> list[Found]:
                 continue
             root = m.group(1)
             value = root + line[m.start(2) : end]
-            f = Found(IType.REGISTRY_KEY, _placeholders(value), m.start(), end, registry_values(line[end:]))
+            f = Found(IType.REGISTRY_KEY, _placeholders(value), m.start(), end, registry_values(line[end : end + 400], low[end : end + 400]))
             out.append(f)
             taken[m.start() : end] = b"\x01" * (end - m.start())
     env = _tables()[0]
