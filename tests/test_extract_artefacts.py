@@ -278,3 +278,18 @@ def test_stix_and_misp_outputs_count_the_artefacts_they_cannot_write_yet(tmp_pat
         code, _, err = run_cli(["export", "-i", str(pack), "-f", fmt, "-o", str(out)], capsys)
         assert code == 0 and "17 refused by a format" in err, err
         json.loads(out.read_text())
+
+
+def test_context_is_the_markdown_section_its_stage_and_the_line() -> None:
+    from tracehound.intel.extract import ExtractOptions, extract_files
+
+    pack = extract_files([str(ADV)], ExtractOptions()).pack
+    ctx = {i.value: i.context for i in pack.indicators}
+    assert ctx["/private/etc/apdl.cf"]["section"] == "Stage 3: the macOS and Linux variants"
+    assert ctx["/private/etc/apdl.cf"]["stage"] == "Stage 3"
+    assert ctx["/private/etc/apdl.cf"]["line"] == \
+        "~/Library/LaunchAgents/com.apple.quartzd.plist, and keeps its settings in /private/etc/apdl.cf."
+    # the cue ends one line, the value starts the next: found in the prose (line 33) and in the list (66)
+    mutex = next(i for i in pack.of_type(IType.MUTEX) if i.value == "Global\\CraneMtx-7f3a91")
+    assert mutex.sources[0].lines == [33, 66] and "Stage 2" in mutex.ctx("stage")
+    assert ctx["C:\\Windows\\system32\\wlbsctrl.dll"]["sha256"] == "7e6d5c4b3a29180f" * 4

@@ -169,7 +169,7 @@ def _value_of(rx: re.Pattern[str], text: str) -> str:
 def registry_values(after: str, low: str) -> dict[str, str]:
     """Value name and data the text right after a key gives (`/v X /d Y`, `-Name X -Value Y`, `value X`);
     low: the same text lowercased (substring checks first: most keys have no value named after them)."""
-    out = {}
+    out: dict[str, str] = {}
     if not ("/v" in low or "-name" in low or "valu" in low or "valeur" in low):
         return out
     name = _value_of(_VALUE_NAME, after)

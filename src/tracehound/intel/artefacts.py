@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
 from tracehound.intel.artefact_forms import Found, find_mutexes, find_paths_and_keys, is_location
 from tracehound.intel.hashes import find_hex_values
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from tracehound.intel.tables import Table
 
 _STARTS = re.compile(r":\\|%|\\\\|/|hk|mut", re.I)  # a line without one of these holds no artefact
+_CUE_AT_END = re.compile(r"\bmut(?:ex|ant)(?:es|s)?(?:\s+(?:named|called|object))?\s*[:=]?\s*$", re.I)
 _MUTEX_HEADING = re.compile(r"^\W*(?:mut(?:ex|ant)(?:e?s)?)(?:\s+names?)?\W*$", re.I)  # a 'Mutexes' heading
 _UNSET = {"", "-", "n/a", "na", "none", "aucun", "aucune", "unknown", "inconnu"}
 _NOT_HEADING = re.compile(r"[\\/;|]|\.\w|\s(?:is|the|a|to|with|and|of)$", re.I)  # a prose line taken for a heading
@@ -40,7 +42,8 @@ def read_line(x: DocumentExtractor, i: int) -> None:
         return
     low = line.lower()
     found = find_paths_and_keys(line, low)
-    found += find_mutexes(line, under_mutexes) if under_mutexes or "mut" in low else []
+    if under_mutexes or "mut" in low:
+        found += _mutexes(x, i, line, under_mutexes)
     conf = 80 if x.sections[i] == "ioc" else 70
     previous = x.lines[i - 1][-60:] + " " if i > 0 else ""
     for f in found:
@@ -49,6 +52,14 @@ def read_line(x: DocumentExtractor, i: int) -> None:
         if benign and not _NOT_BENIGN.search(before) and not f.problem:
             f.problem = f"the text calls it {benign.group(0)!r}: context, not an indicator"
         _emit(x, f, i, conf, {})
+
+
+def _mutexes(x: DocumentExtractor, i: int, line: str, under_heading: bool) -> list[Found]:
+    """Mutexes of line i; a cue ending the line ('... creates the mutex') takes its value from the next line."""
+    found = find_mutexes(line, under_heading)
+    if not found and i + 1 < len(x.lines) and _CUE_AT_END.search(line[-80:]):
+        found = [f for f in find_mutexes(line + " " + x.lines[i + 1][:200], False) if f.start >= len(line)]
+    return found
 
 
 def read_row(x: DocumentExtractor, table: Table, row: list[tuple[str, int]], stage: str) -> None:
@@ -86,6 +97,31 @@ def _named_values(cells: dict[str, tuple[str, int]]) -> dict[str, str]:
     return out
 
 
+_SECTIONS: WeakKeyDictionary[DocumentExtractor, list[str]] = WeakKeyDictionary()
+_MD_HEADING = re.compile(r"^\s{0,3}(?:#{1,6}|={1,6})\s+(\S.{0,118})$")
+_STAGE = re.compile(r"\b(?:stage|[ée]tape|phase)\s*(\d+)\b", re.I)
+
+
+def _sections(x: DocumentExtractor) -> list[str]:
+    """For each line, the heading it is under: a Markdown `#` / AsciiDoc `=` heading of the source when the
+    document has them, else the extractor's heading-like line unless it reads as prose (computed once)."""
+    if x in _SECTIONS:
+        return _SECTIONS[x]
+    source = x.doc.source.split("\n") if x.doc.kind == "markdown" else []
+    out: list[str] = []
+    if len(source) == len(x.lines) and any(_MD_HEADING.match(ln) for ln in source[:2000]):
+        current = ""
+        for ln in source:
+            out.append(current)
+            m = _MD_HEADING.match(ln)
+            if m:
+                current = m.group(1).strip(" #=")
+    else:
+        out = [h if len(h) <= 60 and not _NOT_HEADING.search(h) else "" for h in x.headings]
+    _SECTIONS[x] = out
+    return out
+
+
 def _line_context(raw: str, start: int) -> str:
     """The line as written (defanged where it was), or on a long line the LINE_CONTEXT characters around
     start (the value's place in the refanged line: refanging only shortens, so the value is at or after it)."""
@@ -112,9 +148,10 @@ def _emit(x: DocumentExtractor, f: Found, i: int, confidence: int, ctx: dict[str
         x.exclude(canonical, f.itype.value, "a location every host has, named alone: it says where, not what "
                   "(packs/host-artefacts.json locations)", line)
         return
-    heading = x.headings[i]
-    section = heading if len(heading) <= 60 and not _NOT_HEADING.search(heading) else ""
-    context: dict[str, str | list[str]] = {"stage": x.stage_at(i), "section": section,
+    section = _sections(x)[i]
+    stage = _STAGE.search(section)
+    context: dict[str, str | list[str]] = {"stage": f"Stage {stage.group(1)}" if stage else x.stage_at(i),
+                                           "section": section,
                                            "line": _line_context(x.raw[i], f.start)}
     context.update(f.context)
     context.update(ctx)
