@@ -293,3 +293,13 @@ def test_context_is_the_markdown_section_its_stage_and_the_line() -> None:
     mutex = next(i for i in pack.of_type(IType.MUTEX) if i.value == "Global\\CraneMtx-7f3a91")
     assert mutex.sources[0].lines == [33, 66] and "Stage 2" in mutex.ctx("stage")
     assert ctx["C:\\Windows\\system32\\wlbsctrl.dll"]["sha256"] == "7e6d5c4b3a29180f" * 4
+
+
+def test_path_column_in_flattened_and_csv_tables() -> None:
+    flat = extract_text(f"File path\nSHA-256\nC:\\ProgramData\\x\\a.exe\n{'ab' * 32}\n/tmp/.x/b\n{'cd' * 32}\n")
+    assert {(i.value, i.context["sha256"]) for i in flat.of_type(IType.FILE_PATH)} == {
+        ("C:\\ProgramData\\x\\a.exe", "ab" * 32), ("/tmp/.x/b", "cd" * 32)}
+    csv = extract_text(f"path,sha256,comment\nC:\\ProgramData\\x\\a.exe,{'ab' * 32},loader\n"
+                       f"%TEMP%\\b.dll,{'cd' * 32},legitimate test\n", suffix=".csv")
+    assert values(csv, IType.FILE_PATH) == ["C:\\ProgramData\\x\\a.exe"]
+    assert "marks this row as context" in excluded(csv, "file-path")["%TEMP%\\b.dll"]
