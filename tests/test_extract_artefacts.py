@@ -90,7 +90,8 @@ def test_false_forms_are_not_taken() -> None:
     text = ("See https://example.org/etc/passwd and https://blog.example.org/2023/11/02/x/ for 1/3 of hosts, and/or\n"
             "run cmd.exe /c start /min x.exe /s on 12/03/2024; the file invoice.lnk is a bare name; /blog/2023/crane.\n"
             "The dropper reads C:\\Windows\\System32\\drivers\\etc\\hosts and /etc/passwd, writes to %APPDATA%\\x\n"
-            "and copies the legitimate C:\\Windows\\System32\\SearchIndexer.exe; the Run key\n"
+            "and copies the legitimate C:\\Windows\\System32\\SearchIndexer.exe; it injects into\n"
+            "C:\\Windows\\SysWOW64\\notepad.exe and %WINDIR%\\explorer.exe (every Windows has them); the Run key\n"
             "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run is on every machine; file:///C:/Users/x.exe;\n"
             "[guide](/usr/share/doc/guide.html) is a link;\n[2]: /var/www/ref.html\n"
             "\\\\10.0.0.5\\share\\evil.exe, %FOO%\\bar\\x.exe and …\\config\\TxR\\<GUID>.TxR.0.regtrans-ms.\n")
@@ -102,6 +103,7 @@ def test_false_forms_are_not_taken() -> None:
     assert "every host" in why["/etc/passwd"] and "every host" in why["C:\\Windows\\System32\\drivers\\etc\\hosts"]
     assert "network share" in why["\\\\10.0.0.5\\share\\evil.exe"] and "unknown variable %FOO%" in why["%FOO%\\bar\\x.exe"]
     assert "elided" in why["…\\config\\TxR\\<GUID>.TxR.0.regtrans-ms"]
+    assert "every host" in why["C:\\Windows\\SysWOW64\\notepad.exe"] and "every host" in why["%WINDIR%\\explorer.exe"]
     assert "every host" in excluded(pack, "registry-key")["HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run"]
 
 

@@ -95,10 +95,23 @@ def _tables() -> tuple[frozenset[str], dict[str, str], frozenset[str], frozenset
     return env, places, paths, keys
 
 
+_SYSTEM_DIR = re.compile(r"(?:c:\\windows|%windir%|%systemroot%)\\(?:(?:system32|syswow64|sysnative)\\)?(.+)\Z", re.I)
+
+
+@lru_cache(maxsize=1)
+def _system_files() -> frozenset[str]:
+    return frozenset(n.lower() for n in knowledge()["system_files"]["names"])
+
+
 def is_location(itype: IType, canonical: str) -> bool:
-    """A folder, file or key every host of its platform has (named alone it is no indicator)."""
+    """A folder, file or key every host of its platform has (named alone it is no indicator): the pack's
+    locations, and the Windows system files by name in C:\\Windows, System32 or SysWOW64."""
     _, _, paths, keys = _tables()
-    return canonical.lower() in (keys if itype is IType.REGISTRY_KEY else paths)
+    low = canonical.lower()
+    if itype is IType.REGISTRY_KEY:
+        return low in keys
+    m = _SYSTEM_DIR.match(low)
+    return low in paths or (m is not None and m.group(1) in _system_files())
 
 
 _PLACE_RX = re.compile(_PLACE)
