@@ -305,3 +305,10 @@ def test_path_column_in_flattened_and_csv_tables() -> None:
                        f"%TEMP%\\b.dll,{'cd' * 32},legitimate test\n", suffix=".csv")
     assert values(csv, IType.FILE_PATH) == ["C:\\ProgramData\\x\\a.exe"]
     assert "marks this row as context" in excluded(csv, "file-path")["%TEMP%\\b.dll"]
+
+
+def test_service_image_paths_nt_prefixes() -> None:
+    pack = extract_text("ImagePath: \\SystemRoot\\System32\\drivers\\crane.sys\n"
+                        "ImagePath = \\??\\C:\\Windows\\crane64.sys and \\\\?\\C:\\ProgramData\\long\\path.bin\n")
+    assert values(pack, IType.FILE_PATH) == ["%SYSTEMROOT%\\System32\\drivers\\crane.sys", "C:\\ProgramData\\long\\path.bin",
+                                             "C:\\Windows\\crane64.sys"]

@@ -59,7 +59,9 @@ def _tail(sep: str, comp: str, atom: str, word: str = r"[\w(\[<{]") -> str:
 
 
 _WIN_TAIL = _tail(_WSEP, _WCOMP, _WATOM)
-WIN_PATH = re.compile(rf"(?<![\w\\/%])(?:[A-Za-z]:|%[A-Za-z_][\w()]{{0,30}}%){_WIN_TAIL}")
+# A drive (also after the NT prefixes `\\??\\`, `\\\\?\\` of service ImagePaths), a %VARIABLE%, or `\\SystemRoot`.
+WIN_PATH = re.compile(rf"(?:(?<=\\\?\?\\)|(?<=\\\\\?\\)|(?<![\w\\/%]))(?:[A-Za-z]:|%[A-Za-z_][\w()]{{0,30}}%|"
+                      rf"(?i:\\SystemRoot)(?=\\[^\\])){_WIN_TAIL}")
 ELIDED = re.compile(rf"(?:…|\.\.\.){_WIN_TAIL}")
 UNC_PATH = re.compile(rf"(?<![\w\\])\\\\[\w.$-]{{1,255}}{_WIN_TAIL}")
 _RCH = r"[^\s\\/:\"|`'<>,;\[\]{}()]"
@@ -241,12 +243,14 @@ def find_paths_and_keys(line: str, low: str) -> list[Found]:
             out.append(f)
             taken[m.start() : end] = b"\x01" * (end - m.start())
     env = _tables()[0]
-    if ":\\" in line or "%" in line:
+    if ":\\" in line or "%" in line or "\\systemroot\\" in low:
         for m in WIN_PATH.finditer(line):
             if taken[m.start()] or _in_url(line, m.start()):
                 continue
             end = _trim(line, m.start(), m.end())
             value = _placeholders(line[m.start() : end])
+            if value[:1] == "\\":  # \SystemRoot\System32\drivers\x.sys (a service's ImagePath)
+                value = "%SYSTEMROOT%" + value[len("\\SystemRoot") :]
             f = _typed_path(value, m.start(), end)
             if value.startswith("%"):
                 var = value[1 : value.index("%", 1)].upper()
