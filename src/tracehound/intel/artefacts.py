@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from tracehound.intel.extract import DocumentExtractor
     from tracehound.intel.tables import Table
 
-_STARTS = re.compile(r":\\|%|\\\\|/|hk|mut", re.I)  # a line without one of these holds no artefact
+_STARTS = re.compile(r":\\|%|\\\\|/|hk|mut|\\systemroot", re.I)  # a line without one of these holds no artefact
 _CUE_AT_END = re.compile(r"\bmut(?:ex|ant)(?:es|s)?(?:\s+(?:named|called|object))?\s*[:=]?\s*$", re.I)
 _MUTEX_HEADING = re.compile(r"^\W*(?:mut(?:ex|ant)(?:e?s)?)(?:\s+names?)?\W*$", re.I)  # a 'Mutexes' heading
 _UNSET = {"", "-", "n/a", "na", "none", "aucun", "aucune", "unknown", "inconnu"}
