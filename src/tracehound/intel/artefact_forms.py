@@ -90,7 +90,8 @@ def _posix() -> tuple[re.Pattern[str], dict[str, str]]:
 @lru_cache(maxsize=1)
 def _tables() -> tuple[frozenset[str], dict[str, str], frozenset[str], frozenset[str]]:
     k = knowledge()
-    env = frozenset(v.upper() for v in k["env_vars"])
+    variables = json.loads(resources.files("tracehound.packs").joinpath("paths", "windows-env.json").read_text(encoding="utf-8"))
+    env = frozenset(v.upper() for v in variables["variables"])  # the ones the sweep can place on a tree
     places = {p.lower(): q for p, q in k["placeholders"].items()}
     paths = frozenset(p.lower() for p in k["locations"]["paths"])
     keys = frozenset(p.lower() for p in k["locations"]["keys"])
@@ -255,7 +256,7 @@ def find_paths_and_keys(line: str, low: str) -> list[Found]:
             if value.startswith("%"):
                 var = value[1 : value.index("%", 1)].upper()
                 if var not in env:
-                    f.problem = f"unknown variable %{var}% at the start of a path (packs/host-artefacts.json env_vars)"
+                    f.problem = f"unknown variable %{var}% at the start of a path (packs/paths/windows-env.json)"
             out.append(f)
             taken[m.start() : end] = b"\x01" * (end - m.start())
     if "…\\" in line or "...\\" in line:
