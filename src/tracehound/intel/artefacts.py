@@ -16,10 +16,10 @@ import re
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
+from tracehound.intel import table_rows  # a module (it imports this one): its patterns are read when used
 from tracehound.intel.artefact_forms import Found, find_mutexes, find_paths_and_keys, is_location
 from tracehound.intel.hashes import find_hex_values
 from tracehound.intel.model import IType, canonical_value
-from tracehound.intel.table_rows import _NOT_BENIGN, BENIGN_ROW
 from tracehound.intel.values import one_line, visible
 
 if TYPE_CHECKING:
@@ -48,8 +48,8 @@ def read_line(x: DocumentExtractor, i: int) -> None:
     previous = x.lines[i - 1][-60:] + " " if i > 0 else ""
     for f in found:
         before = (previous + line[: f.start])[-60:] if f.start < 60 else line[f.start - 60 : f.start]
-        benign = BENIGN_ROW.search(before)
-        if benign and not _NOT_BENIGN.search(before) and not f.problem:
+        benign = table_rows.BENIGN_ROW.search(before)
+        if benign and not table_rows.NOT_BENIGN.search(before) and not f.problem:
             f.problem = f"the text calls it {benign.group(0)!r}: context, not an indicator"
         _emit(x, f, i, conf, {})
 

@@ -32,7 +32,7 @@ BENIGN_ROW = re.compile(
     r"test(?:ing)? (?:by|from) the (?:attacker|actor)|not malicious|non malveillant|sinkhole[d]?|allow-?listed|"
     r"whitelisted)\b", re.I)
 # "masquerading as a legitimate installer", "legitimate service abused for C2": not a benign row.
-_NOT_BENIGN = re.compile(
+NOT_BENIGN = re.compile(
     r"\b(?:as|mimic\w*|masquerad\w*|impersonat\w*|spoof\w*|fake|pretend\w*|disguis\w*|looking|like|"
     r"se faisant passer pour|imit\w*)\s+(?:an?\s+|the\s+|une?\s+)?(?:legitimate|legit|benign|l[ée]gitime)|abus\w*", re.I)
 _NOT_FILE_HASH = ("imphash", "authentihash", "serial", "fuzzy")
@@ -46,7 +46,7 @@ def read_table(x: DocumentExtractor, table: Table) -> None:
         cells = dict(zip(kinds, row, strict=True))
         key_kinds = {"domain", "ip", "url", "hash", "thumbprint", "value", "path", "regkey", "mutex"} & set(kinds)
         context = " ".join(text for col, (text, _) in zip(table.columns, row, strict=True) if col.kind not in key_kinds)
-        if BENIGN_ROW.search(context) and not _NOT_BENIGN.search(context) and not MALICIOUS_CUE.search(context):
+        if BENIGN_ROW.search(context) and not NOT_BENIGN.search(context) and not MALICIOUS_CUE.search(context):
             for kind in key_kinds:
                 text, line = cells[kind]
                 if text.strip():
