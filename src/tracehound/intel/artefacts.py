@@ -76,13 +76,13 @@ def read_row(x: DocumentExtractor, table: Table, row: list[tuple[str, int]], sta
         i = line - 1
         if col.kind == "mutex":
             if text.strip().lower() not in _UNSET:
-                _emit(x, Found(IType.MUTEX, text.strip(), 0, len(text)), i, 90, {"stage": stage})
+                _emit(x, Found(IType.MUTEX, text.strip(), 0, len(text)), i, 90, {"stage": stage} if stage else {})
             continue
         found = find_paths_and_keys(text, text.lower()) if _STARTS.search(text) else []
         for f in found:
             if f.itype is IType.REGISTRY_KEY and not f.context.get("value_name"):
                 f.context.update(_named_values(cells))
-            _emit(x, f, i, 90 if col.kind in ("path", "regkey") else 80, {"stage": stage, **extra})
+            _emit(x, f, i, 90 if col.kind in ("path", "regkey") else 80, {"stage": stage, **extra} if stage else extra)
         if not found and col.kind in ("path", "regkey") and text.strip().lower() not in _UNSET:
             what = "file-path" if col.kind == "path" else "registry-key"
             x.exclude(visible(text.strip()), what, f"{col.header} column: not an absolute path or key (a drive, "
@@ -90,11 +90,9 @@ def read_row(x: DocumentExtractor, table: Table, row: list[tuple[str, int]], sta
 
 
 def _named_values(cells: dict[str, tuple[str, int]]) -> dict[str, str]:
-    out = {}
-    for kind, name in (("value_name", "value_name"), ("value_data", "value_data")):
-        if kind in cells and cells[kind][0].strip().lower() not in _UNSET:
-            out[name] = cells[kind][0].strip().strip("`\"'")
-    return out
+    """Value name / Value data columns of the row of a Registry key cell."""
+    return {kind: cells[kind][0].strip().strip("`\"'") for kind in ("value_name", "value_data")
+            if kind in cells and cells[kind][0].strip().lower() not in _UNSET}
 
 
 _SECTIONS: WeakKeyDictionary[DocumentExtractor, list[str]] = WeakKeyDictionary()
@@ -146,7 +144,7 @@ def _emit(x: DocumentExtractor, f: Found, i: int, confidence: int, ctx: dict[str
     named = f.itype is IType.REGISTRY_KEY and f.context.get("value_name")
     if f.itype in (IType.FILE_PATH, IType.REGISTRY_KEY) and not named and is_location(f.itype, canonical):
         x.exclude(canonical, f.itype.value, "a location every host has, named alone: it says where, not what "
-                  "(packs/host-artefacts.json locations)", line)
+                  "(packs/host-artefacts.json)", line)
         return
     section = _sections(x)[i]
     stage = _STAGE.search(section)
