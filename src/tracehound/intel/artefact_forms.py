@@ -8,8 +8,9 @@ another's separators, so a line costs linear time whatever its length; a line wi
 characters of a form is not searched for it at all.
 
 A component may hold single spaces (`Program Files`, `Application Support`) except the last one,
-which ends at the first space: `C:\\Program Files\\Evil Corp\\agent.exe is dropped` gives the
-path up to `agent.exe`; a last component with a space in it is cut there (said in docs/intel.md).
+which ends at the first space (`C:\\Program Files\\Evil Corp\\agent.exe is dropped` gives the path up
+to `agent.exe`), unless the value is alone on its line or after a label, or the text names it as a key
+or folder right after (`...\\Shell Extensions registry key`): see _trim and docs/intel.md.
 """
 
 from __future__ import annotations
