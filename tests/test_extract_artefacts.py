@@ -312,3 +312,15 @@ def test_service_image_paths_nt_prefixes() -> None:
                         "ImagePath = \\??\\C:\\Windows\\crane64.sys and \\\\?\\C:\\ProgramData\\long\\path.bin\n")
     assert values(pack, IType.FILE_PATH) == ["%SYSTEMROOT%\\System32\\drivers\\crane.sys", "C:\\ProgramData\\long\\path.bin",
                                              "C:\\Windows\\crane64.sys"]
+
+
+def test_artefact_columns_do_not_turn_prose_into_tables() -> None:
+    # a prose line listing words that are column names is no CSV header (docs/formats.md has one)
+    pack = extract_text("attributes of other types —\nregkey, mutex, yara, text… — are counted per type, never dropped\n"
+                        "silently), CSV, Loki/signature-base hash-iocs.txt, c2-iocs.txt (a folder holding them).\n")
+    assert values(pack, IType.MUTEX) == [] and values(pack, IType.REGISTRY_KEY) == []
+    # a table keyed only by a Path column: its other cells are still read as prose (they were before)
+    pack = extract_text("| Path | Description |\n|---|---|\n"
+                        "| C:\\ProgramData\\x\\a.exe | beacons to evil-c2[.]example.com |\n", suffix=".md")
+    assert values(pack, IType.DOMAIN) == ["evil-c2.example.com"]
+    assert values(pack, IType.FILE_PATH) == ["C:\\ProgramData\\x\\a.exe"]

@@ -20,6 +20,7 @@ from tracehound.intel import table_rows  # a module (it imports this one): its p
 from tracehound.intel.artefact_forms import Found, find_mutexes, find_paths_and_keys, is_location
 from tracehound.intel.hashes import find_hex_values
 from tracehound.intel.model import IType, canonical_value
+from tracehound.intel.tables import ARTEFACT_KINDS
 from tracehound.intel.values import one_line, visible
 
 if TYPE_CHECKING:
@@ -70,7 +71,11 @@ def read_row(x: DocumentExtractor, table: Table, row: list[tuple[str, int]], sta
     if "hash" in cells:
         sha = sorted({h.value for h in find_hex_values(cells["hash"][0]) if len(h.value) == 64 and not h.label})
         extra["sha256"] = sha[0] if len(sha) == 1 else sha
+    # A table keyed only by artefact columns was prose before they were known: its other cells still are.
+    prose = not ({c.kind for c in table.columns} & {"domain", "ip", "url", "hash", "thumbprint", "value"})
     for col, (text, line) in zip(table.columns, row, strict=True):
+        if prose and col.kind not in ARTEFACT_KINDS and text.strip():
+            x.prose_line(line - 1, text, stage_override=stage)
         if col.kind not in ("path", "regkey", "mutex", "filename", "value", "description") or not text.strip():
             continue
         i = line - 1

@@ -101,8 +101,9 @@ _KEY_CHECKS: dict[str, re.Pattern[str]] = {
     "value": re.compile(r"\S"),
     "path": re.compile(r"[\\/]"),
     "regkey": re.compile(r"hk", re.I),
-    "mutex": re.compile(r"\S"),
+    "mutex": re.compile(r"^\S{3,200}$"),
 }
+ARTEFACT_KINDS = frozenset({"path", "regkey", "mutex"})
 
 
 def find_tables(lines: list[str]) -> list[Table]:
@@ -213,5 +214,14 @@ def _csv_table(lines: list[str], i: int) -> Table | None:
             table.rows.append([(c, k + 1) for c in cells])
             k += 1
         table.end_line = k + 1
-        return table if table.rows else None
+        return table if table.rows and _artefact_rows_hold(table) else None
     return None
+
+
+def _artefact_rows_hold(table: Table) -> bool:
+    """A CSV block keyed only by artefact columns (`regkey, mutex, yara, text`: a prose line of words) is a
+    table only when every row's artefact cells hold what the column promises."""
+    keys = [(n, c.kind) for n, c in enumerate(table.columns) if c.kind in _KEY_CHECKS]
+    if any(kind not in ARTEFACT_KINDS for _, kind in keys):
+        return True
+    return all(_KEY_CHECKS[kind].search(row[n][0]) for row in table.rows for n, kind in keys)
