@@ -324,3 +324,10 @@ def test_artefact_columns_do_not_turn_prose_into_tables() -> None:
                         "| C:\\ProgramData\\x\\a.exe | beacons to evil-c2[.]example.com |\n", suffix=".md")
     assert values(pack, IType.DOMAIN) == ["evil-c2.example.com"]
     assert values(pack, IType.FILE_PATH) == ["C:\\ProgramData\\x\\a.exe"]
+
+
+def test_roots_and_placeholder_only_paths_are_locations() -> None:
+    pack = extract_text("It lists /Library/ and /home/*/ and /private/etc/, walks C:\\Users\\<username>\\ and %APPDATA%\\*,\n"
+                        "then drops /home/*/.config/crane.sh and C:\\Users\\<username>\\crane.exe.\n")
+    assert values(pack, IType.FILE_PATH) == ["/home/*/.config/crane.sh", "C:\\Users\\<user>\\crane.exe"]
+    assert {"/home/*", "/private/etc", "C:\\Users\\<user>", "%APPDATA%\\*"} <= set(excluded(pack, "file-path"))

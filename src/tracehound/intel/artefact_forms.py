@@ -115,7 +115,28 @@ def is_location(itype: IType, canonical: str) -> bool:
     if itype is IType.REGISTRY_KEY:
         return low in keys
     m = _SYSTEM_DIR.match(low)
-    return low in paths or (m is not None and m.group(1) in _system_files())
+    return low in paths or (m is not None and m.group(1) in _system_files()) or _only_root(low)
+
+
+_PLACEHOLDER = re.compile(r"\*+|<[^<>]*>|\{[^{}]*\}|%[^%]+%|\?")
+
+
+def _only_root(low: str) -> bool:
+    """`/Library`, `/private/etc`, `/home/*`, `C:\\Users\\<user>`, `%APPDATA%\\*`: a root folder, or one whose
+    components below it are all placeholders, is on every host (a sweep would flag them all)."""
+    windows = not low.startswith(("/", "~/"))
+    parts = low.split("\\")[1:] if windows else low.lstrip("~").strip("/").split("/")
+    if not windows and parts[:1] == ["private"]:
+        parts = parts[1:]
+    if not windows and not low.startswith("~/"):
+        if parts[0] not in _posix()[1]:
+            return False
+        parts = parts[1:]
+    elif windows and not low.startswith("%"):
+        parts = parts[1:]  # C:\Users\<user>: the folder below the drive, then only placeholders
+        if not parts:
+            return False  # C:\x names one folder or file
+    return all(_PLACEHOLDER.fullmatch(p) for p in parts)
 
 
 _PLACE_RX = re.compile(_PLACE)
