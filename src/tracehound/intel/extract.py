@@ -193,7 +193,7 @@ class DocumentExtractor:
         """Not written so in the raw line. On a long line, only where it can be: refanging moved the value at pos of
         the refanged line by at most the characters it removed, or back by one per `__` it made `://`."""
         raw, line = self.raw[line_index], self.lines[line_index]
-        if pos < 0 or len(raw) < 4096 or len(raw) < len(line):
+        if pos < 0 or len(raw) < 4096 or len(raw) < len(line) or not line.startswith(token, pos):  # (a table cell)
             return self.line_defanged[line_index] and token not in raw
         if line_index not in self._grown:
             self._grown[line_index] = raw.count("__")
