@@ -60,3 +60,11 @@ def test_bench_paths_smoke(tmp_path: Path, capsys) -> None:
     assert bench_paths.main(["--files", "200", "--indicators", "40", "--repeat", "1", "--workdir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "planted paths found: yes" in out and "40 path indicators" in out
+
+
+def test_bench_extract_smoke(tmp_path: Path, capsys) -> None:
+    import bench_extract
+
+    assert bench_extract.main(["--size-mb", "0.05", "--repeat", "1", "--workdir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "vendor-shaped advisory" in out and "one-line document" in out and out.count("correct") == 2

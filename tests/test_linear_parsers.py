@@ -237,3 +237,25 @@ def test_feed_regexes_refused_without_a_linear_engine(monkeypatch):
     index = FileIndex.build(_regex_pack(("\\\\good\\.exe", {})))
     assert [r for _, r in index.refused] == [safe_regex.NO_ENGINE] and index.regex_hits("C/good.exe") == []
     assert list(index.refused_summary().values()) == [1]
+
+
+def test_host_artefact_forms_linear():
+    """Paths, keys and mutexes on lines built to backtrack (spaced components never closed, a key or a path every
+    few characters, cues with no value): CPU time linear in the line's length (scaling.assert_linear)."""
+    from tracehound.intel.artefact_forms import find_mutexes, find_paths_and_keys
+
+    makers = [lambda n: "C:\\" + "Ab " * (n // 3), lambda n: "C:\\" + ("Ab " * 7 + "\\") * (n // 24),
+              lambda n: "HKLM\\" + "a b " * (n // 4), lambda n: "HKLM\\x " * (n // 7),
+              lambda n: "/Library/" + "A " * (n // 2), lambda n: "~/" * (n // 2), lambda n: "C:\\" + "<a>" * (n // 3),
+              lambda n: "…\\" * (n // 2), lambda n: "mutex " * (n // 6), lambda n: "HKLM\\a\\b " + "value " * (n // 6),
+              lambda n: "C:\\a" + " Ab" * (n // 3)]
+
+    def forms(line: str) -> object:
+        return find_paths_and_keys(line, line.lower()), find_mutexes(line, True)
+
+    for k, make in enumerate(makers):
+        assert_linear(forms, make, 4096, what=f"artefact shape #{k}")
+    shapes = [make(MAX // 4) for make in makers]  # the full size still runs, and its result is checked below
+    for line in shapes:
+        forms(line)
+    assert [f.value for f in find_paths_and_keys(shapes[3][:14], shapes[3][:14].lower())] == ["HKLM\\x", "HKLM\\x"]
