@@ -134,9 +134,9 @@ def split_rules(text: str) -> list[Rule] | None:
         h = _RULE_HEAD.match(masked, k)
         if not h:
             return None  # the keyword `rule` where this reader does not expect it
-        mods = _MODIFIERS.search(masked[max(0, k - 80):k])
-        start = k - len(mods.group(0)) if mods else k
-        heads.append((start, h.end(), h.group(1), tuple(mods.group(0).split()) if mods else ()))
+        before = _MODIFIERS.search(masked[max(0, k - 80):k])
+        start = k - len(before.group(0)) if before else k
+        heads.append((start, h.end(), h.group(1), tuple(before.group(0).split()) if before else ()))
     rules: list[Rule] = []
     at = 0
     for i, (start, head_end, name, mods) in enumerate(heads):
@@ -231,7 +231,7 @@ def _test(term: str) -> Magic | None:
 
 
 # ---- the plan -----------------------------------------------------------------------------
-SIZE_STEPS = (64 << 10, 1 << 20, 4 << 20, 16 << 20)  # groups by bound: a large file skips the bounded ones
+SIZE_STEPS = (64 << 10, 1 << 20)  # groups by bound: a large file skips the bounded ones (each group is one pass)
 MIN_GROUP = 16  # a requirement shared by fewer rules does not get its own group (joins "any file")
 Key = tuple[Magic, int | None]  # (requirement, size step: the smallest of SIZE_STEPS >= the bound, or None)
 

@@ -34,6 +34,7 @@ class RuleSet:
     not_loaded: list[dict[str, Any]] = field(default_factory=list)  # the same, as {file, line, reason}
     cache: str = ""  # "loaded from cache", "compiled, cached", "compiled" (+ why not cached)
     origins: dict[str, str] = field(default_factory=dict)  # "namespace:rule" -> "document:line" of a pack rule
+    order: dict[str, int] = field(default_factory=dict)  # "namespace:rule" -> place in its file, of a split file
 
     @property
     def rules(self) -> list[Group] | None:
@@ -53,7 +54,7 @@ class RuleSet:
     def for_worker(self) -> RuleSet:
         """A copy without live rules objects: a worker deserializes each group when it first needs it."""
         return RuleSet([replace(g, rules=None, pieces=[]) for g in self.groups], self.files, self.errors, self.count,
-                       self.not_loaded, self.cache, self.origins)
+                       self.not_loaded, self.cache, self.origins, self.order)
 
     def loaded(self) -> RuleSet:
         return self  # groups are deserialized when first needed (Group.loaded)
@@ -156,7 +157,8 @@ def _compile(yara_x: Any, sources: list[tuple[str, bytes]], problems: list[dict[
     good = sorted(units)
     count = sum(len(_RULE_RE.findall(texts[i])) for i in good)
     problems.sort(key=lambda p: str(p["file"]))
-    return RuleSet(groups, [sources[i][0] for i in good], [_text(p) for p in problems], count, problems)
+    order = {f"f{u.index}:{r.name}": k for u in units.values() for k, (r, _, _) in enumerate(u.rules)}
+    return RuleSet(groups, [sources[i][0] for i in good], [_text(p) for p in problems], count, problems, order=order)
 
 
 def _compiler(yara_x: Any) -> Any:
@@ -180,7 +182,7 @@ _RULE_RE = re.compile(r"^\s*(?:private\s+|global\s+)*rule\s+\w+", re.M)
 
 
 def _meta(rs: RuleSet) -> dict[str, Any]:
-    return {"files": rs.files, "count": rs.count, "not_loaded": rs.not_loaded,
+    return {"files": rs.files, "count": rs.count, "not_loaded": rs.not_loaded, "order": rs.order,
             "groups": [{"magic": [[o, w.hex()] for o, w in g.magic], "bound": g.bound, "count": g.count,
                         "size": len(g.serialized())} for g in rs.groups]}
 
@@ -206,7 +208,7 @@ def _from_cache(cache_dir: str, key: str, problems: list[dict[str, Any]]) -> Rul
             return None
         not_loaded = [p for p in problems if p not in meta["not_loaded"]] + list(meta["not_loaded"])
         return RuleSet(groups, list(meta["files"]), [_text(p) for p in not_loaded], int(meta["count"]), not_loaded,
-                       "loaded from cache")
+                       "loaded from cache", order={str(k): int(v) for k, v in meta["order"].items()})
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
 
@@ -253,6 +255,7 @@ class YaraScanner:
         import yara_x
 
         self.origins = ruleset.origins
+        self.order = ruleset.order
         self.groups = ruleset.groups
         self.timeout = timeout
         self._scanners: dict[int, Any] = {}
@@ -288,7 +291,9 @@ class YaraScanner:
                 return [], "YARA timeout"
             except self._scan_error as exc:
                 return [], f"YARA scan error: {exc}"
-        found.sort(key=lambda r: int(r.namespace[1:]) if r.namespace[1:].isdigit() else -1)  # rule-file order
+        if len(found) > 1:  # in the rule files' order, as one scan with all rules gives them
+            found.sort(key=lambda r: (int(r.namespace[1:]) if r.namespace[1:].isdigit() else -1,
+                                      self.order.get(f"{r.namespace}:{r.identifier}", 0)))
         out = []
         for r in found:
             meta = {k: v for k, v in r.metadata}
