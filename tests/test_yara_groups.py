@@ -186,11 +186,29 @@ def test_groups_compiled_and_cached_separately(tmp_path: Path, monkeypatch: pyte
     first = compile_rules([str(d)], str(tmp_path / "cache"))
     yara_rules._MEMO.clear()
     again = compile_rules([str(d)], str(tmp_path / "cache"))
-    assert again.cache == "loaded from cache" and all(g.rules is None for g in again.groups)
+    assert again.cache == "loaded from cache"
+    assert [g.rules is not None for g in again.groups] == [False, True, False]  # only "any file" loaded now
     assert [g.describe() for g in again.groups] == [g.describe() for g in first.groups] == [
         "any file, filesize < 10240", "any file", "4d5a@0"]
     sc = YaraScanner(again)
     assert [r for r, _, _ in sc.scan(b"x3 x2 x1" + b"\x00" * 20000, "/big.txt")[0]] == ["Any"]
-    assert [g.rules is not None for g in again.groups] == [False, True, False]  # loaded when first needed
+    assert [g.rules is not None for g in again.groups] == [False, True, False]  # the others when first needed
     assert [r for r, _, _ in sc.scan(b"MZ x3 x2 x1", "/small.exe")[0]] == ["PE", "Small", "Any"]
     assert again.max_filesize is None and first.groups[0].admits(b"", 10239) and not first.groups[0].admits(b"", 10240)
+
+
+def test_cached_group_yara_x_refuses_is_rebuilt(tmp_path: Path) -> None:
+    from tracehound.sweep import yara_cache
+
+    d = tmp_path / "rules"
+    d.mkdir()
+    (d / "r.yar").write_text('rule Any { strings: $a = "x3" condition: $a }\n')
+    cache = tmp_path / "cache"
+    compile_rules([str(d)], str(cache))
+    [entry] = cache.iterdir()
+    blob = b"YARA-X\x00 but not rules"
+    entry.write_bytes(yara_cache.encode(blob, {"files": [str(d / "r.yar")], "count": 1, "not_loaded": [], "order": {},
+                                               "groups": [{"magic": [], "bound": None, "count": 1, "size": len(blob)}]}))
+    yara_rules._MEMO.clear()
+    rs = compile_rules([str(d)], str(cache))
+    assert rs.cache == "compiled, cached" and [r for r, _, _ in YaraScanner(rs).scan(b"x3", "/a")[0]] == ["Any"]

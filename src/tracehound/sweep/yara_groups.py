@@ -96,14 +96,13 @@ _WS = re.compile(r"\s+")
 
 # Comments, "strings" and /regexes/ (after `=` or `matches`), whichever starts first: blanked, so
 # what is left has no brace, keyword or quote that is not YARA syntax.
-_MASK = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|/\*.*?\*/|(?P<pre>=|matches)(?P<ws>\s*)'
+_MASK = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|//[^\n]*|/\*.*?\*/|(?P<pre>=|matches)(?P<ws>\s*)'
                    r'(?P<re>/(?:[^/\\\n\[]|\\.|\[(?:[^\]\\\n]|\\.)*\])+/[a-z]*)', re.S)
 _RULE_WORD = re.compile(r"rule(?!\w)")
 _RULE_HEAD = re.compile(r"rule\s+([A-Za-z_]\w*)\s*(?::[\s\w]*)?\{")
-_MODIFIERS = re.compile(r"(?:(?:private|global)\s+)*\Z")
 _WORD = re.compile(r"[$#@!.]?[A-Za-z_]\w*\*?")
 _GAP = re.compile(r'(?:\s|\bimport\s*"[^"\n]*")*')
-_COND = re.compile(r"\bcondition\s*:")
+_COND = re.compile(r"condition\s*:")
 
 
 def mask(text: str) -> str:
@@ -129,14 +128,13 @@ def split_rules(text: str) -> list[Rule] | None:
     heads: list[tuple[int, int, str, tuple[str, ...]]] = []  # (start, end of header, name, modifiers)
     for w in _RULE_WORD.finditer(masked):
         k = w.start()
-        if k and (masked[k - 1].isalnum() or masked[k - 1] in "_$#@!."):
+        if k and (_word_char(masked[k - 1]) or masked[k - 1] in "$#@!."):
             continue  # part of an identifier
         h = _RULE_HEAD.match(masked, k)
         if not h:
             return None  # the keyword `rule` where this reader does not expect it
-        before = _MODIFIERS.search(masked[max(0, k - 80):k])
-        start = k - len(before.group(0)) if before else k
-        heads.append((start, h.end(), h.group(1), tuple(before.group(0).split()) if before else ()))
+        start, mods = _modifiers(masked, k)
+        heads.append((start, h.end(), h.group(1), mods))
     rules: list[Rule] = []
     at = 0
     for i, (start, head_end, name, mods) in enumerate(heads):
@@ -147,7 +145,7 @@ def split_rules(text: str) -> list[Rule] | None:
         if end <= 0 or masked.count("{", head_end, end) != masked.count("}", head_end, end) - 1:
             return None
         body = masked[head_end:end - 1]
-        conds = list(_COND.finditer(body))
+        conds = [c for c in _COND.finditer(body) if not c.start() or not _word_char(body[c.start() - 1])]
         if len(conds) != 1:
             return None
         rules.append(Rule(name, start, end, mods, body[conds[0].end():]))
@@ -155,6 +153,25 @@ def split_rules(text: str) -> list[Rule] | None:
     if not _GAP.fullmatch(masked, at, len(masked)):
         return None
     return rules
+
+
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def _modifiers(masked: str, k: int) -> tuple[int, tuple[str, ...]]:
+    """Where the rule whose keyword `rule` is at k starts, and its private/global modifiers."""
+    mods: list[str] = []
+    start = k
+    while True:
+        i = start
+        while i > 0 and masked[i - 1].isspace():
+            i -= 1
+        word = next((w for w in ("private", "global") if i >= len(w) and masked.startswith(w, i - len(w))), None)
+        if i == start or word is None or (i - len(word) > 0 and _word_char(masked[i - len(word) - 1])):
+            return start, tuple(reversed(mods))
+        mods.append(word)
+        start = i - len(word)
 
 
 def _blank(s: str) -> str:
@@ -189,6 +206,8 @@ def _split(cond: str, word: str) -> list[str] | None:
 
 def magic_of(cond: str) -> Magic:
     """File-type requirement of a condition (blanked): alternatives, or ANY."""
+    if "uint" not in cond:
+        return ANY
     branches = _split(cond, "or")
     if branches is None:
         return ANY
@@ -258,8 +277,8 @@ def read_file(index: int, text: str) -> Unit:
         for w in _WORD.findall(r.condition):
             if w[0] not in "$#@!." and (w.endswith("*") or w in known):
                 return whole_file(index, text)  # refers to rules (or a rule set such as Foo*): kept together
-    return Unit(index, text, False, [(r, magic_of(r.condition), yara_bounds.condition_bound(r.condition))
-                                     for r in rules])
+    return Unit(index, text, False, [(r, magic_of(r.condition), yara_bounds.condition_bound(r.condition)
+                                      if "filesize" in r.condition else None) for r in rules])
 
 
 def whole_file(index: int, text: str) -> Unit:

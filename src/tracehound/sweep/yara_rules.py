@@ -106,6 +106,8 @@ def compile_rules(specs: list[str], cache_dir: str | None = None,
     if key in _MEMO:
         return _MEMO[key]
     rs = _from_cache(cache_dir, key, problems) if cache_dir else None
+    if rs is not None and not _preload(rs):
+        rs = None  # an entry yara-x refuses: rebuilt
     if rs is None:
         rs = _compile(yara_x, sources, problems)
         if rs.rules is not None:
@@ -159,6 +161,18 @@ def _compile(yara_x: Any, sources: list[tuple[str, bytes]], problems: list[dict[
     problems.sort(key=lambda p: str(p["file"]))
     order = {f"f{u.index}:{r.name}": k for u in units.values() for k, (r, _, _) in enumerate(u.rules)}
     return RuleSet(groups, [sources[i][0] for i in good], [_text(p) for p in problems], count, problems, order=order)
+
+
+def _preload(rs: RuleSet) -> bool:
+    """Load the groups every file needs now, once, before sweep workers fork (not in each of them);
+    the others are loaded where and when first needed. False when yara-x refuses one."""
+    try:
+        for g in rs.groups:
+            if not g.magic and g.bound is None:
+                g.loaded()
+    except Exception:  # noqa: BLE001 - any failure means: rebuild
+        return False
+    return True
 
 
 def _compiler(yara_x: Any) -> Any:
