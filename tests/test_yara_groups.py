@@ -212,3 +212,25 @@ def test_cached_group_yara_x_refuses_is_rebuilt(tmp_path: Path) -> None:
     yara_rules._MEMO.clear()
     rs = compile_rules([str(d)], str(cache))
     assert rs.cache == "compiled, cached" and [r for r, _, _ in YaraScanner(rs).scan(b"x3", "/a")[0]] == ["Any"]
+
+
+def test_groups_compiled_in_parallel_with_a_broken_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Groups shared out over processes: a broken file is still reported by file:line, the others load,
+    and the rules (serialized in the compile processes) match as compiled here."""
+    from tracehound.sweep import yara_build
+
+    monkeypatch.setattr(yg, "MIN_GROUP", 1)
+    monkeypatch.setattr(yara_build, "PARALLEL_RULES", 1)
+    d = tmp_path / "rules"
+    d.mkdir()
+    (d / "a.yar").write_text('rule PE { strings: $a = "x1" condition: uint16(0) == 0x5a4d and $a }\n'
+                             'rule ELF { strings: $a = "x1" condition: uint32(0) == 0x464c457f and $a }\n'
+                             'rule Any { strings: $a = "x3" condition: $a }\n')
+    (d / "b.yar").write_text('rule Fine { condition: uint16(0) == 0x5a4d }\n\n'
+                             'rule Broken { condition: uint16(0) == 0x5a4d and nope }\n')
+    rs = compile_rules([str(d)])
+    assert [(Path(p["file"]).name, p["line"]) for p in rs.not_loaded] == [("b.yar", 3)]
+    assert rs.files == [str(d / "a.yar")] and len(rs.groups) == 3 and all(g.blob for g in rs.groups)
+    sc = YaraScanner(rs)
+    assert [r for r, _, _ in sc.scan(b"MZ x1 x3", "/a.exe")[0]] == ["PE", "Any"]
+    assert [r for r, _, _ in sc.scan(b"\x7fELF x1 x3", "/a")[0]] == ["ELF", "Any"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tracehound.errors import InputError
-from tracehound.sweep import yara_cache, yara_groups
+from tracehound.sweep import yara_build, yara_cache, yara_groups
 from tracehound.sweep.yara_groups import Group
 
 EXTERNALS = {"filename": "", "filepath": "", "extension": "", "filetype": "", "owner": ""}
@@ -119,28 +119,18 @@ def compile_rules(specs: list[str], cache_dir: str | None = None,
 
 
 def _compile(yara_x: Any, sources: list[tuple[str, bytes]], problems: list[dict[str, Any]]) -> RuleSet:
-    # Rules grouped by the files they can match (yara_groups), one compiler per group, each file in
-    # its own namespace (the same in every group). A file with an error is noted and the compilation
-    # redone without it: yara-x may keep the rules of a failed file that did parse, and a file is
-    # either loaded whole or reported. A file whose split copy fails while the file alone compiles
-    # is kept whole instead (this reader got it wrong). Errors are found while adding, so the
-    # (costly) builds run once.
+    # Rules grouped by the files they can match (yara_groups), one compiler per group (yara_build),
+    # each file in its own namespace (the same in every group). A file with an error is noted and the
+    # compilation redone without it: yara-x may keep the rules of a failed file that did parse, and a
+    # file is either loaded whole or reported. A file whose split copy fails while the file alone
+    # compiles is kept whole instead (this reader got it wrong). Errors are found while adding, so
+    # the (costly) builds run once.
     texts = [raw.decode("utf-8", errors="replace") for _, raw in sources]
     units = {i: yara_groups.read_file(i, t) for i, t in enumerate(texts)}
+    origins = [f for f, _ in sources]
     while True:
         groups = yara_groups.plan(list(units.values()))
-        compilers, failed = [], {}
-        for g in groups:
-            c = _compiler(yara_x)
-            for idx, piece in g.pieces:
-                if idx in failed:
-                    continue
-                c.new_namespace(f"f{idx}")
-                try:
-                    c.add_source(piece, origin=sources[idx][0])
-                except yara_x.CompileError as exc:
-                    failed[idx] = str(exc)
-            compilers.append(c)
+        failed = yara_build.build_all(groups, origins, EXTERNALS)
         if not failed:
             break
         for idx, message in failed.items():
@@ -153,8 +143,7 @@ def _compile(yara_x: Any, sources: list[tuple[str, bytes]], problems: list[dict[
                 del units[idx]
     if not units:
         return _failed(problems)
-    for g, c in zip(groups, compilers, strict=True):
-        g.rules = c.build()
+    for g in groups:
         g.pieces = []
     good = sorted(units)
     count = sum(len(_RULE_RE.findall(texts[i])) for i in good)
@@ -175,16 +164,9 @@ def _preload(rs: RuleSet) -> bool:
     return True
 
 
-def _compiler(yara_x: Any) -> Any:
-    c = yara_x.Compiler()
-    for k, v in EXTERNALS.items():
-        c.define_global(k, v)
-    return c
-
-
 def _error_alone(yara_x: Any, path: str, text: str) -> dict[str, Any] | None:
     """The first error of a file compiled alone, or None when it compiles."""
-    c = _compiler(yara_x)
+    c = yara_build.compiler(yara_x, EXTERNALS)
     try:
         c.add_source(text, origin=path)
     except yara_x.CompileError as exc:
