@@ -234,3 +234,14 @@ def test_groups_compiled_in_parallel_with_a_broken_file(tmp_path: Path, monkeypa
     sc = YaraScanner(rs)
     assert [r for r, _, _ in sc.scan(b"MZ x1 x3", "/a.exe")[0]] == ["PE", "Any"]
     assert [r for r, _, _ in sc.scan(b"\x7fELF x1 x3", "/a")[0]] == ["ELF", "Any"]
+
+
+def test_reader_does_not_choke_on_hostile_text() -> None:
+    deep = "rule a { condition: " + "(" * 5000 + "uint16(0) == 1 and filesize < 3" + ")" * 5000 + " }"
+    assert yg.read_file(0, deep).whole  # too deep to read: kept whole, no requirement
+    assert yg.magic_of("uint16(0) == 012 and $a") == ((0, b"\x0c\x00"),)  # YARA's 012 is decimal twelve
+    assert yg.magic_of("uint16(0) == 0x15a4d and $a") == yg.ANY  # never true, but not what this reads
+    for text in ('rule a { condition: true', 'rule { condition: true }', 'rule a { strings: $a = "x condition: $a }',
+                 'rule a { condition: /* } */ true }', 'import "pe"\nfoo\nrule a { condition: true }'):
+        u = yg.read_file(0, text)
+        assert u.whole or [r.name for r, _, _ in u.rules] == ["a"], text

@@ -71,11 +71,15 @@ def _bound(cond: str) -> int | None:
     best: int | None = None
     for t in terms:
         tm = _TERM.match(t)
-        n = int(tm.group(2), 0) * _UNIT[tm.group(3)] + (1 if tm.group(1) == "<=" else 0) if tm else \
+        n = _number(tm.group(2)) * _UNIT[tm.group(3)] + (1 if tm.group(1) == "<=" else 0) if tm else \
             _bound(t[1:-1].strip()) if wrapped(t) else None
         if n is not None:
             best = n if best is None else min(best, n)
     return best
+
+
+def _number(text: str) -> int:
+    return int(text, 16) if text.lower().startswith("0x") else int(text)  # YARA: 012 is twelve
 
 
 def wrapped(t: str) -> bool:

@@ -243,10 +243,14 @@ def _test(term: str) -> Magic | None:
         if not m:
             return None
         val, bits, be, off = m.groups()
-    width, offset, value = int(bits) // 8, int(off, 0), int(val, 0)
+    width, offset, value = int(bits) // 8, _number(off), _number(val)
     if offset > MAX_OFFSET or value >= 1 << (8 * width):
         return None  # out of range: such a comparison is never true, but it is not what this reads
     return ((offset, value.to_bytes(width, "big" if be else "little")),)
+
+
+def _number(text: str) -> int:
+    return int(text, 16) if text.startswith("0x") else int(text)  # YARA: 012 is twelve
 
 
 # ---- the plan -----------------------------------------------------------------------------
@@ -266,6 +270,13 @@ class Unit:
 
 
 def read_file(index: int, text: str) -> Unit:
+    try:
+        return _read_file(index, text)
+    except (ValueError, RecursionError):  # a hostile file this reader chokes on: kept whole
+        return whole_file(index, text)
+
+
+def _read_file(index: int, text: str) -> Unit:
     rules = split_rules(text)
     if not rules:
         return whole_file(index, text)
@@ -282,7 +293,11 @@ def read_file(index: int, text: str) -> Unit:
 
 
 def whole_file(index: int, text: str) -> Unit:
-    return Unit(index, text, True, bound=yara_bounds.max_filesize([text]))
+    try:
+        bound = yara_bounds.max_filesize([text])
+    except (ValueError, RecursionError):
+        bound = None
+    return Unit(index, text, True, bound=bound)
 
 
 def _step(bound: int | None) -> int | None:
