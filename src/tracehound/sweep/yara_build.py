@@ -3,9 +3,11 @@
 Every group is compiled by its own yara-x compiler, each rule file in its own namespace. Sources
 that fail are returned (source index -> yara-x's message) and nothing is built then: the caller
 leaves those files out and compiles again, so the costly builds run once. With more than one core
-and at least PARALLEL_RULES rules, the groups are shared out (by size) over forked processes, each
-compiling and serializing its share; the caller then holds serialized groups (Group.blob), which
-are deserialized where and when first needed.
+and at least PARALLEL_RULES rules, when at least two cores are free (core count minus the load
+average: on a busy machine the extra processes, serialization and loading cost more than they
+save, measured), the groups are shared out (by size) over forked processes, each compiling and serializing
+its share; the caller then holds serialized groups (Group.blob), which are deserialized where and
+when first needed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,15 @@ PARALLEL_RULES = 1000
 _JOB: dict[str, Any] = {}  # what forked compile processes read: groups, origins, externals
 
 
+def free_cores() -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:
+        return cores
+    return max(1, min(cores, int(cores - busy)))
+
+
 def compiler(yara_x: Any, externals: dict[str, str]) -> Any:
     c = yara_x.Compiler()
     for k, v in externals.items():
@@ -33,7 +44,7 @@ def build_all(groups: list[Group], origins: list[str], externals: dict[str, str]
     the sources that failed, with yara-x's message, and then builds nothing."""
     import yara_x
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = free_cores()
     if cores < 2 or len(groups) < 2 or sum(g.count for g in groups) < PARALLEL_RULES:
         here, built = _add_and_build(yara_x, groups, origins, externals)
         for g, rules in zip(groups, built, strict=False):
