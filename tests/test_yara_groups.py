@@ -130,9 +130,10 @@ def test_hostile_rules_fall_back_to_any_file(tmp_path: Path, monkeypatch: pytest
     for name, text in HOSTILE.items():
         (d / name).write_text(text)
     units = {name: yg.read_file(0, text) for name, text in HOSTILE.items()}
-    assert [n for n, u in units.items() if u.whole] == ["c_private.yar", "d_global.yar", "e_refs.yar"]
+    assert [n for n, u in units.items() if u.whole] == ["c_private.yar", "d_global.yar", "e_refs.yar",
+                                                        "g_ext.yar"]  # the last: no uint/filesize at all
     needs = {r.name: m for u in units.values() for r, m, _ in u.rules}
-    assert needs["Or_Top"] == needs["Not_PE"] == needs["Not_Group"] == needs["Ext"] == yg.ANY
+    assert needs["Or_Top"] == needs["Not_PE"] == needs["Not_Group"] == yg.ANY
     assert needs["Brace_Strings"] == ((0, b"\x7fELF"),) and needs["PE_At"] == ((0, b"MZ"),)
     assert needs["Macho"] == ((0, b"\xcf\xfa\xed\xfe"), (0, b"\xca\xfe\xba\xbe"))
     assert needs["Far"] == yg.ANY and needs["Mid"] == ((600, b"A"),)  # beyond MAX_OFFSET: not used

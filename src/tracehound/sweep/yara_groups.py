@@ -277,6 +277,8 @@ def read_file(index: int, text: str) -> Unit:
 
 
 def _read_file(index: int, text: str) -> Unit:
+    if "uint" not in text and "filesize" not in text:
+        return Unit(index, text, True)  # no rule of it can have a requirement: any file, no bound
     rules = split_rules(text)
     if not rules:
         return whole_file(index, text)
