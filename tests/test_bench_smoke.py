@@ -41,6 +41,7 @@ def test_bench_sweep_yara_smoke(tmp_path: Path, capsys) -> None:
                              "--yara", f"3cx={rules}"]) == 0
     out = capsys.readouterr().out
     assert "YARA 3cx (4 files)" in out and "tracehound cached" in out and "yara -r -p" in out
+    assert "(file, rule) as yara" in out  # the planted files match, and both tools report the same pairs
 
 
 def test_corpus_is_deterministic(tmp_path: Path) -> None:
