@@ -126,6 +126,7 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
       tracehound hunt --since 2023-03-01 --intel 3cx --intel extra.stix.json dns/*.log.gz
       tracehound hunt --format jsonl --map destination.domain=query export.jsonl
       tracehound hunt --store store/ --intel new.csv --evidence   # logs indexed once (tracehound index)
+      tracehound hunt --engine spark --spark-master spark://m:7077 --store hdfs:///th/store --intel new.csv
 
     Exit status: 0 no finding, 1 findings, 2 bad usage, 3 nothing could be read.
     """
@@ -142,10 +143,11 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
     if not store and (evidence or misp_sightings or stix_sightings):
         raise UsageError("--evidence, --misp-sightings and --stix-sightings need --store")
     if store:
-        from tracehound.cli.index import run_store_hunt
+        from tracehound.cli.index import run_store_hunt, spark_options
 
         run_store_hunt(pack, store, output, summary_path, parse_when(since, "--since"), parse_when(until, "--until"),
-                       evidence, misp_sightings, stix_sightings, quiet)
+                       evidence, misp_sightings, stix_sightings, quiet,
+                       spark_options(spark_master, spark_conf) if engine == "spark" else None)
     options = HuntOptions(since=parse_when(since, "--since"), until=parse_when(until, "--until"), fmt=fmt,
                           mapping=parse_map(mapping), include_weak=weak, max_line=max_line, max_ratio=max_ratio, jobs=jobs,
                           prefilter_cache="" if no_prefilter_cache else None, track_sightings=not no_first_seen)
