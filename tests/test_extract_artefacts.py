@@ -338,3 +338,13 @@ def test_roots_and_placeholder_only_paths_are_locations() -> None:
                         "then drops /home/*/.config/crane.sh and C:\\Users\\<username>\\crane.exe.\n")
     assert values(pack, IType.FILE_PATH) == ["/home/*/.config/crane.sh", "C:\\Users\\<user>\\crane.exe"]
     assert {"/home/*", "/private/etc", "C:\\Users\\<user>", "%APPDATA%\\*"} <= set(excluded(pack, "file-path"))
+
+
+def test_left_out_lines_defang_hosts_not_file_names(tmp_path: Path, capsys) -> None:
+    """What `intel extract` says it left out: network values defanged, paths and rule names as written."""
+    code, _, err = run_cli(["intel", "extract", str(ADV), "-o", str(tmp_path / "p.json")], capsys)
+    flat = " ".join(err.split())
+    assert code == 0, err
+    assert "C:\\Windows\\System32\\SearchIndexer.exe" in flat and "SearchIndexer[.]exe" not in flat
+    assert "apdl[.]cf" in flat and " apdl.cf" not in flat
+    assert "side-loaded wlbsctrl.dll" in flat and "attack.mitre[.]org" in flat

@@ -106,7 +106,7 @@ def extract(files: tuple[str, ...], output: str, fmt: str, name: str, product: s
         counts = ", ".join(f"{n} {t}" for t, n in sorted(result.pack.counts().items()))
         err_console.print(f"extracted {len(result.pack.indicators)} indicators: {counts or 'none'}")
         for e in result.pack.excluded:
-            err_console.print(f"  left out {safe(e.type)} {safe(_defang_any(e.value))}: {safe(defang_text(e.reason))} "
+            err_console.print(f"  left out {safe(e.type)} {safe(_defang_any(e.value, e.type))}: {safe(defang_text(e.reason))} "
                               f"({safe(e.document)}:{e.line})")
         for line in _rule_lines(result.pack):
             err_console.print(line)
@@ -134,10 +134,14 @@ def _rule_json(r: Rule) -> dict[str, object]:
             "compiles": not r.error, "error": r.error}
 
 
-def _defang_any(value: str) -> str:
+_NETWORK = frozenset({"domain", "url", "ipv4", "ipv6", "cidr", "email", "hash"})
+
+
+def _defang_any(value: str, itype: str = "") -> str:
+    """A value for people: network values defanged; a path, file name or rule name only where it holds a host."""
     from tracehound.defang import defang
 
-    return defang(value)
+    return defang(value) if itype in _NETWORK else defang_text(value)
 
 
 # Names outside the public suffix list that still name hosts (RFC 2606/6761 and common internal zones).
@@ -208,7 +212,7 @@ def show(intel: tuple[str, ...], types: tuple[str, ...], as_json: bool) -> None:
         out_console.print(f"[yellow]{len(rejected)} value(s) rejected when the pack was read[/] (not in the table):")
         for e in rejected[:SHOW_REJECTED]:
             where = f" ({e.document}:{e.line})" if e.line else f" ({e.document})" if e.document else ""
-            out_console.print(f"  {safe(e.type)} '{safe(_defang_any(e.value))}': {safe(defang_text(e.reason[len(REJECTED):]))}"
+            out_console.print(f"  {safe(e.type)} '{safe(_defang_any(e.value, e.type))}': {safe(defang_text(e.reason[len(REJECTED):]))}"
                               f"{safe(where)}")
         if len(rejected) > SHOW_REJECTED:
             out_console.print(f"  … and {len(rejected) - SHOW_REJECTED} more (all of them: "
@@ -217,7 +221,7 @@ def show(intel: tuple[str, ...], types: tuple[str, ...], as_json: bool) -> None:
     if others and not types:
         out_console.print(f"{len(others)} value(s) or record(s) left out when the pack was made:")
         for e in others[:SHOW_REJECTED]:
-            out_console.print(f"  {safe(e.type)} {safe(_defang_any(e.value))}: {safe(defang_text(e.reason))}")
+            out_console.print(f"  {safe(e.type)} {safe(_defang_any(e.value, e.type))}: {safe(defang_text(e.reason))}")
         if len(others) > SHOW_REJECTED:
             out_console.print(f"  … and {len(others) - SHOW_REJECTED} more (list 'excluded' of the JSON pack)")
     if pack.remediation and not types:
@@ -256,7 +260,7 @@ def _shown(key: str, value: str) -> str:
     """A context value for people: network-looking values defanged (machine formats keep them as they are)."""
     if not _network_looking(key, value):
         return value
-    return _defang_any(value).replace("@", "[@]")
+    return _defang_any(value, "url").replace("@", "[@]")
 
 
 def context_text(i: Indicator) -> str:
@@ -327,7 +331,7 @@ def convert(pack: str, output: str, fmt: str, include_context: bool) -> None:
                       + (f", {len(pack_.rules)} detection rules" if pack_.rules else ""))
     others = [e for e in pack_.excluded if not e.reason.startswith(REJECTED) and e.type != FEED_WARNING]
     for e in others[:SHOW_REJECTED]:
-        err_console.print(f"  left out {safe(e.type)} {safe(_defang_any(e.value))}: {safe(e.reason)}"
+        err_console.print(f"  left out {safe(e.type)} {safe(_defang_any(e.value, e.type))}: {safe(defang_text(e.reason))}"
                           + (f" ({safe(e.document)}:{e.line})" if e.line else ""))
     if len(others) > SHOW_REJECTED:
         err_console.print(f"  … and {len(others) - SHOW_REJECTED} more (list 'excluded' of the JSON pack)")
