@@ -1,6 +1,7 @@
 """Hunt throughput against ripgrep and grep on the same data and the same literals.
 
   python bench/bench_hunt.py --size-mb 1024            # Squid log, 3CX pack and a 100,000-indicator pack
+  python bench/bench_hunt.py --size-mb 1024,10240      # the same on 1 GB, then on 10 GB (one log at a time)
   python bench/bench_hunt.py --mixed-mb 1024           # mixed corpus: bounded memory + timeline truth
 
 ripgrep and grep count matching lines of literals (they cannot tell notakamaicontainer.com
@@ -13,6 +14,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -50,9 +52,11 @@ def big_pack(path: Path, n: int) -> None:
 
 def hunt_vs_tools(work: Path, size_mb: int, repeat: int, big: int) -> list[tuple[str, ...]]:
     """tracehound (first-seen on, as users run it; -j1 and -jN; and without first-seen) against
-    `rg -F -c -f` and `grep -F -c -f` with the same literals: interleaved, best of `repeat`."""
+    `rg -F -c -f` and `grep -F -c -f` with the same literals: interleaved, best of `repeat`. With the
+    large pack, also a first run: the compiled prefilter cache emptied before each run."""
     log = work / "access.log"
     truth = squid_log(log, size_mb * 1048576, hits=500)
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "tracehound" / "hyperscan"
     nproc = os.cpu_count() or 1
     rows = []
     cases = [("3cx pack", ["3cx"])]
@@ -69,22 +73,27 @@ def hunt_vs_tools(work: Path, size_mb: int, repeat: int, big: int) -> list[tuple
         base = TRACEHOUND + ["hunt", "-q", *intel, "-o", out]
         cmds: list[tuple[str, list[str] | str]] = [
             (f"tracehound -j{nproc}", base + ["-j", str(nproc), str(log)]),
+            *([(f"tracehound -j{nproc} first run", base + ["-j", str(nproc), str(log)])] if label != "3cx pack" else []),
             ("tracehound -j1", base + ["-j", "1", str(log)]),
             (f"tracehound -j{nproc} --no-first-seen", base + ["-j", str(nproc), "--no-first-seen", str(log)])]
         if shutil.which("rg"):
             cmds.append(("rg -F", ["rg", "-F", "-c", "-f", str(pat), str(log)]))
         cmds.append(("grep -F", ["grep", "-F", "-c", "-f", str(pat), str(log)]))
-        got = interleaved(cmds, repeat)
+        with log.open("rb") as src:  # warm-up, not timed: bytecode compiled, the prefilter compiled and cached
+            (work / "head.log").write_bytes(src.read(1 << 20))
+        subprocess.run(base + ["-j", "1", str(work / "head.log")], check=False, stdout=subprocess.DEVNULL)
+        got = interleaved(cmds, repeat, before={f"tracehound -j{nproc} first run": lambda: shutil.rmtree(cache, True)})
         found = sum(1 for _ in (work / "f.jsonl").open())
         if found != truth.hits:
             raise SystemExit(f"{label}: tracehound found {found} findings, {truth.hits} were injected")
         th = got[f"tracehound -j{nproc}"]
         for name, t in got.items():
             count = t.output if not name.startswith("tracehound") else f"{found} findings"
-            rows.append((label, f"{n} literals", name, f"{t.median_s:.2f}", f"{mb / t.median_s:.0f}",
+            rows.append((f"{label}, {mb:,.0f} MB", f"{n} literals", name, f"{t.median_s:.2f}", f"{mb / t.median_s:.0f}",
                          f"{th.median_s / t.median_s:.2f}", f"{t.peak_anon_mb:.0f}", f"{t.peak_rss_mb:.0f}", count))
-        rows.append((label, "", f"-j1 / -j{nproc} (speed-up)", "", "", f"{got['tracehound -j1'].median_s / th.median_s:.2f}",
-                     "", "", ""))
+        rows.append((f"{label}, {mb:,.0f} MB", "", f"-j1 / -j{nproc} (speed-up)", "", "",
+                     f"{got['tracehound -j1'].median_s / th.median_s:.2f}", "", "", ""))
+    log.unlink()
     return rows
 
 
@@ -123,14 +132,21 @@ def mixed(work: Path, size_mb: int) -> list[tuple[str, ...]]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--size-mb", type=int, default=2048, help="Squid log size for the tool comparison")
+    ap.add_argument("--size-mb", default="2048", help="Squid log size(s) for the tool comparison, MB, comma-separated "
+                    "(one log at a time, deleted after its runs; 0 to skip)")
     ap.add_argument("--big-pack", type=int, default=100_000, help="indicators in the large pack (0 to skip)")
     ap.add_argument("--mixed-mb", type=int, default=1024, help="mixed corpus size (0 to skip)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workdir", default=None)
     a = ap.parse_args(argv)
     with workdir(a.workdir, "th-bench-") as work:
-        rows = hunt_vs_tools(work, a.size_mb, a.repeat, a.big_pack) if a.size_mb else []
+        # tracehound as installed: its bytecode compiled once (kept under the work folder), not at every
+        # start (PYTHONDONTWRITEBYTECODE); its prefilter cache private to the bench.
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        os.environ["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+        os.environ["XDG_CACHE_HOME"] = str(work / "cache")
+        rows = [r for mb in (int(x) for x in a.size_mb.split(",") if x.strip()) if mb
+                for r in hunt_vs_tools(work, mb, a.repeat, a.big_pack)]
         if a.mixed_mb:
             rows += mixed(work, a.mixed_mb)
         print(f"{os.cpu_count()} cores; parallel capacity measured now: {parallel_ceiling(os.cpu_count() or 1):.2f} "

@@ -4,7 +4,8 @@
 
 Reference: find ROOT -type f -print0 | xargs -0 -P$(nproc) sha256sum (and md5sum, sha1sum); with
 YARA rules, Debian's `yara -r -p N` over the same tree with the same rules and externals (first run:
-tracehound's compiled-rule cache emptied; cached: kept).
+tracehound's compiled-rule cache emptied; cached: kept), with the matched (file, rule) sets compared;
+48 files made of the rules' own literals are planted in the tree so that there are matches to compare.
 tracehound computes only the hash types the pack holds, in one read, and also checks file
 names and certificate indicators (PE files) in the same pass.
 """
@@ -13,7 +14,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
+import random
+import re
 import shlex
 import shutil
 import sys
@@ -38,10 +42,46 @@ def pack(path: Path, planted: Path, algos: tuple[str, ...]) -> None:
 EXTERNALS = ("filename", "filepath", "extension", "filetype", "owner")  # Loki/THOR, as tracehound defines them
 
 
+def plant(root: Path, folders: list[Path], count: int = 48) -> None:
+    """Files the rules fire on, in root/yara-planted: PE, ELF, script and text heads, filled with the
+    rules' own text literals (without them a generated tree has no YARA match to compare)."""
+    out = root / "yara-planted"
+    if out.exists():
+        return
+    out.mkdir(parents=True)
+    lits = sorted({m.group(1) for d in folders for f in sorted(d.rglob("*.yar"))
+                   for m in re.finditer(r'=\s*"((?:[^"\\\n]){6,80})"', f.read_text(errors="replace"))})
+    rng = random.Random(11)
+    heads = (b"MZ\x90\x00", b"\x7fELF\x02\x01\x01\x00", b"#!/bin/sh\n", b"<?php\n", b"Dear user,\n", b"PK\x03\x04")
+    for i in range(count):
+        parts = [heads[i % len(heads)]] + [rng.choice(lits).encode() for _ in range(rng.randint(20, 400))]
+        (out / f"planted{i:03d}.bin").write_bytes(b"\n".join(parts))
+
+
+def _pairs_th(out: Path) -> set[tuple[str, str]]:
+    got = set()
+    for line in out.read_text().splitlines():
+        d = json.loads(line)
+        if d.get("tracehound", {}).get("check") == "yara" and d.get("rule", {}).get("name"):
+            got.add((d["file"]["path"], d["rule"]["name"]))
+    return got
+
+
+def _pairs_yara(out: Path) -> set[tuple[str, str]]:
+    return {(path, rule) for rule, _, path in (line.partition(" ") for line in out.read_text().splitlines())}
+
+
+def _same(th: set[tuple[str, str]], ref: set[tuple[str, str]]) -> str:
+    if th == ref:
+        return f"same {len(th)} (file, rule) as yara"
+    return f"{len(th)} (file, rule): {len(th - ref)} not in yara's, {len(ref - th)} of yara's missing"
+
+
 def yara_rows(work: Path, root: Path, pack_csv: Path, rules: list[tuple[str, Path]], repeat: int,
               total_mb: float) -> list[tuple[str, ...]]:
     """tracehound sweep --yara (hashing and signatures too) vs `yara -r -p N` over the same tree and
-    rules: first run (rule cache emptied before each run) and cached run, interleaved, best of `repeat`."""
+    rules: first run (rule cache emptied before each run) and cached run, interleaved, best of `repeat`;
+    the matched (file, rule) sets compared."""
     nproc = os.cpu_count() or 1
     cache = work / "xdg-cache"
     rows: list[tuple[str, ...]] = []
@@ -50,20 +90,24 @@ def yara_rows(work: Path, root: Path, pack_csv: Path, rules: list[tuple[str, Pat
         argfile = work / f"yara-{label}.args"
         argfile.write_text(" ".join(shlex.quote(f) for f in files))
         defs = " ".join(f"-d {k}=" for k in EXTERNALS)
-        th = " ".join(shlex.quote(a) for a in TRACEHOUND + ["sweep", "-q", "--no-nice", "--offline", "--root", str(root),
-                                                            "--intel", str(pack_csv), "--yara", str(folder), "-j", str(nproc),
-                                                            "-o", str(work / "y.jsonl")])
+        outs = {"tracehound first run": work / "y-first.jsonl", "tracehound cached": work / "y-cached.jsonl"}
+
+        def th(out: Path, folder: Path = folder) -> str:
+            return " ".join(shlex.quote(a) for a in TRACEHOUND + [
+                "sweep", "-q", "--no-nice", "--offline", "--root", str(root), "--intel", str(pack_csv), "--yara",
+                str(folder), "-j", str(nproc), "-o", str(out)])
         env = f"XDG_CACHE_HOME={shlex.quote(str(cache))} "
-        cmds: list[tuple[str, list[str] | str]] = [
-            ("tracehound first run", env + th), ("tracehound cached", env + th),
-            (f"yara -r -p {nproc}", f"yara -w -r -p {nproc} {defs} $(cat {shlex.quote(str(argfile))}) "
-                                    f"{shlex.quote(str(root))} | wc -l")]
+        yout = work / "yara-out.txt"
+        cmds: list[tuple[str, list[str] | str]] = [(name, env + th(out)) for name, out in outs.items()]
+        cmds.append((f"yara -r -p {nproc}", f"yara -w -r -p {nproc} {defs} $(cat {shlex.quote(str(argfile))}) "
+                                            f"{shlex.quote(str(root))} > {shlex.quote(str(yout))}"))
         got = interleaved(cmds, repeat, shell=True, before={"tracehound first run": lambda: shutil.rmtree(cache, True)})
+        ref_pairs = _pairs_yara(yout)
         ref = got[f"yara -r -p {nproc}"]
         for name, t in got.items():
+            result = _same(_pairs_th(outs[name]), ref_pairs) if name in outs else f"{len(ref_pairs)} matches"
             rows.append((f"YARA {label} ({len(files)} files)", name, f"{t.median_s:.2f}", f"{total_mb / t.median_s:.0f}",
-                         f"{t.median_s / ref.median_s:.2f}", f"{t.peak_anon_mb:.0f}",
-                         f"{t.output} matches" if name.startswith("yara") else ""))
+                         f"{t.median_s / ref.median_s:.2f}", f"{t.peak_anon_mb:.0f}", result))
     return rows
 
 
@@ -86,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         root = work / "tree"
         if not root.exists():
             file_tree(root, a.size_mb * 1048576, a.files)
+        if rule_sets:
+            plant(root, [f for _, f in rule_sets])
         planted = sorted(root.rglob("*.bin"))[0]  # its hashes go in the pack: one payload hit expected
         nproc = os.cpu_count() or 1
         run("warm", f"cat $(find {root} -type f) > /dev/null", 1, shell=True)

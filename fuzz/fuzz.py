@@ -21,7 +21,17 @@ def main() -> int:
     if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
         print(__doc__)
         return 2
-    import atheris
+    if sys.argv[1] == "--list":
+        from tracehound.fuzzing import TARGETS as names
+
+        print("\n".join(sorted(names)))
+        return 0
+    try:
+        import atheris
+    except ImportError:
+        print("atheris is not installed: run `make fuzz TARGET=...` (it installs the 'fuzz' extra) "
+              "or `pip install -e '.[fuzz]'`", file=sys.stderr)
+        return 2
 
     with atheris.instrument_imports():
         import tracehound.engines.local_hunt  # noqa: F401
@@ -35,9 +45,6 @@ def main() -> int:
         import tracehound.sweep.software  # noqa: F401
         import tracehound.sweep.yara_rules  # noqa: F401
         from tracehound.fuzzing import TARGETS, check
-    if sys.argv[1] == "--list":
-        print("\n".join(sorted(TARGETS)))
-        return 0
     target = sys.argv[1]
     if target not in TARGETS:
         print(f"unknown target {target!r}; one of: {', '.join(sorted(TARGETS))}", file=sys.stderr)

@@ -94,8 +94,10 @@ def generated_seeds(target: str) -> list[bytes]:
     # Advisories with pasted detection rules (intel/rules.py): the project's test advisories.
     with_rules = [(ROOT / "tests" / "data" / "advisories" / n).read_bytes()
                   for n in ("acme-smoothoperator.md", "acme-prose.txt", "acme-html.html")]
+    # Host artefacts (intel/artefacts.py): paths, keys, mutexes, a Path column, the rules' own paths.
+    artefacts = (ROOT / "tests" / "data" / "advisories" / "shadowcrane-eset-style.md").read_bytes()
     if target in ("advisory", "split_hashes"):
-        return [advisory] + (with_rules[:2] if target == "advisory" else [])
+        return [advisory] + (with_rules[:2] + [artefacts] if target == "advisory" else [])
     if target == "advisory_html":
         return [b"<html><table><tr><th>Domain</th><th>IP</th></tr><tr><td>a[.]example.com</td><td>192.0.2[.]1</td></tr></table></html>",
                 with_rules[2]]
@@ -121,6 +123,10 @@ def generated_seeds(target: str) -> list[bytes]:
             text = write_pack(pack, fmt, None) or ""
             out.append(bytes([PACK_FORMATS.index(fmt)]) + text.encode()[:20000])
         return out
+    if target == "xml_feeds":  # the project's feed fixtures, in the published layouts
+        feeds = ROOT / "tests" / "data" / "feeds"
+        return [bytes([0]) + (feeds / n).read_bytes() for n in ("3cx-openioc10.ioc", "host-artefacts-openioc11.ioc")] \
+            + [bytes([1]) + (feeds / "talos-stix12.xml").read_bytes()]
     if target == "plist":
         import plistlib
 

@@ -41,6 +41,7 @@ def test_bench_sweep_yara_smoke(tmp_path: Path, capsys) -> None:
                              "--yara", f"3cx={rules}"]) == 0
     out = capsys.readouterr().out
     assert "YARA 3cx (4 files)" in out and "tracehound cached" in out and "yara -r -p" in out
+    assert "(file, rule) as yara" in out  # the planted files match, and both tools report the same pairs
 
 
 def test_corpus_is_deterministic(tmp_path: Path) -> None:
@@ -60,3 +61,11 @@ def test_bench_paths_smoke(tmp_path: Path, capsys) -> None:
     assert bench_paths.main(["--files", "200", "--indicators", "40", "--repeat", "1", "--workdir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "planted paths found: yes" in out and "40 path indicators" in out
+
+
+def test_bench_extract_smoke(tmp_path: Path, capsys) -> None:
+    import bench_extract
+
+    assert bench_extract.main(["--size-mb", "0.05", "--repeat", "1", "--workdir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "vendor-shaped advisory" in out and "one-line document" in out and out.count("correct") == 2

@@ -59,12 +59,11 @@ def compatible(ecs_type: str, value: Any) -> bool:
         except ValueError:
             return False
         return isinstance(value, str)
-    if ecs_type == "ip":
+    if ecs_type == "ip":  # Elasticsearch's ip type takes no IPv6 zone ('fe80::1%eth0'); Python's parser does
         try:
-            ipaddress.ip_address(value)
+            return not isinstance(value, str) or "%" not in value and bool(ipaddress.ip_address(value))
         except ValueError:
             return False
-        return True
     return False  # object/nested/flattened must not hold a scalar
 
 
@@ -208,3 +207,31 @@ def test_previous_findings_shape_still_read(tmp_path: Path, capsys, ecs: dict[st
                                  {"threat": {"enrichments": [{}]}, "tracehound": "x"}])
 def test_matched_indicators_of_hostile_documents(doc: dict) -> None:
     assert all(m["value"] == "" for m in matched_indicators(doc))
+
+
+def test_ipv6_zone_is_kept_out_of_ip_fields(tmp_path: Path, ecs: dict[str, str]) -> None:
+    """Link-local peers logged with their zone (Zeek on Linux: fe80::1%eth0; Windows: fe80::1%12) match the
+    indicator fe80::1; the ECS ip field gets the address, the zone goes to tracehound.ip_zone.<field set>."""
+    from tracehound.intel.builtin import load_intel
+
+    lines = need(SAMPLES / "logs" / "zeek" / "dns.log").read_text().splitlines()
+    head = [ln for ln in lines[:20] if ln.startswith("#")]
+    body = [ln for ln in lines if not ln.startswith("#")][:50]
+    body[7] = body[7].replace("\t10.0.0.100\t", "\tfe80::1%eth0\t", 1)  # id.resp_h: destination
+    body[9] = body[9].split("\t", 3)[0] + "\t" + body[9].split("\t", 3)[1] + "\tfe80::1%12\t" + body[9].split("\t", 3)[3]
+    f = tmp_path / "dns.log"
+    f.write_text("\n".join(head + body) + "\n")
+    p = tmp_path / "p.csv"
+    p.write_text("type,value\nipv6,fe80::1\n")
+    docs, _ = hunt(load_intel([str(p)]), [str(f)], jobs=1)
+    assert len(docs) == 2
+    assert violations(docs, ecs) == {}
+    by_line = {d["tracehound"]["line"]: d for d in docs}
+    dst, src = by_line[len(head) + 8], by_line[len(head) + 10]
+    assert dst["destination"]["ip"] == "fe80::1" and dst["tracehound"]["ip_zone"] == {"destination": "eth0"}
+    assert src["source"]["ip"] == "fe80::1" and src["tracehound"]["ip_zone"] == {"source": "12"}
+    assert dst["threat"]["enrichments"][0]["matched"]["atomic"] == "fe80::1%eth0"  # what the log said, a keyword
+    from tracehound.findings.ecs import split_zone
+
+    assert split_zone("[fe80::1%25eth0]") == ("fe80::1", "eth0") and split_zone("10.0.0.1%eth0") == ("10.0.0.1%eth0", "")
+    assert split_zone("fe80::1") == ("fe80::1", "")

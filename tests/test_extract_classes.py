@@ -221,19 +221,16 @@ def test_encoded_urls() -> None:
     assert ind.value == "http://example.com/some/url" and ind.ctx("encoding") == ["base64"]
 
 
-def test_one_megabyte_advisory_under_two_seconds(seed) -> None:
-    """Issue 13 budget: extraction of a 1 MB advisory stays under 2 s (measured as CPU time, which a
-    loaded test machine does not inflate; the wall-clock figure is in the closing report)."""
-    import time
+def test_one_megabyte_advisory_linear(seed) -> None:
+    """Issue 13: a 1 MB advisory is extracted with the indicators of one copy of the bulletin, at a CPU cost
+    linear in its size (a quarter of it vs all of it, scaling.py); the figures themselves are in bench/."""
+    from scaling import assert_linear
 
     text = seed.read_text(encoding="utf-8")
     doc = (text * (1_000_000 // len(text) + 1))[:1_000_000]
     extract_text("warm-up hxxps://a-b[.]com/x 1.2.3[.]4", "w.txt")  # lists and public suffixes load once per process
-    start = time.process_time()
-    pack = extract_text(doc, "big.txt")
-    spent = time.process_time() - start
+    pack = assert_linear(lambda d: extract_text(d, "big.txt"), lambda n: doc[:n], 250_000, what="1 MB advisory")
     assert len(pack.of_type(IType.DOMAIN)) == 23  # same indicators as one copy of the bulletin
-    assert spent < 2.0, f"{spent:.2f}s CPU for 1 MB"
 
 
 def test_benign_words_that_do_not_mark_a_row_benign() -> None:
@@ -249,13 +246,13 @@ def test_benign_words_that_do_not_mark_a_row_benign() -> None:
 
 
 def test_hostile_lines_stay_fast() -> None:
-    import time
+    """Each hostile shape: CPU time at 4x the size within 10x (scaling.py), then at 100,000 characters."""
+    from scaling import assert_linear
 
-    for line in ("@ " + "a-" * 50_000, "% " + "a" * 100_000, "A" * 100_000, "[" * 100_000 + ".", "a." * 50_000,
-                 "1." * 50_000, "x" * 99_999 + "@example.com"):
-        start = time.process_time()
-        extract_text(line, "hostile.txt")
-        assert time.process_time() - start < 1.0, line[:20]
+    for shape in (lambda k: "@ " + "a-" * (k // 2), lambda k: "% " + "a" * k, lambda k: "A" * k, lambda k: "[" * k + ".",
+                  lambda k: "a." * (k // 2), lambda k: "1." * (k // 2), lambda k: "x" * (k - 1) + "@example.com"):
+        assert_linear(lambda line: extract_text(line, "hostile.txt"), shape, 2_500, what=shape(20)[:20])
+        extract_text(shape(100_000), "hostile.txt")
 
 
 ESET_STYLE = """# Operation Jacana: spotlight on a cyberespionage campaign

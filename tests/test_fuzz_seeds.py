@@ -4,7 +4,6 @@ each seed runs through its target without an unexpected exception."""
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,10 +21,8 @@ from tracehound.fuzzing import TARGETS, check  # noqa: E402
 def test_every_target_has_seeds_that_run(target: str) -> None:
     seeds = seeds_for(target)
     assert seeds, target
-    t = time.perf_counter()
     for s in seeds:
-        check(target, s)  # only tracehound's own errors may escape
-    assert time.perf_counter() - t < 20
+        check(target, s)  # only tracehound's own errors may escape (how fast: bench/, not a wall clock here)
 
 
 def test_real_seeds_used_when_samples_present(samples: Path) -> None:

@@ -20,8 +20,8 @@ def test_extract_to_stix_and_show_back(seed, tmp_path: Path, capsys) -> None:
     assert "left out domain github[.]com" in err
     assert json.loads(out.read_text())["type"] == "bundle"
     code, text, _ = run_cli(["intel", "show", "--intel", str(out), "--json"], capsys)
-    assert code == 0 and len(json.loads(text)) == 92 - 0 or True
-    assert sum(1 for i in json.loads(text) if i["type"] == "domain") == 23
+    assert code == 0
+    assert sum(1 for i in json.loads(text)["indicators"] if i["type"] == "domain") == 23
 
 
 def test_merge_and_diff(tmp_path: Path, capsys) -> None:
@@ -59,4 +59,4 @@ def test_show_defangs_network_context_not_json(tmp_path: Path, capsys) -> None:
     assert "hxxps://akamaicontainer[.]com/x" in flat and "ops[@]evil[.]example" in flat
     assert "ffmpeg.dll" in flat  # a file name is not a host
     code, text, _ = run_cli(["intel", "show", "--intel", str(f), "--json"], capsys)
-    assert json.loads(text)[0]["context"]["resolves_to"] == "162.0.229.159"
+    assert json.loads(text)["indicators"][0]["context"]["resolves_to"] == "162.0.229.159"

@@ -76,18 +76,27 @@ def test_hostile_and_unsupported_rules_are_each_reported_once(tmp_path: Path) ->
 
 
 def test_yaml_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
-    import time
+    """Refused without expanding: a bomb 100x larger (two more levels of 10 aliases) costs about the same CPU
+    time (scaling.cpu_per_call), where expanding it would cost 100x. No wall clock."""
+    from scaling import FLOOR, cpu_per_call
 
-    lines = ["title: bomb", "logsource:", "    product: windows", "detection:",
-             '    a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
-    lines += [f"    a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
-    lines += ["    sel:", "        Image: *a8", "    condition: sel"]
-    (tmp_path / "bomb.yml").write_text("\n".join(lines) + "\n")
-    (tmp_path / "cycle.yml").write_text("title: c\nlogsource:\n    product: windows\ndetection:\n"
-                                        "    sel: &s\n        Image: [*s]\n    condition: sel\n")
-    t = time.monotonic()
-    rules = load_ruleset([str(tmp_path)])
-    assert time.monotonic() - t < 2
+    def bomb(folder: Path, depth: int) -> Path:
+        folder.mkdir()
+        lines = ["title: bomb", "logsource:", "    product: windows", "detection:",
+                 '    a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
+        lines += [f"    a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, depth + 1)]
+        lines += ["    sel:", f"        Image: *a{depth}", "    condition: sel"]
+        (folder / "bomb.yml").write_text("\n".join(lines) + "\n")
+        return folder
+
+    small, large = bomb(tmp_path / "d6", 6), bomb(tmp_path / "d8", 8)
+    (large / "cycle.yml").write_text("title: c\nlogsource:\n    product: windows\ndetection:\n"
+                                     "    sel: &s\n        Image: [*s]\n    condition: sel\n")
+    load_ruleset([str(small)])  # warm-up
+    cost6 = cpu_per_call(lambda d: load_ruleset([str(d)]), small)
+    cost8 = cpu_per_call(lambda d: load_ruleset([str(d)]), large)
+    assert cost8 <= 5 * max(cost6, FLOOR), (cost6, cost8)  # a cycle file more, and 2 lines: not 100x
+    rules = load_ruleset([str(large)])
     reasons = {Path(f.path).name: f.reason for f in rules.failures}
     assert "expand to 2,345,679,033 nodes" in reasons["bomb.yml"] and "cycle.yml" in reasons
     assert not rules.rules

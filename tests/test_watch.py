@@ -73,9 +73,11 @@ def test_taxii_collection_changes_between_polls(tmp_path: Path, capsys) -> None:
                         stix_indicator(2, "[domain-name:value = 'evil2.example']"),
                         stix_indicator(3, "[domain-name:value = 'unseen.example']"),
                         stix_indicator(4, "[domain-name:value = 'bad..example']"),  # refused by the canonicalisation
-                        stix_indicator(7, "[domain-name:value = 'unseen2.example']")])
+                        stix_indicator(7, "[domain-name:value = 'unseen2.example']"),
+                        stix_indicator(8, "rule Evil { strings: $a = \"evil\" condition: $a }", pattern_type="yara")])
         code, err = _watch(capsys, store, source, extra=("--case", str(case)))
         assert code == 1, err
+        assert "skipped 1" in err and "not run against the store" in err  # a rule: said, not silently dropped
         assert "+4 ~0 -0" in err and "2 new finding(s)" in err
         assert "3 document(s) fetched" in err  # five objects, pages of two: `next` followed twice
         assert "new host 10.0.0.5" in err and "new host 10.0.0.6" in err
@@ -385,7 +387,7 @@ def test_hostile_taxii_answers_are_clear_errors(tmp_path: Path, capsys) -> None:
             code, err = _watch(capsys, store, source, extra=("--state", str(tmp_path / f"s{n}.json")))
             assert f"{source}" in err and "Traceback" not in err
             assert code == (0 if n == 3 else 3), err
-        assert "skipped 1" in err and "pattern not a single comparison" in err
+        assert "skipped 1" in err and "not a valid STIX 2.1 pattern" in err  # the grammar says why
     finally:
         server.shutdown()
         server.server_close()

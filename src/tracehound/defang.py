@@ -22,7 +22,7 @@ _RULE_SPECS: list[tuple[tuple[str, ...], str, str, int]] = [
     (("__",), r"\b(https?|s?ftps?)(?::__|__)(?=[\w\[])", r"\1://", re.I),
     (("[", "("), r"(?<=\w)[ \t]+(?:\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\))[ \t]+(?=\w)", ".", re.I),
     (_B, r"\[\s*(?:\.|dot)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\}|<\s*(?:\.|dot)\s*>", ".", re.I),
-    (("[", "]", "\\"), r"(?<=\w)\[\.(?=\w)|(?<=\w)\.\](?=\w)|(?<=\w)\\\.(?=\w)", ".", 0),
+    (("[", "]"), r"(?<=\w)\[\.(?=\w)|(?<=\w)\.\](?=\w)", ".", 0),
     # Repeated or mismatched brackets around a dot (`10.10.10.]]]10`, `a[.]b[.] c`, `com [.tld`).
     ((".]", ".)", ".}", "[.", "(.", "{.", "dot"),
      r"(?<=\w)[\[({]+[ \t]*(?:\.|dot\b)[ \t]*[\])}]*[ \t]*(?=\w)"
@@ -47,6 +47,28 @@ _RULE_SPECS: list[tuple[tuple[str, ...], str, str, int]] = [
 # that cannot match it, which keeps a 1 MB advisory fast.
 _REFANG_RULES: list[tuple[tuple[str, ...], re.Pattern[str], str]] = [
     (needs, re.compile(rx, flags), repl) for needs, rx, repl, flags in _RULE_SPECS]
+# A whitespace/quote-delimited token holding a `\.`, matched only from a token's start (linear on one long token).
+_DOT_TOKEN = re.compile(r"(?<![^\s\"'`<>|])[^\s\"'`<>|]*?\\\.[^\s\"'`<>|]*")
+_PATH_TOKEN = re.compile(r"[A-Za-z]:\\|%\w+%\\|HK[A-Za-z_]*:?\\|\\(?!\.)")
+_BACKSLASH_DOT = re.compile(r"(?<=\w)\\\.(?=\w)")
+
+
+def _path_token(token: str) -> bool:
+    return _PATH_TOKEN.search(token) is not None
+
+
+def _backslash_dots(text: str, hide: bool = False) -> str:
+    """`\\.` is a defang (`evil-c2\\.com`) unless its token is a Windows path or registry key
+    (`HKCU\\Software\\Classes\\.lnk`, `C:\\Users\\x\\.config`): one with a drive, a %VAR%, a hive root or
+    another backslash that is a separator (not before a dot). hide=True: the path ones become `\\\0` (for
+    is_defanged) and the others stay."""
+    def one(m: re.Match[str]) -> str:
+        token = m.group(0)
+        if _path_token(token):
+            return token.replace("\\.", "\\\0") if hide else token
+        return token if hide else _BACKSLASH_DOT.sub(".", token)
+    return _DOT_TOKEN.sub(one, text)
+
 
 _DEFANG_MARK = re.compile(
     r"\[\s*(?:\.|dot|:|://|:\]//|@|at)\s*\]|\(\s*(?:\.|dot)\s*\)|\{\s*(?:\.|dot)\s*\}|\bh[xX]{2}ps?\b|\bs?f[xX]ps?\b"
@@ -69,12 +91,14 @@ def refang(text: str) -> str:
         if any(n in low for n in needs):
             text = pattern.sub(repl, text)
             low = text.lower()
-    return text
+    return _backslash_dots(text) if "\\." in text else text
 
 
 def is_defanged(text: str) -> bool:
-    """True when the text carries at least one defanging mark."""
-    return _MAY_BE_DEFANGED.search(text) is not None and _DEFANG_MARK.search(text) is not None
+    """True when the text carries at least one defanging mark (a `\\.` in a Windows path is none)."""
+    if _MAY_BE_DEFANGED.search(text) is None:
+        return False
+    return _DEFANG_MARK.search(_backslash_dots(text, hide=True) if "\\." in text else text) is not None
 
 
 _SCHEME = re.compile(r"^(https?|ftp)://", re.I)

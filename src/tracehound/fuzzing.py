@@ -220,6 +220,7 @@ def _reader_names() -> tuple[str, ...]:
 
 READER_NAMES = _reader_names()
 PACK_FORMATS = ("json", "stix", "misp", "csv", "loki")
+XML_FEEDS = ("openioc", "stix1")  # a target of their own: PACK_FORMATS indexes the existing seed corpora
 
 
 def readers(data: bytes) -> None:
@@ -234,11 +235,17 @@ def packs(data: bytes) -> None:
         pack_format(PACK_FORMATS[data[0] % len(PACK_FORMATS)])(data[1:])
 
 
+def xml_feeds(data: bytes) -> None:
+    """OpenIOC and STIX 1.x XML (defusedxml): the first byte picks the format."""
+    if data:
+        pack_format(XML_FEEDS[data[0] % len(XML_FEEDS)])(data[1:])
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "advisory": advisory, "advisory_html": advisory_html, "split_hashes": split_hashes, "readers": readers,
     "log_stream": log_stream, "evtx_record": evtx_record, "evtx_file": evtx_file, "packs": packs, "plist": plist,
     "asar": asar, "package_json": package_json, "pe_signature": pe_signature, "macho_signature": macho_signature, "browser_history": browser_history,
-    "yara_rules": yara_rules, "inventory": inventory,
+    "yara_rules": yara_rules, "inventory": inventory, "xml_feeds": xml_feeds,
 }
 
 

@@ -90,6 +90,9 @@ def _formats_help() -> str:
 @click.option("--jobs", "-j", type=click.IntRange(0, 256), default=0, help="Worker processes (0 = one per core).")
 @click.option("--max-line", type=click.IntRange(1024), default=DEFAULT_MAX_LINE, show_default=True, help="Longest line read, bytes; longer ones are skipped and counted.")
 @click.option("--max-ratio", type=click.IntRange(2), default=DEFAULT_MAX_RATIO, show_default=True, help="Stop a compressed file that expands more than this ratio (decompression bomb).")
+@click.option("--no-prefilter-cache", is_flag=True,
+              help="Compile the literal prefilter of a large pack without reading or writing the cache of compiled "
+                   "databases ($XDG_CACHE_HOME/tracehound/hyperscan, else ~/.cache/tracehound/hyperscan).")
 @click.option("--no-first-seen", is_flag=True, help="Skip the second pass that finds each hit host's first appearance in the logs.")
 @click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
               help="spark: run on Apache Spark (pip install 'tracehound[spark]'); text logs on shared storage, or tables.")
@@ -107,7 +110,7 @@ def _formats_help() -> str:
 @click.option("--all-hosts", is_flag=True, help=f"List every hit host on stderr (default: the first {HOST_ROWS}).")
 def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_path: str | None, since: str | None,
          until: str | None, lookback: int, fmt: str | None, mapping: tuple[str, ...], weak: bool, jobs: int,
-         max_line: int, max_ratio: int, no_first_seen: bool, engine: str, spark_master: str, spark_conf: tuple[str, ...],
+         max_line: int, max_ratio: int, no_prefilter_cache: bool, no_first_seen: bool, engine: str, spark_master: str, spark_conf: tuple[str, ...],
          input_format: str, output_format: str, resume: bool, sigma_paths: tuple[str, ...], explain_rule: str | None,
          quiet: bool, all_hosts: bool = False, store: str | None = None, evidence: bool = False,
          misp_sightings: str | None = None, stix_sightings: str | None = None) -> None:
@@ -123,6 +126,7 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
       tracehound hunt --since 2023-03-01 --intel 3cx --intel extra.stix.json dns/*.log.gz
       tracehound hunt --format jsonl --map destination.domain=query export.jsonl
       tracehound hunt --store store/ --intel new.csv --evidence   # logs indexed once (tracehound index)
+      tracehound hunt --engine spark --spark-master spark://m:7077 --store hdfs:///th/store --intel new.csv
 
     Exit status: 0 no finding, 1 findings, 2 bad usage, 3 nothing could be read.
     """
@@ -139,12 +143,14 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
     if not store and (evidence or misp_sightings or stix_sightings):
         raise UsageError("--evidence, --misp-sightings and --stix-sightings need --store")
     if store:
-        from tracehound.cli.index import run_store_hunt
+        from tracehound.cli.index import run_store_hunt, spark_options
 
         run_store_hunt(pack, store, output, summary_path, parse_when(since, "--since"), parse_when(until, "--until"),
-                       evidence, misp_sightings, stix_sightings, quiet)
+                       evidence, misp_sightings, stix_sightings, quiet,
+                       spark_options(spark_master, spark_conf) if engine == "spark" else None)
     options = HuntOptions(since=parse_when(since, "--since"), until=parse_when(until, "--until"), fmt=fmt,
-                          mapping=parse_map(mapping), include_weak=weak, max_line=max_line, max_ratio=max_ratio, jobs=jobs)
+                          mapping=parse_map(mapping), include_weak=weak, max_line=max_line, max_ratio=max_ratio, jobs=jobs,
+                          prefilter_cache="" if no_prefilter_cache else None, track_sightings=not no_first_seen)
     show_progress = not quiet and sys.stderr.isatty()
     progress = Progress(TextColumn("[bold]hunt"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                         TextColumn("{task.fields[files]} files, {task.fields[records]:,} records ({task.fields[rate]:,.0f}/s)"),

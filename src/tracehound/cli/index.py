@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
@@ -13,10 +13,14 @@ from rich.table import Table
 from tracehound.cli.common import err_console, safe
 from tracehound.defang import defang
 from tracehound.engines.inputs import expand_inputs
+from tracehound.errors import UsageError
 from tracehound.findings.writer import FindingWriter
 from tracehound.intel.model import Pack
 from tracehound.sources.logs.readers import TEXT_FORMATS
 from tracehound.sources.logs.stream import DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO
+
+if TYPE_CHECKING:
+    from tracehound.engines.spark_hunt import SparkOptions
 
 EXIT_FINDINGS = 1
 EXIT_NOTHING_READ = 3
@@ -31,9 +35,14 @@ EXIT_NOTHING_READ = 3
 @click.option("--max-ratio", type=click.IntRange(2), default=DEFAULT_MAX_RATIO, show_default=True, help="Decompression bomb ratio.")
 @click.option("--jobs", "-j", type=click.IntRange(0), default=0, show_default=True,
               help="Worker processes reading files (0: one per core). Files are read in parallel, each by one worker.")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+              help="spark: files read by Spark tasks (logs and STORE on storage every executor sees at the same path).")
+@click.option("--spark-master", default="local[*]", show_default=True, metavar="URL", help="Spark master (local[N], spark://..., yarn).")
+@click.option("--spark-conf", multiple=True, metavar="K=V", help="Spark configuration, repeatable.")
 @click.option("--quiet", "-q", is_flag=True, help="No per-file lines on stderr.")
 def index(paths: tuple[str, ...], store_path: str, fmt: str | None, mapping: tuple[str, ...], max_line: int,
-          max_ratio: int, jobs: int, quiet: bool) -> None:
+          max_ratio: int, jobs: int, quiet: bool, engine: str = "local", spark_master: str = "local[*]",
+          spark_conf: tuple[str, ...] = ()) -> None:
     """Index logs once into an observation store, then hunt it with every new pack (hunt --store).
 
     Every record's observations (DNS queries, HTTP hosts, TLS SNI, URL host+path, destination and
@@ -46,11 +55,21 @@ def index(paths: tuple[str, ...], store_path: str, fmt: str | None, mapping: tup
     Examples:
       tracehound index /var/log/squid/ /data/zeek/ --store store/
       tracehound hunt --store store/ --intel new-iocs.csv --since 2023-01-01
+      tracehound index --engine spark --spark-master spark://m:7077 /nfs/logs/ --store /nfs/th-store
     """
     from tracehound.cli.hunt import parse_map
     from tracehound.stores.ingest import FileResult, IndexOptions, index_paths
     from tracehound.stores.layout import Store
 
+    if engine == "spark":
+        from tracehound.engines.spark_store import local_path
+
+        if jobs:
+            raise UsageError("-j sets the local engine's worker processes; with --engine spark the executors' cores "
+                             "read the files (--spark-master local[N], or the cluster's)")
+        store_path = local_path(store_path)
+    elif spark_conf:
+        raise UsageError("--spark-conf needs --engine spark")
     store = Store(store_path, create=True)
     expansion = expand_inputs(list(paths))
     options = IndexOptions(fmt=fmt, mapping=parse_map(mapping), max_line=max_line, max_ratio=max_ratio, jobs=jobs)
@@ -62,7 +81,14 @@ def index(paths: tuple[str, ...], store_path: str, fmt: str | None, mapping: tup
         detail = f": {safe(r.detail)}" if r.detail else ""
         err_console.print(f"[{colour}]{r.status}[/] {safe(r.path)} ({r.format or '-'}, {r.records} records){detail}")
 
-    results = index_paths(store, expansion.files, options, on_file)
+    if engine == "spark":
+        from tracehound.engines.spark_hunt import session
+        from tracehound.engines.spark_index import index_paths_spark
+
+        results = index_paths_spark(session(spark_options(spark_master, spark_conf)), store, expansion.files, options,
+                                    on_file)
+    else:
+        results = index_paths(store, expansion.files, options, on_file)
     done = [r for r in results if r.status in ("indexed", "grown")]
     if not quiet:
         skipped: dict[str, int] = {}
@@ -78,14 +104,30 @@ def index(paths: tuple[str, ...], store_path: str, fmt: str | None, mapping: tup
         raise SystemExit(EXIT_NOTHING_READ)
 
 
+def spark_options(master: str, conf_items: tuple[str, ...]) -> SparkOptions:
+    from tracehound.engines.spark_hunt import SparkOptions
+
+    conf = dict(kv.split("=", 1) for kv in conf_items if "=" in kv)
+    if len(conf) != len(conf_items):
+        raise UsageError("--spark-conf takes KEY=VALUE")
+    return SparkOptions(master=master, conf=conf)
+
+
 def run_store_hunt(pack: Pack, store_path: str, output: str, summary_path: str | None, since: datetime | None,
                    until: datetime | None, evidence: bool, misp_sightings: str | None, stix_sightings: str | None,
-                   quiet: bool) -> None:
+                   quiet: bool, spark: SparkOptions | None = None) -> None:
+    """hunt --store: DuckDB on a local store, or Spark (`spark` given) on a folder or URI."""
     from tracehound.stores.layout import Store
     from tracehound.stores.query import hit_doc, host_table, hunt_store
 
-    store = Store(store_path)
-    result = hunt_store(store, pack, since, until)
+    if spark is not None:
+        from tracehound.engines.spark_hunt import session
+        from tracehound.engines.spark_store import hunt_store_spark
+
+        store, result = hunt_store_spark(session(spark), store_path, pack, since, until)
+    else:
+        store = Store(store_path)
+        result = hunt_store(store, pack, since, until)
     with FindingWriter(output) as writer:
         for hit in result.hits:
             writer.write_line(json.dumps(hit_doc(store, hit, pack.name, evidence), ensure_ascii=False,

@@ -1,5 +1,10 @@
 """First sightings: the earliest record of each hit host (its IPs and names) anywhere in the hunted logs.
 
+The hunt's pass already followed each host from its first hit on (sight_track.py): where a file's
+report carries those parts, only what the hunt did not follow is read here (per range, up to the
+block where the last of the hosts began to be followed; all of a range where a host had no hit).
+Elsewhere (EVTX, a resumed run's earlier files, a hunt without parts) the whole file is read.
+
 A targeted pass after the hunt (the hit hosts are known only then): a prefilter over the hosts'
 identities, parsing only the lines that hold one. It costs far less than the hunt's pass: no line
 counting, no probes beyond the file's first MiB (parsed as the hunt parses them, so the result is
@@ -18,7 +23,8 @@ from typing import Any
 
 from tracehound.engines.detect import make_reader
 from tracehound.engines.hunt_types import WorkUnit
-from tracehound.engines.local_hunt import plan_units
+from tracehound.engines.local_hunt import SPLIT_MIN, plan_units
+from tracehound.engines.sight_track import Part
 from tracehound.engines.text_hunt import (
     PROBE_BYTES,
     _mtime,
@@ -39,24 +45,78 @@ _S: dict[str, Any] = {}  # per pass: prefilter, identities, mapping (inherited b
 
 
 def earliest_sightings(files: list[tuple[str, str]], identities: set[str], mapping: dict[str, str],
-                       jobs: int = 0) -> Seen:
-    """files: (path, format). The earliest time each identity appears as a record's source."""
+                       jobs: int = 0, parts: dict[str, list[Part]] | None = None) -> Seen:
+    """files: (path, format); parts: what the hunt's pass collected per file (sight_track.Part).
+    The earliest time each identity appears as a record's source."""
     _S.update(pre=Prefilter(identities), ids=identities, mapping=mapping)
     jobs = jobs or os.cpu_count() or 1
     units: list[tuple[WorkUnit, str]] = []
+    seen: Seen = {}
     for path, fmt in files:
+        rest = _left_to_read(path, (parts or {}).get(path, []), identities, seen) if fmt != "evtx" else None
+        if rest is not None:
+            units += [(piece, fmt) for u in rest for piece in _pieces(u, jobs)]
+            continue
         split = fmt not in ("evtx",) and not make_reader(fmt, mapping, _mtime(path)).has_headers
         units += [(u, fmt) for u in (plan_units(path, jobs) if split else [WorkUnit(path)])]
-    seen: Seen = {}
-    if jobs > 1 and len(units) > 1 and "fork" in multiprocessing.get_all_start_methods():
+    if jobs > 1 and len(units) > 1 and _worth_a_pool(units) and "fork" in multiprocessing.get_all_start_methods():
         with ProcessPoolExecutor(max_workers=min(jobs, len(units)), mp_context=multiprocessing.get_context("fork")) as pool:
-            parts: Iterator[Seen] = pool.map(_unit, units)
-            for part in parts:
+            results: Iterator[Seen] = pool.map(_unit, units)
+            for part in results:
                 _merge(seen, part)
     else:
         for u in units:
             _merge(seen, _unit(u))
     return seen
+
+
+def _worth_a_pool(units: list[tuple[WorkUnit, str]]) -> bool:
+    """Whether what is left to read is worth forking workers for (not a few ranges' heads)."""
+    total = 0
+    for u, _fmt in units:
+        if u.end is None:
+            return True
+        total += u.end - u.start
+    return total >= SPLIT_MIN
+
+
+def _left_to_read(path: str, parts: list[Part], identities: set[str], seen: Seen) -> list[WorkUnit] | None:
+    """The ranges of a file the hunt did not follow every identity through (None: parts that do not
+    cover the file from its first byte to its end, read it whole); the sightings it did collect go to `seen`."""
+    ordered = sorted(parts, key=lambda p: p[0])
+    if not ordered or ordered[0][0] != 0 or not _to_end(path, ordered[-1][1]) or any(
+            a[1] != b[0] for a, b in zip(ordered, ordered[1:], strict=False)):
+        return None
+    out: list[WorkUnit] = []
+    for start, end, tracked, found in ordered:
+        _merge(seen, {k: ts for k, ts in found.items() if k in identities})
+        froms = [tracked.get(i) for i in identities]
+        stop = end if any(t is None for t in froms) else max(t for t in froms if t is not None)
+        if stop is None or stop > start:
+            out.append(WorkUnit(path, start, stop))
+    return out
+
+
+def _pieces(unit: WorkUnit, jobs: int) -> list[WorkUnit]:
+    """A large range of a plain file cut at line starts into pieces of about SPLIT_MIN / 2 or more,
+    so that the workers share what is left to read (ranges of unequal size otherwise)."""
+    if jobs < 2 or unit.end is None or unit.end - unit.start < SPLIT_MIN or _cut_after(unit.path, 0, None) is None:
+        return [unit]
+    n = min(2 * jobs, (unit.end - unit.start) // (SPLIT_MIN // 2))
+    cuts = [unit.start]
+    for k in range(1, n):
+        cut = _cut_after(unit.path, unit.start + k * (unit.end - unit.start) // n, unit.end)
+        if cut is not None and cut > cuts[-1]:
+            cuts.append(cut)
+    bounds = [*cuts, unit.end]
+    return [WorkUnit(unit.path, bounds[i], bounds[i + 1]) for i in range(len(cuts))]
+
+
+def _to_end(path: str, end: int | None) -> bool:
+    try:
+        return end is None or end >= os.stat(path).st_size  # a plain file's last range ends at its size
+    except OSError:
+        return False
 
 
 def _merge(into: Seen, part: Seen) -> None:

@@ -184,7 +184,8 @@ def find_first_sightings(summary: HuntSummary, options_mapping: dict[str, str], 
     if not identities:
         return
     files = [(f.path, f.format) for f in summary.files if not f.error and f.format]
-    for ident, ts in earliest_sightings(files, set(identities), options_mapping, jobs).items():
+    parts = {f.path: f.sightings for f in summary.files if f.sightings}
+    for ident, ts in earliest_sightings(files, set(identities), options_mapping, jobs, parts).items():
         h = summary.hosts[identities[ident]]
         try:
             if h.first_seen is None or ts < h.first_seen:

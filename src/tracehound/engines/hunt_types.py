@@ -22,6 +22,8 @@ class HuntOptions:
     max_line: int = DEFAULT_MAX_LINE
     max_ratio: int = DEFAULT_MAX_RATIO
     jobs: int = 0
+    prefilter_cache: str | None = None  # folder of compiled prefilter databases (None: the default; "": none)
+    track_sightings: bool = True  # collect hit hosts' first sightings in the hunt's pass (sight_track.py)
 
 
 @dataclass
@@ -43,9 +45,10 @@ class FileReport:
     encoding: str = ""  # 'UTF-16LE' / 'UTF-16BE' when decoded from UTF-16 (UTF-8 otherwise)
     findings_file: str = ""
     companion: Any = None  # the companion pass's result for this file (the Sigma pass), not journaled
+    sightings: list[Any] = field(default_factory=list)  # per range hunted: sight_track.Part; not journaled
 
     def to_dict(self) -> dict[str, Any]:
-        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("findings_file", "companion")}
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("findings_file", "companion", "sightings")}
         d["skipped"] = dict(self.skipped)
         return d
 
@@ -87,6 +90,7 @@ def merge_reports(path: str, parts: Iterable[FileReport]) -> FileReport:
         merged.error = merged.error or r.error
         merged.truncated = merged.truncated or r.truncated
         merged.companion = merged.companion if merged.companion is not None else r.companion
+        merged.sightings += r.sightings
     return merged
 
 

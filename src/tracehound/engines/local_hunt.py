@@ -34,6 +34,7 @@ from tracehound.errors import InputError
 from tracehound.intel.formats.native import loads as load_native
 from tracehound.intel.formats.native import to_dict as pack_to_dict
 from tracehound.intel.model import Pack
+from tracehound.matching import hs_cache
 from tracehound.matching.matcher import Matcher
 from tracehound.matching.prefilter import Prefilter, literals_for
 from tracehound.sources.logs.evtx_source import EVTX_MAGIC
@@ -47,6 +48,7 @@ __all__ = ["MAX_ORIGINAL", "CandidateLine", "FileReport", "HuntOptions", "WorkUn
 
 SPLIT_MIN = 64 * 1024 * 1024  # ranges smaller than this are not worth a process
 IN_FLIGHT = 256  # work units submitted ahead of the one whose findings the parent is writing
+SHARED_IDS = "hit-hosts.txt"  # in the hunt's temporary folder: identities of hit hosts, found by any worker
 
 
 def plan_units(path: str, jobs: int) -> list[WorkUnit]:
@@ -100,8 +102,12 @@ def _init_state(pack: Pack, options: HuntOptions, companion: Companion | None = 
     """Matcher and prefilter, built once: fork-started workers inherit them (a 100,000-literal
     Hyperscan database takes seconds to compile; recompiling it per worker would waste that)."""
     _STATE.clear()
-    _STATE.update(pack=pack, matcher=Matcher(pack), prefilter=Prefilter(literals_for(pack)), options=options,
-                  companion=companion)
+    _STATE.update(pack=pack, matcher=Matcher(pack), prefilter=Prefilter(literals_for(pack), cache_dir=_cache_dir(options)),
+                  options=options, companion=companion)
+
+
+def _cache_dir(options: HuntOptions) -> str:
+    return hs_cache.default_dir() if options.prefilter_cache is None else options.prefilter_cache
 
 
 def _init_worker(pack_json: str, options: HuntOptions) -> None:
@@ -113,7 +119,7 @@ def _prefilter_for(fmt: str) -> Prefilter:
     if fmt != "windns":
         return _STATE["prefilter"]
     if "prefilter_wire" not in _STATE:
-        _STATE["prefilter_wire"] = Prefilter(literals_for(_STATE["pack"], wire=True))
+        _STATE["prefilter_wire"] = Prefilter(literals_for(_STATE["pack"], wire=True), cache_dir=_cache_dir(_STATE["options"]))
     return _STATE["prefilter_wire"]
 
 
@@ -140,7 +146,8 @@ def hunt_file(unit: WorkUnit, out_dir: str) -> FileReport:
                 report.companion = hunt_evtx(unit.path, matcher, prefilter, options, pack.name, stats, report, emit,
                                              companion.evtx_pass(unit.path, options, out_dir) if companion else None)
             else:
-                hunt_text(unit, fmt, matcher, prefilter, options, pack.name, stats, report, emit)
+                hunt_text(unit, fmt, matcher, prefilter, options, pack.name, stats, report, emit,
+                          os.path.join(out_dir, SHARED_IDS))
                 if companion is not None and unit.index == 0:  # a split file is handed over once, whole
                     report.companion = companion.other_file(unit.path, options, out_dir)
         except InputError as exc:

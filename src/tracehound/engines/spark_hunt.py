@@ -37,11 +37,12 @@ from tracehound.sources.logs.observation import Observation
 
 INSTALL_HINT = "the Spark engine needs PySpark: pip install 'tracehound[spark]' (and Java 17)"
 SPLIT_SIZE = 64 * 1024 * 1024
+DEFAULT_MASTER = "local[*]"
 
 
 @dataclass
 class SparkOptions:
-    master: str = "local[*]"
+    master: str = DEFAULT_MASTER
     conf: dict[str, str] = field(default_factory=dict)
     input_format: str = "text"  # text, parquet, json
     split_size: int = SPLIT_SIZE
@@ -52,12 +53,17 @@ def session(opt: SparkOptions) -> Any:
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise UsageError(INSTALL_HINT) from exc
-    if opt.master.startswith("local"):
+    # Under spark-submit (the JVM started first, its gateway in the environment) the master is spark-submit's
+    # --master, unless --spark-master names another one.
+    submitted = bool(os.environ.get("PYSPARK_GATEWAY_PORT")) and opt.master == DEFAULT_MASTER
+    if opt.master.startswith("local") and not submitted:
         # Local executors must run this interpreter (the one with tracehound and its dependencies);
         # on a cluster, tracehound is installed on the executors like any PySpark dependency.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    b = SparkSession.builder.master(opt.master).appName("tracehound-hunt")
+    b = SparkSession.builder.appName("tracehound-hunt")
+    if not submitted:
+        b = b.master(opt.master)
     b = b.config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
     b = b.config("spark.sql.session.timeZone", "UTC")
     b = b.config("spark.sql.execution.arrow.pyspark.enabled", "true")

@@ -20,6 +20,7 @@ from typing import Any
 from tracehound.engines.detect import make_reader, sample_lines
 from tracehound.engines.finding_doc import finding_doc, raw_finding
 from tracehound.engines.hunt_types import FileReport, HuntOptions, WorkUnit
+from tracehound.engines.sight_track import SightTracker
 from tracehound.findings.ecs import iso_ts
 from tracehound.matching.matcher import Match, Matcher
 from tracehound.matching.prefilter import Prefilter
@@ -59,15 +60,18 @@ def _probe_line(data: bytes, s: int, e: int, max_line: int) -> bool:
 
 def iter_candidate_lines(path: str, reader: Reader, prefilter: Prefilter, stats: ReadStats, max_line: int,
                          max_ratio: int, last: list[str] | None = None, start: int = 0,
-                         end: int | None = None) -> Iterator[CandidateLine]:
+                         end: int | None = None, tracker: SightTracker | None = None) -> Iterator[CandidateLine]:
     """Lines of a text log (or of the byte range [start, end)) that contain a prefilter literal,
     plus the range's first records (probes), header lines applied to the reader on the way.
     Lines without a literal cost no Python work: the prefilter scans raw bytes, case-insensitively,
-    block by block. `last` receives the range's last records (for the coverage probe at the end)."""
+    block by block. `last` receives the range's last records (for the coverage probe at the end).
+    A tracker (sight_track.py) scans each block with the indicator literals and is handed the block
+    once its candidates are consumed."""
     probes_left = PROBE_MAX
     probe_bytes = PROBE_BYTES
     first_pending = True
     line_no = 1  # of the current block's first line (relative to `start`)
+    pending = b""  # the latest block, its tail records not taken yet
     for block in iter_blocks(path, stats, max_line, max_ratio, start_offset=start, end_offset=end):
         data = block.data
         size = len(data)
@@ -95,7 +99,7 @@ def iter_candidate_lines(path: str, reader: Reader, prefilter: Prefilter, stats:
                 stats.skip(BINARY_HEAD)
             s = e + 1
         probe_bytes -= min(s, size)
-        for hit_end in prefilter.candidate_ends(data):
+        for hit_end in tracker.scan(data) if tracker is not None else prefilter.candidate_ends(data):
             s = data.rfind(b"\n", 0, hit_end) + 1
             if s not in starts:
                 starts.add(s)
@@ -119,11 +123,21 @@ def iter_candidate_lines(path: str, reader: Reader, prefilter: Prefilter, stats:
                 reader.header(text)
             elif not (reader.has_headers and text.startswith("#")):
                 yield CandidateLine(text, cur, block.source_offset(line_start), kind == 2, kind >= 2)
+        if tracker is not None:
+            tracker.block(data, block.offset, block.source_offset(size), any(kind == 0 for _s, kind in events))
         n = cur - line_no + data.count(b"\n", last_pos) + (1 if size and not data.endswith(b"\n") else 0)
         stats.lines += n
         line_no += n
         if last is not None and size:
-            last[:] = (last + _tail_records(data, max_line))[-PROBE_MAX:]
+            # The tail records are taken from the range's last block only (once, at the end), and from the
+            # block before it when the last one is short: not from every block (0.5 s per GB).
+            if pending and n < 4 * PROBE_MAX:
+                last[:] = (last + _tail_records(pending, max_line))[-PROBE_MAX:]
+            elif pending:
+                last.clear()
+            pending = data
+    if last is not None and pending:
+        last[:] = (last + _tail_records(pending, max_line))[-PROBE_MAX:]
 
 
 def iter_literal_lines(path: str, reader: Reader, prefilter: Prefilter, stats: ReadStats, max_line: int,
@@ -265,7 +279,8 @@ def _account(report: FileReport, span: list[datetime], observations: list[Observ
 
 
 def hunt_text(unit: WorkUnit, fmt: str, matcher: Matcher, prefilter: Prefilter, options: HuntOptions,
-              pack_name: str, stats: ReadStats, report: FileReport, emit: Emit) -> None:
+              pack_name: str, stats: ReadStats, report: FileReport, emit: Emit, shared: str = "") -> None:
+    """shared: the hunt's file of hit hosts' identities (sight_track.SightTracker)."""
     path = unit.path
     reader = make_reader(fmt, options.mapping, _mtime(path))
     if unit.start:
@@ -274,8 +289,11 @@ def hunt_text(unit: WorkUnit, fmt: str, matcher: Matcher, prefilter: Prefilter, 
     span: list[datetime] = []
     probes = 0
     head_timed = False
+    tracker = SightTracker(reader, prefilter, options.max_line, shared) if options.track_sightings else None
+    if tracker is not None:
+        emit = _noting(tracker, emit)
     for cand in iter_candidate_lines(path, reader, prefilter, stats, options.max_line, options.max_ratio, last,
-                                     unit.start, unit.end):
+                                     unit.start, unit.end, tracker):
         is_candidate = not cand.probe or prefilter.any_in(cand.text.encode("utf-8", "surrogateescape"))
         if cand.probe:
             probes += 1
@@ -296,6 +314,16 @@ def hunt_text(unit: WorkUnit, fmt: str, matcher: Matcher, prefilter: Prefilter, 
         tail_timed = _account(report, span, observations, err) or tail_timed
     for ts in span:
         report.add_time(iso_ts(ts))
+    if tracker is not None:
+        report.sightings.append(tracker.part(unit.start, unit.end))
+
+
+def _noting(tracker: SightTracker, emit: Emit) -> Emit:
+    def out(doc: dict[str, Any]) -> None:
+        tracker.note(doc)
+        emit(doc)
+
+    return out
 
 
 def observation_matches(observations: list[Observation], matcher: Matcher, options: HuntOptions,

@@ -9,6 +9,7 @@ Verdict levels carried in `tracehound.verdict`:
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -149,10 +150,40 @@ def strongest(verdicts: list[str]) -> str:
     return max(verdicts, key=lambda v: VERDICT_ORDER.get(v, 0)) if verdicts else "clean"
 
 
+# ECS fields of type `ip` a finding sets. Elasticsearch refuses an address with an IPv6 zone (`fe80::1%eth0`,
+# as Windows and macOS logs write link-local peers): the field gets the address, the zone goes to
+# `tracehound.ip_zone.<field set>` (`tracehound.ip_zone.destination: eth0`).
+IP_FIELDS = frozenset({f"{fs}.ip" for fs in ("source", "destination", "client", "server", "host", "observer", "related")}
+                      | {f"{fs}.nat.ip" for fs in ("source", "destination", "client", "server")})
+
+
+def split_zone(value: str) -> tuple[str, str]:
+    """(address, zone) of an IPv6 address written with a zone (`fe80::1%eth0`, `[fe80::1%25eth0]`); the zone is
+    '' when there is none or the value is not such an address."""
+    text = value.strip()
+    bracketed = text.startswith("[") and text.endswith("]")
+    text = text[1:-1] if bracketed else text
+    if "%" not in text:
+        return value, ""
+    addr, _, zone = text.partition("%")
+    if bracketed and zone.startswith("25"):  # RFC 6874: '%' is written %25 in a URL
+        zone = zone[2:]
+    try:
+        ip = ipaddress.IPv6Address(addr)
+    except ValueError:
+        return value, ""
+    return (str(ip), zone) if zone else (value, "")
+
+
 def put(doc: dict[str, Any], dotted: str, value: Any) -> None:
-    """Set a dotted ECS field in a nested document, skipping empty values."""
+    """Set a dotted ECS field in a nested document, skipping empty values; an IPv6 zone is kept out of
+    ECS `ip` fields (IP_FIELDS)."""
     if value is None or value == "" or value == [] or value == {}:
         return
+    if dotted in IP_FIELDS and isinstance(value, str) and "%" in value:
+        value, zone = split_zone(value)
+        if zone:
+            put(doc, f"tracehound.ip_zone.{dotted.removesuffix('.ip')}", zone)
     cur = doc
     parts = dotted.split(".")
     for p in parts[:-1]:

@@ -17,6 +17,7 @@ from tracehound.defang import strip_control
 from tracehound.errors import PackError
 from tracehound.intel.extract import ExtractOptions, extract_files
 from tracehound.intel.formats import read_pack, write_pack
+from tracehound.intel.formats.misp_attrs import WARNING as FEED_WARNING
 from tracehound.intel.formats.native import loads as load_native
 from tracehound.intel.model import Pack, rejection_summary
 
@@ -43,17 +44,23 @@ def _warn(message: str) -> None:
     click.echo(f"tracehound: warning: {message}", err=True)
 
 
-def load_intel(specs: list[str] | tuple[str, ...] | None, notify: Callable[[str], None] | None = _warn) -> Pack:
+def load_intel(specs: list[str] | tuple[str, ...] | None, notify: Callable[[str], None] | None = _warn,
+               include_context: bool = False) -> Pack:
     """Resolve --intel values (built-in names or files in any supported format) and merge them.
 
     Values a pack's allow-lists refused are reported through notify ('N values rejected: ...',
-    on stderr by default) and kept in the pack's `excluded` list."""
+    on stderr by default) and kept in the pack's `excluded` list, as are a feed's warnings (a MISP
+    event whose attributes are all to_ids false: context only). include_context: see read_pack."""
     specs = list(specs or []) or [DEFAULT_PACK]
-    packs = [load_builtin(s) if s in BUILTIN_SOURCES and not Path(s).exists() else read_pack(s) for s in specs]
+    packs = [load_builtin(s) if s in BUILTIN_SOURCES and not Path(s).exists() else read_pack(s, None, include_context)
+             for s in specs]
     for spec, p in zip(specs, packs, strict=True):
         rejected = p.rejections()
         if rejected and notify is not None:
             notify(f"{strip_control(spec)}: {rejection_summary(rejected)}")
+        for e in p.excluded:
+            if e.type == FEED_WARNING and notify is not None:
+                notify(f"{strip_control(spec)}: {strip_control(e.value)}: {strip_control(e.reason)}")
     if len(packs) == 1:
         return packs[0]
     merged = Pack(name="+".join(p.name for p in packs))

@@ -275,10 +275,27 @@ def header_meta(lines: list[str]) -> dict[str, str]:
     return meta
 
 
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+# Emphasis markers, not the `__` of `C:\__MACOSX\x` or the `**` of a `C:\Users\**\x` wildcard: one that
+# touches a path separator, or has word characters on both sides, is part of the value.
+_EMPHASIS = re.compile(r"(?<![\w\\/])(?:\*\*|__)(?=[^\s\\/])|(?<=[^\s\\/])(?:\*\*|__)(?![\w\\/])")
+
+
 def _markdown_line(line: str) -> str:
     # Markdown tables become one cell per line only in HTML; here keep pipes as separators the
-    # table reader understands, and strip emphasis and code ticks that would glue to values.
-    line = re.sub(r"(`+|\*\*|__)", "", line)
+    # table reader understands, and strip emphasis and code ticks that would glue to values. The text
+    # of a code span is kept as written (`C:\__x\y` keeps its underscores); a tick between two
+    # characters of a word becomes a space so the span's value is not glued to its neighbour.
+    if "`" in line or "**" in line or "__" in line:
+        out, pos = [], 0
+        for m in _CODE_SPAN.finditer(line) if "`" in line else ():
+            out.append(_EMPHASIS.sub("", line[pos : m.start()]))
+            before = line[m.start() - 1] if m.start() else " "
+            after = line[m.end()] if m.end() < len(line) else " "
+            out.append((" " if before.isalnum() else "") + m.group(2) + (" " if after.isalnum() else ""))
+            pos = m.end()
+        out.append(_EMPHASIS.sub("", line[pos:]))
+        line = "".join(out).replace("`", "")
     return re.sub(r"^#{1,6}\s*", "", line)
 
 

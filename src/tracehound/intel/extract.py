@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracehound.defang import is_defanged, refang
-from tracehound.intel import links
+from tracehound.intel import artefacts, links
 from tracehound.intel.affected import product_from, read_remediation, read_versions
 from tracehound.intel.documents import DEFAULT_MAX_BYTES, Document, load_document, text_document
 from tracehound.intel.encoded import decoded_texts
@@ -25,6 +25,7 @@ from tracehound.intel.metadata import legacy_date, published_date, title_of
 from tracehound.intel.model import (
     CERT_LENGTHS,
     HASH_LENGTHS,
+    HOST_ARTEFACT_TYPES,
     REJECTED,
     Exclusion,
     Indicator,
@@ -46,6 +47,7 @@ from tracehound.intel.network import (
     is_detection_name,
     registered_suffix,
     valid_ip,
+    version_word_before,
 )
 from tracehound.intel.rules import read_rules
 from tracehound.intel.table_rows import FILE_NAME, read_table
@@ -55,22 +57,6 @@ from tracehound.intel.warninglists import excluded_by, flags_for
 
 __all__ = ["ExtractOptions", "ExtractResult", "extract_files", "extract_text", "registered_suffix"]
 
-_VERSION_WORD = re.compile(r"(?:versions?|v|build|release|rev)$", re.I)
-
-
-def _version_word_before(line: str, pos: int) -> bool:
-    r"""Does 'version', 'v', 'build', 'release' or 'rev' (then optional ':' and spaces) end just before pos?
-    Linear: the former `\b(?:...)\s*:?\s*$` searched the whole prefix for every address (quadratic)."""
-    lo = max(0, pos - 64)  # the word, a colon and up to ~50 spaces
-    p = line[lo:pos].rstrip()
-    if p.endswith(":"):
-        p = p[:-1].rstrip()
-    tail = p[-9:]
-    m = _VERSION_WORD.search(tail)
-    if not m:
-        return False
-    start = lo + len(p) - len(tail) + m.start()
-    return start == 0 or not (line[start - 1].isalnum() or line[start - 1] == "_")
 _STAGE = re.compile(r"\b(?:stage|[ée]tape|phase)\s*(\d+)\b", re.I)
 _CERT_WORDS = re.compile(r"thumbprint|certificat|certificate|empreinte du cert|signing cert|code.?sign", re.I)
 _FRENCH = re.compile(r"\b(les|des|est|pour|vous|une|sont|dans|avec|nous)\b", re.I)
@@ -137,6 +123,7 @@ class DocumentExtractor:
         self.line_defanged = [is_defanged(ln) for ln in doc.lines]
         self.defanged_doc = any(self.line_defanged)
         self._citation: dict[int, bool] = {}
+        self._grown: dict[int, int] = {}  # `__` per long raw line (was_defanged)
         self._stage: dict[int, str] = {}
         text = "\n".join(self.lines[:400])
         self.language = "fr" if len(_FRENCH.findall(text)) > len(_ENGLISH.findall(text)) else "en"
@@ -198,15 +185,25 @@ class DocumentExtractor:
                 self.exclude(v, itype.value, reason, line)
                 return None
         ctx = {k: val for k, val in (context or {}).items() if val}
-        ind = Indicator(itype, v, ctx, confidence, self.src(line, *extra_lines), flags_for(v))
+        flags = [] if itype in HOST_ARTEFACT_TYPES else flags_for(v)  # the warninglists hold hosts and addresses
+        ind = Indicator(itype, v, ctx, confidence, self.src(line, *extra_lines), flags)
         return self.pack.add(ind)
 
-    def was_defanged(self, line_index: int, token: str) -> bool:
-        return self.line_defanged[line_index] and token not in self.raw[line_index]
+    def was_defanged(self, line_index: int, token: str, pos: int = -1) -> bool:
+        """Not written so in the raw line. On a long line, only where it can be: refanging moved the value at pos of
+        the refanged line by at most the characters it removed, or back by one per `__` it made `://`."""
+        raw, line = self.raw[line_index], self.lines[line_index]
+        if pos < 0 or len(raw) < 4096 or len(raw) < len(line) or not line.startswith(token, pos):  # (a table cell)
+            return self.line_defanged[line_index] and token not in raw
+        if line_index not in self._grown:
+            self._grown[line_index] = raw.count("__")
+        grown = self._grown[line_index]
+        lo, hi = max(0, pos - grown), pos + len(token) + len(raw) - len(line) + grown
+        return self.line_defanged[line_index] and raw.find(token, lo, hi) < 0
 
-    def reference_reason(self, i: int, line: str, token: str, host: str, typed: bool) -> str:
-        """Why a live value is a citation rather than an indicator ('' when it is an indicator)."""
-        if typed or self.was_defanged(i, token):
+    def reference_reason(self, i: int, line: str, token: str, host: str, typed: bool, start: int = -1) -> str:
+        """Why a live value is a citation rather than an indicator ('' when it is an indicator); start: where in line."""
+        if typed or self.was_defanged(i, token, start):
             return ""
         if i not in self._citation:
             self._citation[i] = links.REFERENCE_LINE.match(self.raw[i]) is not None
@@ -214,7 +211,7 @@ class DocumentExtractor:
             return "reference link of the advisory (citation line)"
         if self.sections[i] == "references":
             return "reference link of the advisory (under its references heading)"
-        start = line.find(token)
+        start = line.find(token) if start < 0 else start
         if self.sections[i] == "ioc" or links.presented_as_malicious(line, start, start + len(token)):
             return ""
         if self.defanged_doc:
@@ -245,6 +242,7 @@ class DocumentExtractor:
     def _prose_block(self, block: list[int]) -> None:
         for i in block:
             self.prose_line(i, self.lines[i])
+            artefacts.read_line(self, i)  # paths, registry keys, mutexes, PDB paths
         # Hashes across the block so a value broken over two lines is rejoined.
         text = "\n".join(self.lines[i] for i in block)
         hint = self.headings[block[0]] + " " + text
@@ -297,10 +295,10 @@ class DocumentExtractor:
             if free(*m.span()):
                 taken.append(m.span())
                 host = m.group(0).rsplit("@", 1)[1].strip("[]")
-                if not valid_ip(host) and not registered_suffix(host)[0] and not self.was_defanged(i, m.group(0)):
+                if not valid_ip(host) and not registered_suffix(host)[0] and not self.was_defanged(i, m.group(0), m.start()):
                     continue  # `foo@gmail.comahhh`: no public suffix and not written as an indicator
-                reason = self.reference_reason(i, line, m.group(0), "", typed)
-                if not reason and not typed and not self.was_defanged(i, m.group(0)) \
+                reason = self.reference_reason(i, line, m.group(0), "", typed, m.start())
+                if not reason and not typed and not self.was_defanged(i, m.group(0), m.start()) \
                         and links.CONTACT.search(line) and not links.presented_as_malicious(line, *m.span()):
                     reason = "contact address of the publisher (not defanged, in a contact sentence)"
                 if reason:
@@ -315,9 +313,9 @@ class DocumentExtractor:
             if not free(*m.span()):
                 continue
             taken.append(m.span())
-            if _version_word_before(line, m.start()):
+            if version_word_before(line, m.start()):
                 continue
-            reason = self.reference_reason(i, line, m.group(0), "", typed)
+            reason = self.reference_reason(i, line, m.group(0), "", typed, m.start())
             if reason:
                 self.exclude(m.group(0), "ipv4", "not defanged in a defanged document (example or version?)"
                              if self.defanged_doc else reason, i + 1)
@@ -326,7 +324,7 @@ class DocumentExtractor:
         for m in IPV6.finditer(line) if "::" in line or line.count(":") >= 2 else ():
             if free(*m.span()) and valid_ip(m.group(0).split("/")[0]):
                 taken.append(m.span())
-                reason = self.reference_reason(i, line, m.group(0), "", typed)
+                reason = self.reference_reason(i, line, m.group(0), "", typed, m.start())
                 if reason:
                     self.exclude(m.group(0), "ipv6", reason, i + 1)
                 else:
@@ -363,14 +361,14 @@ class DocumentExtractor:
         registered, suffix = registered_suffix(token)
         if not registered:
             return
-        defanged = self.was_defanged(i, token)
+        defanged = self.was_defanged(i, token, m.start())
         if suffix.split(".")[-1].lower() in FILE_EXTENSION_TLDS and not defanged and not typed:
             self.exclude(token, "domain", "looks like a file name (its TLD is a common file extension)", i + 1)
             return
         if not defanged and not typed and is_detection_name(token, line[: m.start()]):
             self.exclude(token, "domain", "a detection or family name (Family.TLD-shaped), not a host", i + 1)
             return
-        reason = self.reference_reason(i, line, token, token, typed)
+        reason = self.reference_reason(i, line, token, token, typed, m.start())
         if reason:
             self.exclude(token.lower(), "domain", "not defanged in a defanged document (reference or mention)"
                          if self.defanged_doc else reason, i + 1)

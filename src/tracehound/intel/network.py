@@ -96,3 +96,20 @@ def is_detection_name(token: str, before: str) -> bool:
         and any(c.islower() for c in parts[0])
     return shaped or (bool(_DETECTION_BEFORE.search(before)) and parts[-1].isupper())
 
+
+_VERSION_WORD = re.compile(r"(?:versions?|v|build|release|rev)$", re.I)
+
+
+def version_word_before(line: str, pos: int) -> bool:
+    r"""Does 'version', 'v', 'build', 'release' or 'rev' (then optional ':' and spaces) end just before pos?
+    Linear: the former `\b(?:...)\s*:?\s*$` searched the whole prefix for every address (quadratic)."""
+    lo = max(0, pos - 64)  # the word, a colon and up to ~50 spaces
+    p = line[lo:pos].rstrip()
+    if p.endswith(":"):
+        p = p[:-1].rstrip()
+    tail = p[-9:]
+    m = _VERSION_WORD.search(tail)
+    if not m:
+        return False
+    start = lo + len(p) - len(tail) + m.start()
+    return start == 0 or not (line[start - 1].isalnum() or line[start - 1] == "_")

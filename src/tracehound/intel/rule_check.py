@@ -77,7 +77,7 @@ def _with_dependencies(rule: Rule, pool: _Pool) -> list[Rule]:
             if id(d) not in need:
                 need[id(d)] = d
                 todo.append(d)
-    return sorted(need.values(), key=lambda r: (r is not rule and 0 or 1, r.document, r.line))
+    return sorted(need.values(), key=lambda r: (r is rule, r.document, r.line))  # what it uses first, then the rule
 
 
 def yara_source(rules: list[Rule]) -> tuple[str, dict[int, int]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from tracehound.intel import artefacts
 from tracehound.intel.affected import platform_of
 from tracehound.intel.hashes import find_hex_values
 from tracehound.intel.links import MALICIOUS_CUE
@@ -31,10 +32,11 @@ BENIGN_ROW = re.compile(
     r"test(?:ing)? (?:by|from) the (?:attacker|actor)|not malicious|non malveillant|sinkhole[d]?|allow-?listed|"
     r"whitelisted)\b", re.I)
 # "masquerading as a legitimate installer", "legitimate service abused for C2": not a benign row.
-_NOT_BENIGN = re.compile(
+NOT_BENIGN = re.compile(
     r"\b(?:as|mimic\w*|masquerad\w*|impersonat\w*|spoof\w*|fake|pretend\w*|disguis\w*|looking|like|"
     r"se faisant passer pour|imit\w*)\s+(?:an?\s+|the\s+|une?\s+)?(?:legitimate|legit|benign|l[ée]gitime)|abus\w*", re.I)
 _NOT_FILE_HASH = ("imphash", "authentihash", "serial", "fuzzy")
+_TYPE_OF = {"path": "file-path", "regkey": "registry-key"}  # column kind -> the type its values would have had
 
 
 def read_table(x: DocumentExtractor, table: Table) -> None:
@@ -42,13 +44,13 @@ def read_table(x: DocumentExtractor, table: Table) -> None:
     stage = x.stage_at(table.header_line - 1)
     for row in table.rows:
         cells = dict(zip(kinds, row, strict=True))
-        key_kinds = {"domain", "ip", "url", "hash", "thumbprint", "value"} & set(kinds)
+        key_kinds = {"domain", "ip", "url", "hash", "thumbprint", "value", "path", "regkey", "mutex"} & set(kinds)
         context = " ".join(text for col, (text, _) in zip(table.columns, row, strict=True) if col.kind not in key_kinds)
-        if BENIGN_ROW.search(context) and not _NOT_BENIGN.search(context) and not MALICIOUS_CUE.search(context):
+        if BENIGN_ROW.search(context) and not NOT_BENIGN.search(context) and not MALICIOUS_CUE.search(context):
             for kind in key_kinds:
                 text, line = cells[kind]
                 if text.strip():
-                    x.exclude(text.strip(), kind, f"the table marks this row as context, not an indicator "
+                    x.exclude(text.strip(), _TYPE_OF.get(kind, kind), f"the table marks this row as context, not an indicator "
                               f"({BENIGN_ROW.search(context).group(0)!r})", line)  # type: ignore[union-attr]
             continue
         for kind in _NOT_FILE_HASH:
@@ -65,6 +67,7 @@ def read_table(x: DocumentExtractor, table: Table) -> None:
         if "url" in kinds:
             text, line = cells["url"]
             x.prose_line(line - 1, text, stage_override=stage, typed=True)
+        artefacts.read_row(x, table, row, stage)
 
 
 _CONTEXT_NOT_FILE_HASH = re.compile(r"\b(imphash|import hash|authentihash|ssdeep|tlsh|serial|pehash)\b", re.I)

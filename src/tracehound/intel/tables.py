@@ -39,6 +39,16 @@ COLUMN_WORDS: dict[str, tuple[str, ...]] = {
     # Singular only: "Indicators" / "IOCs" alone on a line is a section heading, not a column.
     "value": ("indicator", "ioc", "value", "observable", "indicateur", "valeur", "artifact", "artefact"),
 }
+
+def _artefact_columns() -> dict[str, tuple[str, ...]]:
+    """Path / Registry key / Mutex (and value name / data) headers, from packs/host-artefacts.json."""
+    from tracehound.intel.artefact_forms import knowledge
+
+    k = knowledge()
+    return {kind: tuple(k[f"{kind}_columns"]) for kind in ("path", "regkey", "mutex", "value_name", "value_data")}
+
+
+COLUMN_WORDS.update(_artefact_columns())
 _WORD_TO_KIND = {w: k for k, words in COLUMN_WORDS.items() for w in words}
 
 
@@ -89,7 +99,11 @@ _KEY_CHECKS: dict[str, re.Pattern[str]] = {
     "thumbprint": re.compile(r"[0-9A-Fa-f]{8}"),
     "url": re.compile(r"[A-Za-z0-9-]+(\[\.\]|\.)[A-Za-z]"),
     "value": re.compile(r"\S"),
+    "path": re.compile(r"[\\/]"),
+    "regkey": re.compile(r"hk", re.I),
+    "mutex": re.compile(r"^\S{3,200}$"),
 }
+ARTEFACT_KINDS = frozenset({"path", "regkey", "mutex"})
 
 
 def find_tables(lines: list[str]) -> list[Table]:
@@ -200,5 +214,14 @@ def _csv_table(lines: list[str], i: int) -> Table | None:
             table.rows.append([(c, k + 1) for c in cells])
             k += 1
         table.end_line = k + 1
-        return table if table.rows else None
+        return table if table.rows and _artefact_rows_hold(table) else None
     return None
+
+
+def _artefact_rows_hold(table: Table) -> bool:
+    """A CSV block keyed only by artefact columns (`regkey, mutex, yara, text`: a prose line of words) is a
+    table only when every row's artefact cells hold what the column promises."""
+    keys = [(n, c.kind) for n, c in enumerate(table.columns) if c.kind in _KEY_CHECKS]
+    if any(kind not in ARTEFACT_KINDS for _, kind in keys):
+        return True
+    return all(_KEY_CHECKS[kind].search(row[n][0]) for row in table.rows for n, kind in keys)

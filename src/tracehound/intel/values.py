@@ -32,6 +32,8 @@ class RejectedValue(ValueError):
 
 def unsafe_char(value: str, allow_space: bool = True) -> str | None:
     """The first character a value may never hold, described ('control character U+000A'), or None."""
+    if value.isprintable() and (allow_space or " " not in value):
+        return None  # printable: no control, format, surrogate, private-use or separator but the ASCII space
     for ch in value:
         if ch == " " and allow_space:
             continue

@@ -13,6 +13,7 @@ import ipaddress
 from typing import Any
 
 from tracehound.intel.model import CERT_TYPES, FILE_HASH_TYPES, IType, Pack
+from tracehound.matching import hs_cache
 from tracehound.matching.normalize import norm_url
 
 
@@ -61,8 +62,10 @@ class Prefilter:
     pyahocorasick is the fallback where no Hyperscan wheel exists (it needs lowercased input).
     """
 
-    def __init__(self, literals: set[str], engine: str = "auto") -> None:
+    def __init__(self, literals: set[str], engine: str = "auto", cache_dir: str = "") -> None:
+        """cache_dir: a folder for compiled databases of large literal sets (hs_cache.py); "" for none."""
         self.literals = sorted(literals)
+        self.cache = ""  # "loaded" / "compiled, cached" / "compiled" (large sets with a cache folder)
         self._hs: Any = None
         self._ac: Any = None
         if not self.literals:
@@ -75,10 +78,7 @@ class Prefilter:
                 if engine == "hyperscan":
                     raise
         if hyperscan is not None:
-            db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            db.compile(expressions=[lit.encode("utf-8") for lit in self.literals], ids=list(range(len(self.literals))),
-                       flags=[hyperscan.HS_FLAG_CASELESS] * len(self.literals), literal=True)
-            self._hs = db
+            self._hs = self._compile(hyperscan, cache_dir)
         else:
             import ahocorasick
 
@@ -86,6 +86,22 @@ class Prefilter:
             for lit in self.literals:
                 self._ac.add_word(lit, len(lit))
             self._ac.make_automaton()
+
+    def _compile(self, hyperscan: Any, cache_dir: str) -> Any:
+        mode, flags = hyperscan.HS_MODE_BLOCK, hyperscan.HS_FLAG_CASELESS
+        key = ""
+        if cache_dir and len(self.literals) >= hs_cache.CACHE_MIN:
+            key = hs_cache.cache_key(hyperscan, self.literals, flags, mode)
+            db = hs_cache.load(hyperscan, cache_dir, key, mode)
+            if db is not None:
+                self.cache = "loaded"
+                return db
+        db = hyperscan.Database(mode=mode)
+        db.compile(expressions=[lit.encode("utf-8") for lit in self.literals], ids=list(range(len(self.literals))),
+                   flags=[flags] * len(self.literals), literal=True)
+        if key:
+            self.cache = "compiled, cached" if hs_cache.store(hyperscan, cache_dir, key, db) else "compiled"
+        return db
 
     def candidate_ends(self, data: bytes) -> list[int]:
         """End offsets (exclusive) of literal occurrences in data, in any order."""
@@ -99,6 +115,23 @@ class Prefilter:
             return ends
         if self._ac is not None:
             return [end + 1 for end, _ in self._ac.iter(data.lower().decode("latin-1"))]
+        return []
+
+    def ends_by_literal(self, data: bytes) -> list[tuple[int, int]]:
+        """(index in self.literals, end offset) of literal occurrences in data, in any order."""
+        if self._hs is not None:
+            out: list[tuple[int, int]] = []
+
+            def on_match(lit_id: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+                out.append((lit_id, end))
+
+            self._hs.scan(data, match_event_handler=on_match)
+            return out
+        if self._ac is not None:
+            index = {lit: i for i, lit in enumerate(self.literals)}
+            text = data.lower().decode("latin-1")
+            return [(index[text[end + 1 - n:end + 1]], end + 1) for end, n in self._ac.iter(text)
+                    if text[end + 1 - n:end + 1] in index]
         return []
 
     def any_in(self, data: bytes | str) -> bool:

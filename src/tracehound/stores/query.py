@@ -160,23 +160,29 @@ def _window(since: datetime | None, until: datetime | None) -> str:
     return f"day = '{UNDATED}' OR ({' AND '.join(conds)})" if conds else "true"
 
 
-def _load_pack(con: Any, matcher: Matcher) -> tuple[dict[str, int], bool]:
+def candidate_keys(matcher: Matcher) -> tuple[dict[str, set[str]], list[tuple[int, int]], bool]:
+    """The values candidate rows are selected by (any engine): names' last one, two or three labels (q_d1, q_d2,
+    q_d3), URL hosts, addresses, hashes and certificates; IPv4 CIDRs as integer ranges; whether any CIDR is IPv6."""
     d2 = {d for d in matcher.domains if d.count(".") == 1}
     d3 = {".".join(d.split(".")[-3:]) for d in matcher.domains if d.count(".") >= 2}
     d1 = {d for d in matcher.domains if "." not in d}
     tables = {"q_d2": d2, "q_d3": d3, "q_d1": d1, "q_uh": set(matcher.urls), "q_ip": set(matcher.ips),
               "q_h": set(matcher.hashes) | set(matcher.certs)}
+    return tables, [(lo, hi) for lo, hi, _i in matcher.networks4], any(net.version == 6 for net, _ in matcher.networks)
+
+
+def _load_pack(con: Any, matcher: Matcher) -> tuple[dict[str, int], bool]:
+    tables, ranges, v6 = candidate_keys(matcher)
     for name, values in tables.items():
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} (s VARCHAR)")
         if values:  # one statement for the whole list (executemany is a statement per row)
             con.execute(f"INSERT INTO {name} SELECT unnest(?)", [sorted(values)])
     con.execute("CREATE OR REPLACE TEMP TABLE q_c4 (lo UBIGINT, hi UBIGINT)")
-    if matcher.networks4:
-        con.execute("INSERT INTO q_c4 SELECT unnest(?), unnest(?)",
-                    [[lo for lo, _h, _i in matcher.networks4], [hi for _l, hi, _i in matcher.networks4]])
+    if ranges:
+        con.execute("INSERT INTO q_c4 SELECT unnest(?), unnest(?)", [[lo for lo, _h in ranges], [hi for _l, hi in ranges]])
     sizes = {name: len(v) for name, v in tables.items()}
-    sizes["q_c4"] = len(matcher.networks4)
-    return sizes, any(net.version == 6 for net, _ in matcher.networks)
+    sizes["q_c4"] = len(ranges)
+    return sizes, v6
 
 
 def confirm(matcher: Matcher, kind: str, value: str, aux: str, include_weak: bool = False) -> list[Match]:
@@ -216,20 +222,26 @@ def hunt_store(store: Store, pack: Pack, since: datetime | None = None, until: d
             rows = con.execute(sql).fetchall()
         except duckdb.Error as exc:  # a part replaced or truncated behind the manifest's back
             raise InputError(f"store unreadable: {exc}".splitlines()[0], path=str(store.root)) from exc
-        for kind, value, client, aux, f, last, n, fid, ln, off in rows:
-            out.candidates += 1
-            matches = confirm(matcher, kind, value, aux)
-            if matches:
-                out.hits.append(StoreHit(client, kind, value, aux, f, last, int(n), int(fid), int(ln), int(off), matches))
-            inbound = matcher.ip(client) if kind == "ip" else None
-            if inbound is not None:  # from the client's address to ours: our end is the destination
-                out.hits.append(StoreHit(value, "src", client, "", f, last, int(n), int(fid), int(ln), int(off),
-                                         [Match(inbound, "source.ip", client)]))
+        confirm_rows(matcher, rows, out)
         out.coverage = coverage(con, store, since, until)
     finally:
         con.close()
-    out.hits.sort(key=lambda h: (h.host, h.first or datetime.max.replace(tzinfo=UTC), h.kind, h.value))
     return out
+
+
+def confirm_rows(matcher: Matcher, rows: list[tuple[Any, ...]], out: StoreHunt) -> None:
+    """Candidate rows (kind, value, client, aux, first, last, count, file_id, line, offset), from any engine,
+    confirmed by the Matcher into out.hits (sorted by host, first contact)."""
+    for kind, value, client, aux, f, last, n, fid, ln, off in rows:
+        out.candidates += 1
+        matches = confirm(matcher, kind, value, aux)
+        if matches:
+            out.hits.append(StoreHit(client, kind, value, aux, f, last, int(n), int(fid), int(ln), int(off), matches))
+        inbound = matcher.ip(client) if kind == "ip" else None
+        if inbound is not None:  # from the client's address to ours: our end is the destination
+            out.hits.append(StoreHit(value, "src", client, "", f, last, int(n), int(fid), int(ln), int(off),
+                                     [Match(inbound, "source.ip", client)]))
+    out.hits.sort(key=lambda h: (h.host, h.first or datetime.max.replace(tzinfo=UTC), h.kind, h.value))
 
 
 def _gaps(days: set[date], start: date, end: date) -> list[str]:
@@ -248,6 +260,12 @@ def coverage(con: Any, store: Store, since: datetime | None, until: datetime | N
     """What the store holds for the period asked: days with records, days without (no data, not no hit)."""
     rows = con.execute("SELECT file_id, day, sum(records), sum(errors), min(\"first\"), max(\"last\") FROM ledger "
                        "GROUP BY file_id, day").fetchall()
+    return coverage_of(rows, store.files, since, until)
+
+
+def coverage_of(rows: list[tuple[Any, ...]], files: dict[str, dict[str, Any]], since: datetime | None,
+                until: datetime | None) -> dict[str, Any]:
+    """Coverage from the ledger grouped by (file_id, day): (file_id, day, records, errors, first, last), any engine."""
     lo = since.astimezone(UTC).date() if since else None
     hi = until.astimezone(UTC).date() if until else None
     days: set[date] = set()
@@ -261,7 +279,7 @@ def coverage(con: Any, store: Store, since: datetime | None, until: datetime | N
             days.add(d)
         else:
             undated += int(n)
-        fmt = str(store.files.get(str(fid), {}).get("format", "?"))
+        fmt = str(files.get(str(fid), {}).get("format", "?"))
         c = per_format.setdefault(fmt, {"files": set(), "records": 0, "unparsed": 0, "first": None, "last": None})
         c["files"].add(fid)
         c["records"] += int(n)
@@ -344,4 +362,4 @@ def host_table(hits: list[StoreHit]) -> dict[str, dict[str, Any]]:
     return hosts
 
 
-__all__ = ["StoreHit", "StoreHunt", "confirm", "coverage", "hit_doc", "host_table", "hunt_store", "matched_indicators"]
+__all__ = ["StoreHit", "StoreHunt", "candidate_keys", "confirm", "confirm_rows", "coverage", "coverage_of", "hit_doc", "host_table", "hunt_store", "matched_indicators"]

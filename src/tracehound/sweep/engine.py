@@ -34,6 +34,7 @@ from tracehound.sweep.summary import SweepResult, summary_doc
 DEFAULT_MAX_FILE = 1024 * 1024 * 1024
 DEFAULT_YARA_MAX = 64 * 1024 * 1024
 BATCH = 64
+BATCH_BYTES = 16 * 1024 * 1024  # a batch is sent once it holds this much too: large files do not pile up in one
 
 
 @dataclass
@@ -219,6 +220,7 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
 
     try:
         batch: list[Entry] = []
+        batch_bytes = 0
         for e in target.walk(stats, options.excludes, options.one_file_system):
             result.files_seen += 1
             facts.add(e.rel)
@@ -231,7 +233,8 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
                     take(d)
                 continue
             batch.append(e)
-            if len(batch) >= BATCH or target.sequential:
+            batch_bytes += e.size
+            if len(batch) >= BATCH or batch_bytes >= BATCH_BYTES or target.sequential:
                 if pool is None:
                     collect(_check_batch(batch))
                 else:
@@ -240,7 +243,7 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
                         done, inflight = wait(inflight, return_when=FIRST_COMPLETED)
                         for f in done:
                             collect(f.result())
-                batch = []
+                batch, batch_bytes = [], 0
         if batch:
             if pool is None:
                 collect(_check_batch(batch))

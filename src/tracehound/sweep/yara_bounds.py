@@ -38,6 +38,11 @@ def max_filesize(sources: list[str]) -> int | None:
     return bound or None
 
 
+def condition_bound(cond: str) -> int | None:
+    """Exclusive file-size bound of one rule's condition (strings and regexes blanked), or None."""
+    return _bound(cond.strip())
+
+
 def _rule_bound(body: str) -> int | None:
     at = body.rfind("condition:")
     end = body.rfind("}")
@@ -66,14 +71,18 @@ def _bound(cond: str) -> int | None:
     best: int | None = None
     for t in terms:
         tm = _TERM.match(t)
-        n = int(tm.group(2), 0) * _UNIT[tm.group(3)] + (1 if tm.group(1) == "<=" else 0) if tm else \
-            _bound(t[1:-1].strip()) if _wrapped(t) else None
+        n = _number(tm.group(2)) * _UNIT[tm.group(3)] + (1 if tm.group(1) == "<=" else 0) if tm else \
+            _bound(t[1:-1].strip()) if wrapped(t) else None
         if n is not None:
             best = n if best is None else min(best, n)
     return best
 
 
-def _wrapped(t: str) -> bool:
+def _number(text: str) -> int:
+    return int(text, 16) if text.lower().startswith("0x") else int(text)  # YARA: 012 is twelve
+
+
+def wrapped(t: str) -> bool:
     """t is one parenthesized group: "(a and b)", not "(a) and (b)"."""
     if not (t.startswith("(") and t.endswith(")")):
         return False

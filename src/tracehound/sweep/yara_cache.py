@@ -9,13 +9,13 @@ file:line), so a cached run reports the same problems as the first.
 Serialized yara-x rules contain compiled code: an entry is only loaded from a folder owned by the
 current user and writable by nobody else (a cache another user could write is not trusted, and is
 not written either). Each entry carries a digest of its body; a truncated or corrupt entry, or one
-yara-x refuses, is ignored and rebuilt. Writes are atomic (temporary file, then rename).
+whose parts are not yara-x's, is ignored and rebuilt (the caller deserializes each part when it is
+first needed). Writes are atomic (temporary file, then rename).
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import stat
@@ -41,10 +41,10 @@ def yara_x_version() -> str:
         return "unknown"
 
 
-def cache_key(files: list[tuple[str, bytes]], externals: dict[str, str]) -> str:
-    """files: (path, content) in compilation order."""
+def cache_key(files: list[tuple[str, bytes]], externals: dict[str, str], layout: str = "") -> str:
+    """files: (path, content) in compilation order; layout: how the caller splits the compiled rules."""
     h = hashlib.sha256()
-    h.update(f"yara-x {yara_x_version()}\n".encode())
+    h.update(f"yara-x {yara_x_version()} {layout}\n".encode())
     h.update(json.dumps(externals, sort_keys=True).encode() + b"\n")
     for path, data in files:
         h.update(os.fsencode(path) + b"\0" + hashlib.sha256(data).digest())
@@ -68,8 +68,8 @@ def _trusted_dir(folder: str, create: bool) -> tuple[bool, str]:
     return True, ""
 
 
-def load(folder: str, key: str) -> tuple[Any, dict[str, Any]] | None:
-    """(yara_x.Rules, metadata) of a valid entry, or None (absent, untrusted, corrupt: rebuilt by the caller)."""
+def load(folder: str, key: str) -> tuple[bytes, dict[str, Any]] | None:
+    """(compiled rules as stored, metadata) of a valid entry, or None (absent, untrusted, corrupt: rebuilt by the caller)."""
     ok, _ = _trusted_dir(folder, create=False)
     if not ok:
         return None
@@ -91,7 +91,7 @@ def load(folder: str, key: str) -> tuple[Any, dict[str, Any]] | None:
     return decode(raw)
 
 
-def decode(raw: bytes) -> tuple[Any, dict[str, Any]] | None:
+def decode(raw: bytes) -> tuple[bytes, dict[str, Any]] | None:
     if len(raw) < len(MAGIC) + 36 or not raw.startswith(MAGIC):
         return None
     digest, body = raw[len(MAGIC):len(MAGIC) + 32], raw[len(MAGIC) + 32:]
@@ -100,14 +100,11 @@ def decode(raw: bytes) -> tuple[Any, dict[str, Any]] | None:
     (meta_len,) = struct.unpack(">I", body[:4])
     try:
         meta = json.loads(body[4:4 + meta_len])
-        import yara_x
-
-        rules = yara_x.Rules.deserialize_from(io.BytesIO(body[4 + meta_len:]))
-    except Exception:  # noqa: BLE001 - any failure means: rebuild
+    except ValueError:  # any failure means: rebuild
         return None
     if not isinstance(meta, dict):
         return None
-    return rules, meta
+    return body[4 + meta_len:], meta
 
 
 def encode(blob: bytes, meta: dict[str, Any]) -> bytes:

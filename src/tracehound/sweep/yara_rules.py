@@ -10,15 +10,15 @@ load that serialized form instead of compiling again.
 
 from __future__ import annotations
 
-import io
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from tracehound.errors import InputError
-from tracehound.sweep import yara_bounds, yara_cache
+from tracehound.sweep import yara_build, yara_cache, yara_groups
+from tracehound.sweep.yara_groups import Group
 
 EXTERNALS = {"filename": "", "filepath": "", "extension": "", "filetype": "", "owner": ""}
 RULE_EXTENSIONS = (".yar", ".yara", ".rule", ".rules")
@@ -27,38 +27,37 @@ ORIGIN = "tracehound:pack"  # meta key (not a YARA identifier) a pack rule's mat
 
 @dataclass
 class RuleSet:
-    rules: Any  # yara_x.Rules
+    groups: list[Group]  # rules grouped by the files they can match (yara_groups), each compiled on its own
     files: list[str]
     errors: list[str] = field(default_factory=list)  # "file:line: message", one per rule file not loaded
     count: int = 0
     not_loaded: list[dict[str, Any]] = field(default_factory=list)  # the same, as {file, line, reason}
     cache: str = ""  # "loaded from cache", "compiled, cached", "compiled" (+ why not cached)
-    max_filesize: int | None = None  # no rule can match a file of this size or more (None: no such bound)
-    blob: bytes = b""  # the compiled rules serialized (what sweep workers load instead of compiling)
     origins: dict[str, str] = field(default_factory=dict)  # "namespace:rule" -> "document:line" of a pack rule
+    order: dict[str, int] = field(default_factory=dict)  # "namespace:rule" -> place in its file, of a split file
+
+    @property
+    def rules(self) -> list[Group] | None:
+        """The groups, or None when no rule loaded."""
+        return self.groups or None
+
+    @property
+    def max_filesize(self) -> int | None:
+        """No rule can match a file of this size or more (None: no such bound)."""
+        bounds = [g.bound for g in self.groups]
+        return None if not bounds or None in bounds else max(b for b in bounds if b is not None)
 
     def not_checked(self) -> list[dict[str, Any]]:
         """Entries for the sweep summary: every requested rule source that did not load, with its reason."""
         return [{"check": "yara", **p} for p in self.not_loaded]
 
-    def serialized(self) -> bytes:
-        if not self.blob and self.rules is not None:
-            buf = io.BytesIO()
-            self.rules.serialize_into(buf)
-            self.blob = buf.getvalue()
-        return self.blob
-
     def for_worker(self) -> RuleSet:
-        """A copy without the live rules object: a worker deserializes `blob` (see loaded())."""
-        return RuleSet(None, self.files, self.errors, self.count, self.not_loaded, self.cache, self.max_filesize,
-                       self.serialized(), self.origins)
+        """A copy without live rules objects: a worker deserializes each group when it first needs it."""
+        return RuleSet([replace(g, rules=None, pieces=[]) for g in self.groups], self.files, self.errors, self.count,
+                       self.not_loaded, self.cache, self.origins, self.order)
 
     def loaded(self) -> RuleSet:
-        if self.rules is None and self.blob:
-            import yara_x
-
-            self.rules = yara_x.Rules.deserialize_from(io.BytesIO(self.blob))
-        return self
+        return self  # groups are deserialized when first needed (Group.loaded)
 
 
 def _rule_files(specs: list[str]) -> list[str]:
@@ -103,14 +102,16 @@ def compile_rules(specs: list[str], cache_dir: str | None = None,
     origins = {f"f{len(sources) + k}:{name}": at for k, (_, _, names) in enumerate(extra or [])
                for name, at in names.items()}
     sources += [(origin, text) for origin, text, _ in extra or []]
-    key = yara_cache.cache_key(sources, EXTERNALS) + ("-p" + str(len(problems)) if problems else "")
+    key = yara_cache.cache_key(sources, EXTERNALS, yara_groups.LAYOUT) + ("-p" + str(len(problems)) if problems else "")
     if key in _MEMO:
         return _MEMO[key]
     rs = _from_cache(cache_dir, key, problems) if cache_dir else None
+    if rs is not None and not _preload(rs):
+        rs = None  # an entry yara-x refuses: rebuilt
     if rs is None:
         rs = _compile(yara_x, sources, problems)
         if rs.rules is not None:
-            why = yara_cache.store(cache_dir, key, rs.serialized(), _meta(rs)) if cache_dir else "off"
+            why = yara_cache.store(cache_dir, key, _blob(rs), _meta(rs)) if cache_dir else "off"
             rs.cache = "compiled, cached" if not why else f"compiled (not cached: {why})" if why != "off" else "compiled"
     rs.origins = origins
     _MEMO[key] = rs
@@ -118,59 +119,93 @@ def compile_rules(specs: list[str], cache_dir: str | None = None,
 
 
 def _compile(yara_x: Any, sources: list[tuple[str, bytes]], problems: list[dict[str, Any]]) -> RuleSet:
-    # One compiler for all files, each in its own namespace. A file with an error is noted and the
+    # Rules grouped by the files they can match (yara_groups), one compiler per group (yara_build),
+    # each file in its own namespace (the same in every group). A file with an error is noted and the
     # compilation redone without it: yara-x may keep the rules of a failed file that did parse, and a
-    # file is either loaded whole or reported. Errors are found while adding, so the (costly) build
-    # runs once.
-    bad: set[str] = set()
+    # file is either loaded whole or reported. A file whose split copy fails while the file alone
+    # compiles is kept whole instead (this reader got it wrong). Errors are found while adding, so
+    # the (costly) builds run once.
+    texts = [raw.decode("utf-8", errors="replace") for _, raw in sources]
+    units = {i: yara_groups.read_file(i, t) for i, t in enumerate(texts)}
+    origins = [f for f, _ in sources]
     while True:
-        c = yara_x.Compiler()
-        for k, v in EXTERNALS.items():
-            c.define_global(k, v)
-        failed = False
-        good: list[tuple[str, str]] = []
-        for idx, (f, raw) in enumerate(sources):
-            if f in bad:
-                continue
-            src = raw.decode("utf-8", errors="replace")
-            c.new_namespace(f"f{idx}")
-            try:
-                c.add_source(src, origin=f)
-            except yara_x.CompileError as exc:
-                problems.append(_first_error(f, str(exc)))
-                bad.add(f)
-                failed = True
-                continue
-            good.append((f, src))
+        groups = yara_groups.plan(list(units.values()))
+        failed = yara_build.build_all(groups, origins, EXTERNALS)
         if not failed:
             break
-    if not good:
+        for idx, message in failed.items():
+            f, text = sources[idx][0], texts[idx]
+            alone = _error_alone(yara_x, f, text) if not units[idx].whole else _first_error(f, message)
+            if alone is None:
+                units[idx] = yara_groups.whole_file(idx, text)
+            else:
+                problems.append(alone)
+                del units[idx]
+    if not units:
         return _failed(problems)
-    rules = c.build()
-    count = sum(len(_RULE_RE.findall(src)) for _, src in good)
+    for g in groups:
+        g.pieces = []
+    good = sorted(units)
+    count = sum(len(_RULE_RE.findall(texts[i])) for i in good)
     problems.sort(key=lambda p: str(p["file"]))
-    return RuleSet(rules, [f for f, _ in good], [_text(p) for p in problems], count, problems,
-                   max_filesize=yara_bounds.max_filesize([src for _, src in good]))
+    order = {f"f{u.index}:{r.name}": k for u in units.values() for k, (r, _, _) in enumerate(u.rules)}
+    return RuleSet(groups, [sources[i][0] for i in good], [_text(p) for p in problems], count, problems, order=order)
+
+
+def _preload(rs: RuleSet) -> bool:
+    """Load the groups every file needs now, once, before sweep workers fork (not in each of them);
+    the others are loaded where and when first needed. False when yara-x refuses one."""
+    try:
+        for g in rs.groups:
+            if not g.magic and g.bound is None:
+                g.loaded()
+    except Exception:  # noqa: BLE001 - any failure means: rebuild
+        return False
+    return True
+
+
+def _error_alone(yara_x: Any, path: str, text: str) -> dict[str, Any] | None:
+    """The first error of a file compiled alone, or None when it compiles."""
+    c = yara_build.compiler(yara_x, EXTERNALS)
+    try:
+        c.add_source(text, origin=path)
+    except yara_x.CompileError as exc:
+        return _first_error(path, str(exc))
+    return None
 
 
 _RULE_RE = re.compile(r"^\s*(?:private\s+|global\s+)*rule\s+\w+", re.M)
 
 
 def _meta(rs: RuleSet) -> dict[str, Any]:
-    return {"files": rs.files, "count": rs.count, "not_loaded": rs.not_loaded, "max_filesize": rs.max_filesize}
+    return {"files": rs.files, "count": rs.count, "not_loaded": rs.not_loaded, "order": rs.order,
+            "groups": [{"magic": [[o, w.hex()] for o, w in g.magic], "bound": g.bound, "count": g.count,
+                        "size": len(g.serialized())} for g in rs.groups]}
+
+
+def _blob(rs: RuleSet) -> bytes:
+    return b"".join(g.serialized() for g in rs.groups)
 
 
 def _from_cache(cache_dir: str, key: str, problems: list[dict[str, Any]]) -> RuleSet | None:
     hit = yara_cache.load(cache_dir, key)
     if hit is None:
         return None
-    rules, meta = hit
+    blob, meta = hit
     try:
+        groups, at = [], 0
+        for g in meta["groups"]:
+            size = int(g["size"])
+            groups.append(Group(tuple((int(o), bytes.fromhex(w)) for o, w in g["magic"]),
+                                None if g["bound"] is None else int(g["bound"]), int(g["count"]),
+                                blob=blob[at:at + size]))
+            at += size
+        if at != len(blob) or not groups or not all(g.blob.startswith(b"YARA-X") for g in groups):
+            return None
         not_loaded = [p for p in problems if p not in meta["not_loaded"]] + list(meta["not_loaded"])
-        mf = meta["max_filesize"]
-        return RuleSet(rules, list(meta["files"]), [_text(p) for p in not_loaded], int(meta["count"]), not_loaded,
-                       "loaded from cache", int(mf) if mf is not None else None)
-    except (KeyError, TypeError, ValueError):
+        return RuleSet(groups, list(meta["files"]), [_text(p) for p in not_loaded], int(meta["count"]), not_loaded,
+                       "loaded from cache", order={str(k): int(v) for k, v in meta["order"].items()})
+    except (KeyError, TypeError, ValueError, AttributeError):
         return None
 
 
@@ -192,7 +227,7 @@ def check_source(src: str, origin: str) -> dict[str, Any] | None:
 
 
 def _failed(problems: list[dict[str, Any]]) -> RuleSet:
-    return RuleSet(None, [], [_text(p) for p in problems], 0, problems)
+    return RuleSet([], [], [_text(p) for p in problems], 0, problems)
 
 
 def _text(problem: dict[str, Any]) -> str:
@@ -209,30 +244,54 @@ def _first_error(path: str, message: str) -> dict[str, Any]:
 
 
 class YaraScanner:
+    """Scans a file with the groups whose requirement its first bytes and size meet (the others
+    cannot match it); a group's rules are loaded, and its scanner made, when first needed."""
+
     def __init__(self, ruleset: RuleSet, timeout: int = 30) -> None:
         import yara_x
 
         self.origins = ruleset.origins
-        self.scanner = yara_x.Scanner(ruleset.rules)
-        self.scanner.set_timeout(timeout)
+        self.order = ruleset.order
+        self.groups = ruleset.groups
+        self.timeout = timeout
+        self._scanners: dict[int, Any] = {}
+        self._yara_x = yara_x
         self._timeout_error = yara_x.TimeoutError
         self._scan_error = yara_x.ScanError
+
+    def _scanner(self, k: int) -> Any:
+        sc = self._scanners.get(k)
+        if sc is None:
+            sc = self._scanners[k] = self._yara_x.Scanner(self.groups[k].loaded())
+            sc.set_timeout(self.timeout)
+        return sc
 
     def scan(self, data: bytes, path: str) -> tuple[list[tuple[str, list[str], dict[str, Any]]], str]:
         """(matching rules as (name, tags, meta), error); a pack rule's meta has ORIGIN: its document:line."""
         name = os.path.basename(path)
         ext = os.path.splitext(name)[1].lower()
-        for k, v in (("filename", name), ("filepath", path), ("extension", ext),
-                     ("filetype", _filetype(data[:4]))):
-            self.scanner.set_global(k, v)
-        try:
-            results = self.scanner.scan(data)
-        except self._timeout_error:
-            return [], "YARA timeout"
-        except self._scan_error as exc:
-            return [], f"YARA scan error: {exc}"
+        values = (("filename", name), ("filepath", path), ("extension", ext), ("filetype", _filetype(data[:4])))
+        found: list[Any] = []
+        for k, g in enumerate(self.groups):
+            if not g.admits(data, len(data)):
+                continue
+            try:
+                sc = self._scanner(k)
+            except Exception as exc:  # noqa: BLE001 - a cache entry yara-x refuses: said, not a traceback
+                return [], f"YARA rules not loaded ({type(exc).__name__}: {exc})"
+            for key, v in values:
+                sc.set_global(key, v)
+            try:
+                found += sc.scan(data).matching_rules
+            except self._timeout_error:
+                return [], "YARA timeout"
+            except self._scan_error as exc:
+                return [], f"YARA scan error: {exc}"
+        if len(found) > 1:  # in the rule files' order, as one scan with all rules gives them
+            found.sort(key=lambda r: (int(r.namespace[1:]) if r.namespace[1:].isdigit() else -1,
+                                      self.order.get(f"{r.namespace}:{r.identifier}", 0)))
         out = []
-        for r in results.matching_rules:
+        for r in found:
             meta = {k: v for k, v in r.metadata}
             at = self.origins.get(f"{r.namespace}:{r.identifier}") if self.origins else None
             if at:

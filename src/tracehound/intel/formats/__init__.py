@@ -1,21 +1,31 @@
 """Pack formats: read and write, with format detection for every `--intel` option.
 
-Each format module offers `dumps(pack) -> str` (or files, for Loki) and `loads(text, path) -> Pack`.
+Each format module offers `loads(text, path) -> Pack`; those tracehound also writes offer
+`dumps(pack) -> str` (or files, for Loki). READERS is the registry of every format read (feeds as
+responders receive them: MISP, STIX 2.1, STIX 1.x XML, OpenIOC, Loki, CSV, tracehound JSON);
+FORMATS the formats written.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from tracehound import safejson
 from tracehound.errors import PackError, UsageError
 from tracehound.fsutil import atomic_write_text, is_special
-from tracehound.intel.formats import csvpack, loki, misp, native, stix
+from tracehound.intel.formats import csvpack, loki, misp, native, openioc, safexml, stix, stix1
 from tracehound.intel.model import Pack, rejection_summary
 
 FORMATS = ("json", "stix", "misp", "csv", "loki")
+READERS: dict[str, Callable[[str, str], Pack]] = {
+    "json": native.loads, "stix": stix.loads, "misp": misp.loads, "csv": csvpack.loads, "loki": loki.loads,
+    "openioc": openioc.loads, "stix1": stix1.loads,
+}
+INPUT_FORMATS = tuple(READERS)
 MAX_PACK_BYTES = 256 * 1024 * 1024
+_XML_ROOTS = {"ioc": "openioc", "OpenIOC": "openioc", "STIX_Package": "stix1"}
 
 
 def detect(text: str, path: str) -> str:
@@ -34,20 +44,35 @@ def detect(text: str, path: str) -> str:
                 return "misp"
         if isinstance(data, list) and data and isinstance(data[0], dict) and "Event" in data[0]:
             return "misp"
+        if isinstance(data, dict) and ("stix_header" in data or "STIX_Package" in data or "indicators" in data
+                                       and "version" in data and str(data.get("version", "")).startswith("1.")):
+            raise PackError("STIX 1.x JSON is not read: give the package as STIX 1.x XML, or as a STIX 2.1 bundle "
+                            "(stix2-elevator converts)", path=path)
         raise PackError("JSON is neither a tracehound pack, a STIX 2.1 bundle nor a MISP event", path=path)
+    if head.startswith("<"):
+        root = safexml.root_name(head)
+        if root in _XML_ROOTS:
+            return _XML_ROOTS[root]
+        raise PackError(f"XML with root element <{root or '?'}> is neither OpenIOC (<ioc>, <OpenIOC>) nor a STIX 1.x "
+                        "package (<STIX_Package>)", path=path)
+    if path.lower().endswith(".ioc"):
+        raise PackError("a .ioc file that is not OpenIOC XML (expected <ioc> or <OpenIOC>)", path=path)
     first = head.splitlines()[0] if head else ""
     if first.lower().startswith("type,value") or path.lower().endswith(".csv"):
         return "csv"
     if loki.looks_like_loki(text):
         return "loki"
     raise PackError(
-        "unknown indicator format (expected tracehound JSON, STIX 2.1, MISP JSON, CSV or Loki IOC file); "
+        "unknown indicator format (expected tracehound JSON, STIX 2.1, MISP JSON, OpenIOC, STIX 1.x XML, CSV or Loki "
+        "IOC file); "
         "to read an advisory use 'tracehound intel extract'",
         path=path,
     )
 
 
-def read_pack(path: str, fmt: str | None = None) -> Pack:
+def read_pack(path: str, fmt: str | None = None, include_context: bool = False) -> Pack:
+    """Read an indicator file in any format (detected unless fmt); include_context takes MISP attributes
+    marked to_ids false as indicators (confidence 40, warning misp-to_ids-false) instead of context."""
     p = Path(path)
     try:
         if p.is_dir():
@@ -64,8 +89,9 @@ def read_pack(path: str, fmt: str | None = None) -> Pack:
     if not text.strip():
         raise PackError("empty indicator file", path=path)
     fmt = fmt or detect(text, path)
-    reader = {"json": native.loads, "stix": stix.loads, "misp": misp.loads, "csv": csvpack.loads, "loki": loki.loads}[fmt]
-    pack = reader(text, path)
+    if fmt not in READERS:
+        raise UsageError(f"unknown input format {fmt!r} (one of {', '.join(INPUT_FORMATS)})")
+    pack = misp.loads(text, path, include_context) if fmt == "misp" else READERS[fmt](text, path)
     pack.sorted()
     return _checked(pack, path)
 

@@ -137,11 +137,12 @@ def _lines(pack: Pack) -> dict[str, list[str]]:
     title = pack.title or pack.campaign or pack.name
     out: dict[str, list[str]] = {f: [f"# {one_line(title)}"] for f in FILES}
     for ind in pack.indicators:
-        if ind.type in HASH_LENGTHS.values():
+        if ind.type in HASH_LENGTHS.values() and ind.type is not IType.SHA512:  # Loki reads MD5, SHA-1, SHA-256
             comment = "; ".join(x for x in (ind.ctx("file_name") + ind.ctx("label"))) or title
             out["hash-iocs.txt"].append(f"{ind.value};{one_line(comment)}")
         elif ind.type in (IType.DOMAIN, IType.IPV4, IType.IPV6, IType.CIDR):
-            out["c2-iocs.txt"].append(ind.value)
+            # `VALUE;SCORE`: Loki keeps the line end of a line without ';' in the value (it never matches)
+            out["c2-iocs.txt"].append(f"{ind.value};{ind.confidence}")
         elif ind.type is IType.FILENAME and ind.ctx("standalone") != ["no"]:
             out["filename-iocs.txt"].append(f"(?i)(^|[\\\\/]){re.escape(ind.value)}$;{ind.confidence}")
         elif ind.type is IType.FILENAME_REGEX:

@@ -7,16 +7,22 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections import Counter
 from typing import Any
 
 from tracehound import safejson
 from tracehound.errors import PackError
-from tracehound.intel.model import Indicator, IType, Pack
+from tracehound.intel.formats import stix_patterns
+from tracehound.intel.formats.feed_rules import KINDS, add_rules
+from tracehound.intel.model import Exclusion, Indicator, IType, Pack
+from tracehound.intel.values import path_platform
 
 NAMESPACE = uuid.UUID("5e3d2f49-8d0c-4b58-9d59-7a1c4f6a2b31")
 EXTENSION_ID = "extension-definition--3f1c2b7e-9a0d-4c55-8e21-7b6d4a9c0e13"
 
 _HASH_NAMES = {IType.MD5: "MD5", IType.SHA1: "'SHA-1'", IType.SHA256: "'SHA-256'", IType.SHA512: "'SHA-512'"}
+_HIVES = {"HKLM": "HKEY_LOCAL_MACHINE", "HKCU": "HKEY_CURRENT_USER", "HKU": "HKEY_USERS", "HKCR": "HKEY_CLASSES_ROOT",
+          "HKCC": "HKEY_CURRENT_CONFIG"}
 _CERT_NAMES = {IType.CERT_SHA1: "'SHA-1'", IType.CERT_SHA256: "'SHA-256'"}
 
 
@@ -42,6 +48,20 @@ def pattern_for(ind: Indicator) -> str:
         return f"[x509-certificate:hashes.{_CERT_NAMES[t]} = {_q(v)}]"
     if t is IType.FILENAME:
         return f"[file:name = {_q(v)}]"
+    if t is IType.FILE_PATH:
+        folder, _, name = v.rpartition("\\" if "\\" in v else "/")
+        return f"[file:name = {_q(name)} AND file:parent_directory_ref.path = {_q(folder or v[:1])}]"
+    if t is IType.REGISTRY_KEY:
+        root, sep, rest = v.partition("\\")  # STIX names the hive in full (HKEY_LOCAL_MACHINE\\...)
+        parts = [f"windows-registry-key:key = {_q(_HIVES.get(root, root) + sep + rest)}"]
+        parts += [f"windows-registry-key:values[*].name = {_q(n)}" for n in ind.ctx("value_name")[:1]]
+        parts += [f"windows-registry-key:values[*].data = {_q(d)}" for d in ind.ctx("value_data")[:1]
+                  if ind.ctx("value_name")]
+        return "[" + " AND ".join(parts) + "]"
+    if t is IType.MUTEX:
+        return f"[mutex:name = {_q(v)}]"
+    if t is IType.PDB_PATH:  # STIX 2.1 has no PDB property: a custom one (x_), read back by tracehound
+        return f"[file:x_pdb_path = {_q(v)}]"
     if t is IType.FILENAME_REGEX:
         return f"[file:name MATCHES {_q(v)}]"
     if t is IType.ASN:
@@ -121,6 +141,7 @@ def dumps(pack: Pack) -> str:
 _HEAD = re.compile(r"([a-z0-9-]+):([A-Za-z0-9_.'-]+)")
 _SOFTWARE = re.compile(r"software:name\s*=\s*'((?:[^'\\]|\\.)*)'(?:\s+AND\s+software:version\s+IN\s*\((.*)\))?")
 _STR = re.compile(r"'((?:[^'\\]|\\.)*)'")
+_BARE = re.compile(r"[\w.:/-]+")  # an unquoted constant: a number (autonomous-system:number = 5)
 
 
 def _unq(s: str) -> str:
@@ -155,6 +176,8 @@ def parse_pattern(pattern: str) -> tuple[IType, str, dict[str, str | list[str]]]
         versions = [_unq(x) for x in _STR.findall(m.group(2) or "")]
         return IType.SOFTWARE, _unq(m.group(1)), {"versions": versions} if versions else {}
     sm = _STR.fullmatch(raw)
+    if sm is None and not _BARE.fullmatch(raw):  # 'x' AND ..., 'x' OR ...: not one comparison (stix_patterns reads it)
+        return None
     value = _unq(sm.group(1)) if sm else raw
     prop = prop.replace("'", "")
     table: dict[tuple[str, str], IType] = {
@@ -162,8 +185,11 @@ def parse_pattern(pattern: str) -> tuple[IType, str, dict[str, str | list[str]]]
         ("file", "hashes.MD5"): IType.MD5, ("file", "hashes.SHA-1"): IType.SHA1, ("file", "hashes.SHA-256"): IType.SHA256,
         ("file", "hashes.SHA-512"): IType.SHA512,
         ("x509-certificate", "hashes.SHA-1"): IType.CERT_SHA1, ("x509-certificate", "hashes.SHA-256"): IType.CERT_SHA256,
-        ("file", "name"): IType.FILENAME_REGEX if op == "MATCHES" else IType.FILENAME,
+        ("file", "name"): IType.FILENAME_REGEX if op == "MATCHES" else IType.FILE_PATH if path_platform(value)
+        else IType.FILENAME,
+        ("file", "x_pdb_path"): IType.PDB_PATH,
         ("autonomous-system", "number"): IType.ASN,
+        ("mutex", "name"): IType.MUTEX, ("windows-registry-key", "key"): IType.REGISTRY_KEY,
     }
     if obj in ("ipv4-addr", "ipv6-addr") and prop == "value":
         itype = IType.CIDR if "/" in value else (IType.IPV4 if obj == "ipv4-addr" else IType.IPV6)
@@ -173,6 +199,9 @@ def parse_pattern(pattern: str) -> tuple[IType, str, dict[str, str | list[str]]]
 
 
 def loads(text: str, path: str = "<stix>") -> Pack:
+    """A pack from a STIX 2.1 bundle: `stix` patterns to indicators (one comparison read here in linear
+    time, anything else by stix_patterns with the stix2 grammar), `yara` and `sigma` patterns to rules.
+    Every indicator not read is counted with its reason."""
     try:
         data = safejson.loads(text)
     except json.JSONDecodeError as exc:
@@ -180,33 +209,45 @@ def loads(text: str, path: str = "<stix>") -> Pack:
     if not isinstance(data, dict) or data.get("type") != "bundle":
         raise PackError("not a STIX bundle", path=path)
     pack = Pack(name=str(data.get("id", "stix")))
-    skipped = 0
+    skipped: Counter[str] = Counter()
     for obj in data.get("objects") or []:
         if not isinstance(obj, dict):
+            skipped["a bundle entry that is not an object"] += 1
             continue
         if obj.get("type") == "malware" and not pack.campaign:
             pack.campaign = str(obj.get("name", ""))
-        if obj.get("type") != "indicator" or obj.get("pattern_type", "stix") != "stix":
+        if obj.get("type") != "indicator":
             continue
-        parsed = parse_pattern(str(obj.get("pattern", "")))
-        if parsed is None:
-            skipped += 1
+        ptype = str(obj.get("pattern_type", "stix"))
+        where = f"STIX {str(obj.get('id', ''))[:80]}"
+        if ptype in KINDS:
+            add_rules(pack, ptype, str(obj.get("pattern", "")), f"{path} ({where})", str(obj.get("name", "")))
             continue
-        itype, value, ctx = parsed
-        extra = ((obj.get("extensions") or {}).get(EXTENSION_ID) or {}).get("context") or obj.get("x_tracehound_context")
-        if isinstance(extra, dict):
-            ctx = {str(k): [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in extra.items()}
-        try:
-            confidence = int(obj.get("confidence", 70))
-        except (TypeError, ValueError):
-            confidence = 70
-        pack.add_value(itype, value, ctx, confidence, document=path, where=f"STIX {str(obj.get('id', ''))[:80]}")
-    if skipped:
-        pack.excluded.append(_skipped(skipped, path))
+        if ptype != "stix":
+            skipped[f"pattern_type {ptype[:40]!r} is not read (stix, yara and sigma are)"] += 1
+            continue
+        _indicator(pack, obj, path, where, skipped)
+    for reason, n in sorted(skipped.items()):
+        pack.excluded.append(Exclusion(f"{n} indicator(s)", "stix", reason, path, 0))
     return pack
 
 
-def _skipped(n: int, path: str):
-    from tracehound.intel.model import Exclusion
-
-    return Exclusion(f"{n} indicator(s)", "stix", "pattern not a single comparison tracehound can match", path, 0)
+def _indicator(pack: Pack, obj: dict[str, Any], path: str, where: str, skipped: Counter[str]) -> None:
+    pattern = str(obj.get("pattern", ""))
+    simple = parse_pattern(pattern)
+    if simple is not None:
+        values, refused = [simple], []
+    else:
+        result = stix_patterns.read(pattern)
+        values, refused = result.values, result.refused
+    for reason in refused:
+        skipped[reason] += 1
+    extra = ((obj.get("extensions") or {}).get(EXTENSION_ID) or {}).get("context") or obj.get("x_tracehound_context")
+    try:
+        confidence = int(obj.get("confidence", 70))
+    except (TypeError, ValueError):
+        confidence = 70
+    for itype, value, ctx in values:
+        if isinstance(extra, dict):
+            ctx = {**ctx, **{str(k): [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in extra.items()}}
+        pack.add_value(itype, value, ctx, confidence, document=path, where=where)

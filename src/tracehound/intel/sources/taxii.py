@@ -146,6 +146,9 @@ class TaxiiCollection:
             poll.skipped[f"unreadable objects ({exc.message})"] = poll.skipped.get(f"unreadable objects ({exc.message})", 0) + 1
             return
         poll.rejected += pack.rejections()
+        if pack.rules:  # a yara/sigma indicator: the store holds observations, not files or events
+            why = "detection rules (pattern_type yara/sigma): not run against the store (export them with intel convert)"
+            poll.skipped[why] = poll.skipped.get(why, 0) + len(pack.rules)
         for e in pack.excluded:
             if not e.reason.startswith("rejected: "):
                 poll.skipped[e.reason] = poll.skipped.get(e.reason, 0) + 1

@@ -12,6 +12,7 @@ from tracehound.outputs.exports import (
     edr,
     exchange,
     firewall,
+    loki,
     sigma,
     suricata,
     yara_rules,
@@ -89,6 +90,20 @@ FORMATS: dict[str, Format] = {f.name: f for f in [
     Format("appcontrol", edr.export_appcontrol,
            "Application control (Santa, WDAC): needs --certificate; see README-appcontrol.txt.",
            frozenset({IType.CERT_SHA1}), default_why="application control rules here block a signer certificate only"),
+    Format("loki", loki.export,
+           "Loki / THOR Lite: copy the IOC files below into signature-base/iocs/ (C2 names match "
+           "as substrings of a connection's remote address).",
+           HASHES | {IType.DOMAIN, IType.IPV4, IType.IPV6, IType.CIDR, IType.FILENAME, IType.FILE_PATH},
+           {IType.URL: "Loki's c2-iocs match a connection's remote address, not a URL (a URL's host is carried "
+                       "when it is a domain indicator)",
+            IType.REGISTRY_KEY: "Loki scans files and processes, not the registry (no registry IOC file)",
+            IType.MUTEX: "Loki has no mutex IOC file (it scans files and processes)",
+            IType.PDB_PATH: "a PDB path is a string inside a binary, not a file on disk (Loki's filename IOCs)",
+            IType.SHA512: "Loki's hash-iocs hold MD5, SHA-1 and SHA-256 only",
+            IType.EMAIL: "Loki has no e-mail IOC file",
+            IType.CERT_SHA1: "Loki has no signer-certificate IOC file (use the YARA export)",
+            IType.CERT_SHA256: "Loki has no signer-certificate IOC file"},
+           "no Loki IOC file for this type"),
     Format("stix", exchange.export_stix, "Threat-intel platforms: STIX 2.1 bundle {file} (OpenCTI, TAXII servers...)."),
     Format("misp", exchange.export_misp, "MISP: Event > Import > MISP JSON ({file})."),
 ]}

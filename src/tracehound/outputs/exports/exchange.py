@@ -1,7 +1,9 @@
 """Intel exchange: STIX 2.1 and MISP, the same writers as the pack formats, on the selection.
 
 Both are JSON (the writer escapes every character), but an importer turns values back into
-rules: each value must still be canonical for its type (the pack allow-lists) or it is refused."""
+rules: each value must still be canonical for its type (the pack allow-lists) or it is refused. A type
+the writer has no STIX pattern or MISP attribute type for is refused with that reason, never a crash of the
+whole export."""
 
 from __future__ import annotations
 
@@ -13,9 +15,25 @@ from tracehound.outputs.exports.select import ExportOptions, Selection
 
 def _pack(sel: Selection, fmt: str) -> Pack:
     p = Pack(name=sel.pack.name, title=sel.pack.title, campaign=sel.pack.campaign, published=sel.pack.published)
-    for ind, _ in keep(sel, fmt, sel.indicators, _canonical):
+    for ind, _ in keep(sel, fmt, sel.indicators, _stix if fmt == "stix" else _misp):
         p.add(ind)
     return p
+
+
+def _stix(ind: Indicator) -> str:
+    value = _canonical(ind)
+    try:
+        stix.pattern_for(ind)
+    except ValueError as exc:
+        raise Refused(f"the STIX writer has no pattern for {ind.type.value}") from exc
+    return value
+
+
+def _misp(ind: Indicator) -> str:
+    value = _canonical(ind)
+    if ind.type not in misp._TO_MISP:  # the writer's own table (intel/formats/misp.py)
+        raise Refused(f"the MISP writer has no attribute type for {ind.type.value}")
+    return value
 
 
 def _canonical(ind: Indicator) -> str:

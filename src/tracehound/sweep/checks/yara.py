@@ -1,5 +1,6 @@
-"""Check: YARA rules (yara-x) over the content of every file up to --yara-max-size (and under the
-largest `filesize <` bound of the rules, when every rule has one: yara_bounds)."""
+"""Check: YARA rules (yara-x) over the content of every file up to --yara-max-size that a rule can
+match: its first bytes and size meet the requirement of some rule group (yara_groups: file-type tests
+such as `uint16(0) == 0x5a4d` and `filesize <` bounds). Other files are hashed but not kept for YARA."""
 
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ class YaraCheck(Check):
         return ctx.scanner is not None
 
     def wants(self, e: Entry, ctx: Context) -> bool:
-        return self.keep(e, b"", ctx) > 0
+        bound = ctx.ruleset.max_filesize if ctx.ruleset is not None else None
+        return bound is None or e.size < bound  # else no rule can match a file this large: not read for YARA
 
     def keep(self, e: Entry, head: bytes, ctx: Context) -> int:
-        bound = ctx.ruleset.max_filesize if ctx.ruleset is not None else None
-        if bound is not None and e.size >= bound:
-            return 0  # no rule can match a file this large (every rule has `filesize <`): not kept for YARA
+        if not any(g.admits(head, e.size) for g in ctx.ruleset.groups):
+            return 0  # no rule group can match a file of this type and size: not kept for YARA
         return int(ctx.options.yara_max_size)
 
     def check(self, f: FileView, ctx: Context, res: FileResult) -> None:
