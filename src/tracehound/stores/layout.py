@@ -215,8 +215,10 @@ class PartWriter:
 
     def __init__(self, folder: Path, tag: str) -> None:
         self.folder, self.tag = folder, tag
-        self._rows: Any = None
-        self._ledger: Any = None
+        row_schema, ledger_schema = _arrow_schemas()
+        # opened here, as the CSV files were: a batch folder that cannot be written fails the task, not one file
+        self._rows: Any = self._writer(f"rows-{tag}.parquet", row_schema)
+        self._ledger: Any = self._writer(f"ledger-{tag}.parquet", ledger_schema)
         self.rows = 0
         self.ledger = 0
 
@@ -238,8 +240,6 @@ class PartWriter:
                     pa.array(first, row_schema.field("first").type), pa.array(last, row_schema.field("last").type),
                     pa.array(count, pa.int64()), pa.array(file_id, pa.int32()), pa.array(line, pa.int64()),
                     pa.array(offset, pa.int64()), pa.nulls(len(kind), pa.uint64())]  # ip4: at commit
-            if self._rows is None:
-                self._rows = self._writer(f"rows-{self.tag}.parquet", row_schema)
             self._rows.write_table(pa.Table.from_arrays(cols, schema=row_schema))
         if agg.ledger:
             fids, days = zip(*agg.ledger, strict=True)
@@ -247,8 +247,6 @@ class PartWriter:
             cols = [pa.array(fids, pa.int32()), pa.array(days, pa.string()), pa.array(records, pa.int64()),
                     pa.array(errors, pa.int64()), pa.array(lfirst, ledger_schema.field("first").type),
                     pa.array(llast, ledger_schema.field("last").type)]
-            if self._ledger is None:
-                self._ledger = self._writer(f"ledger-{self.tag}.parquet", ledger_schema)
             self._ledger.write_table(pa.Table.from_arrays(cols, schema=ledger_schema))
         self.rows += len(agg.rows)
         self.ledger += len(agg.ledger)
@@ -257,9 +255,8 @@ class PartWriter:
 
     def close(self, keep: bool) -> tuple[int, int]:
         """Close; a file not kept (it failed) leaves nothing. Returns the (rows, ledger) counts kept."""
-        for w in (self._rows, self._ledger):
-            if w is not None:
-                w.close()
+        self._rows.close()
+        self._ledger.close()
         for name, n in ((f"rows-{self.tag}.parquet", self.rows), (f"ledger-{self.tag}.parquet", self.ledger)):
             if not keep or not n:
                 (self.folder / name).unlink(missing_ok=True)
