@@ -91,8 +91,7 @@ def test_every_format_spark_equals_duckdb_and_raw(spark: Any, logs: tuple[Path, 
         assert sp.coverage == duck.coverage and sp.coverage["records"] > 50
     assert {"2001:db8::/32", "www.example.com", "93.184.0.0/16"} <= {v for _h, v in _table(sp)}
     # Clients inside a CIDR (the client-address range path), through a URI: the manifest is read by Spark (Hadoop
-    # file system), not by the local Store. Held to DuckDB's answer: with the clients' own range as an indicator
-    # the DuckDB store and the raw hunt name hosts differently (see the report of this change).
+    # file system), not by the local Store; the same answer as DuckDB's (and the raw hunt's, test_store).
     inbound = tmp_path / "inbound.csv"
     inbound.write_text("type,value\ncidr,10.0.0.0/8\n")
     pack = load_intel([str(inbound)])

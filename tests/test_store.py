@@ -47,6 +47,20 @@ def test_every_format_store_equals_raw_hunt(tmp_path: Path) -> None:
         assert store_table(tmp_path / "store", pack) == raw
 
 
+def test_range_holding_the_clients_too_equals_raw_hunt(tmp_path: Path) -> None:
+    """A CIDR that covers both ends of records (the clients' own 10.0.0.0/8, as a careless feed gives it): the
+    raw hunt reports one contact of the client with both matches; the store used to name the destination as a
+    second host (10.0.0.1, the resolver) and count the client's contacts once."""
+    paths = _fixture_logs(tmp_path / "logs")
+    index(tmp_path / "store", paths)
+    p = tmp_path / "own-range.csv"
+    p.write_text("type,value\ncidr,10.0.0.0/8\n")
+    pack = load_intel([str(p)])
+    raw, _ = raw_table(pack, paths)
+    assert ("10.0.0.5", "10.0.0.0/8") in raw and not any(h == "10.0.0.1" for h, _v in raw)
+    assert store_table(tmp_path / "store", pack) == raw
+
+
 @pytest.fixture(scope="module")
 def real_corpus(tmp_path_factory) -> tuple[list[str], Path]:
     """Real Squid, Zeek DNS (TSV and JSON), Zeek SSL, Suricata EVE, vendor logs (one gzipped), indexed."""

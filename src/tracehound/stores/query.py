@@ -235,10 +235,14 @@ def confirm_rows(matcher: Matcher, rows: list[tuple[Any, ...]], out: StoreHunt) 
     for kind, value, client, aux, f, last, n, fid, ln, off in rows:
         out.candidates += 1
         matches = confirm(matcher, kind, value, aux)
-        if matches:
-            out.hits.append(StoreHit(client, kind, value, aux, f, last, int(n), int(fid), int(ln), int(off), matches))
         inbound = matcher.ip(client) if kind == "ip" else None
-        if inbound is not None:  # from the client's address to ours: our end is the destination
+        if matches:
+            # Both ends match (a range holding the clients too): one contact of the client, both matches, as the
+            # raw hunt reports the record.
+            if inbound is not None:
+                matches = [*matches, Match(inbound, "source.ip", client)]
+            out.hits.append(StoreHit(client, kind, value, aux, f, last, int(n), int(fid), int(ln), int(off), matches))
+        elif inbound is not None:  # from the client's address to ours: our end is the destination
             out.hits.append(StoreHit(value, "src", client, "", f, last, int(n), int(fid), int(ln), int(off),
                                      [Match(inbound, "source.ip", client)]))
     out.hits.sort(key=lambda h: (h.host, h.first or datetime.max.replace(tzinfo=UTC), h.kind, h.value))
