@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -104,7 +105,7 @@ def _hunt_units(batches: Iterator[Any], pack_json: Any, options: HuntOptions) ->
             rows.append({"path": r.path, "order": int(r.order), "index": int(r.index), "kind": "r",
                          "text": json.dumps(rep.to_dict())})
         yield pd.DataFrame(rows, columns=["path", "order", "index", "kind", "text"])
-    os.rmdir(tmpdir)
+    shutil.rmtree(tmpdir, ignore_errors=True)  # the findings files are gone; the hunt's shared sightings file is not
 
 
 
