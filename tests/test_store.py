@@ -269,3 +269,20 @@ def test_parallel_index_equals_serial_and_a_failing_file_leaves_nothing(tmp_path
     again = {r.path: r.status for r in index_paths(Store(str(third)), paths, IndexOptions(jobs=2))}
     assert again[bad] == "indexed" and sum(s == "skipped" for s in again.values()) == len(paths) - 1
     assert _rows(third) == _rows(serial)  # file ids differ (the failed file got a new one), rows do not
+
+
+def test_index_says_which_symlinks_it_did_not_follow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A log bundle with a symlink inside (to a file and to a folder outside it): not read, and said per path."""
+    logs = tmp_path / "bundle"
+    logs.mkdir()
+    outside = tmp_path / "outside.log"
+    outside.write_text(FORMATS["squid"]()[0])
+    (logs / "real.log").write_text(FORMATS["squid"]()[0])
+    (logs / "link.log").symlink_to(outside)
+    (logs / "etc").symlink_to("/etc")
+    code, _out, err = run_cli(["index", str(logs), "--store", str(tmp_path / "store")], capsys)
+    flat = " ".join(err.split())
+    assert code == 0, err
+    assert "not followed: 2 symlink(s)" in flat and "link.log" in flat and "etc" in flat
+    assert "1 files added" in flat
+    assert [f["path"] for f in Store(str(tmp_path / "store")).files.values()] == [str(logs / "real.log")]

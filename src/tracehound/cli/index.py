@@ -72,6 +72,11 @@ def index(paths: tuple[str, ...], store_path: str, fmt: str | None, mapping: tup
         raise UsageError("--spark-conf needs --engine spark")
     store = Store(store_path, create=True)
     expansion = expand_inputs(list(paths))
+    if expansion.symlinks and not quiet:
+        shown = ", ".join(safe(p) for p in expansion.symlinks[:5])
+        more = f" and {len(expansion.symlinks) - 5} more" if len(expansion.symlinks) > 5 else ""
+        err_console.print(f"[yellow]not followed[/]: {len(expansion.symlinks)} symlink(s) inside the folders or globs "
+                          f"given: {shown}{more} (name a symlink itself to index what it points to)")
     options = IndexOptions(fmt=fmt, mapping=parse_map(mapping), max_line=max_line, max_ratio=max_ratio, jobs=jobs)
 
     def on_file(r: FileResult) -> None:
