@@ -84,3 +84,40 @@ def test_layout_1_store_is_read_and_grown_as_it_was(tmp_path: Path) -> None:
     con.close()
     for pack in _packs(tmp_path):
         assert store_table(tmp_path / "old", pack) == raw_table(pack, paths)[0]
+
+
+def test_key_index_equals_the_row_scan_and_skips_packs_with_no_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store created with the key index: its distinct keys in a side file per batch; the hunt checks the ranges
+    against them and reads the rows by the keys found. Same findings as a layout-2 store without the index."""
+    paths = _logs(tmp_path / "logs")
+    index(tmp_path / "store", paths[: len(paths) // 2])
+    index(tmp_path / "store", paths[len(paths) // 2:])  # a second batch, a second key file
+    store = Store(str(tmp_path / "store"))
+    assert len(store.manifest["keys"]) == 2
+    con = store.connect()
+    listed = ", ".join(f"'{store.root / p}'" for p in store.manifest["keys"])
+    indexed = {k for (k,) in con.execute(f"SELECT k FROM read_parquet([{listed}])").fetchall()}
+    assert indexed == {k for (k,) in con.execute("SELECT DISTINCT k FROM obs").fetchall()}
+    seen: list[str] = []
+    real = query._held_keys
+    monkeypatch.setattr(query, "_held_keys", lambda *a: seen.append("held") or real(*a))
+    for pack in _packs(tmp_path):
+        with_index = store_table(tmp_path / "store", pack)
+        assert with_index == raw_table(pack, paths)[0] and with_index
+        held = real(con, store, query._key_cond(query.Matcher(pack)))
+        assert held is not None and held and set(held) <= indexed
+    assert len(seen) == 3
+    nothing = tmp_path / "none.csv"
+    nothing.write_text("type,value\ndomain,no-such-name.example\n")
+    assert real(con, store, query._key_cond(query.Matcher(load_intel([str(nothing)])))) == []
+    sql = query._candidates_sql(con, store, query.Matcher(load_intel([str(nothing)])), "true")
+    assert "AND (false)" in sql and "k IN" not in sql  # no key held: no lookup of the rows at all
+    assert store_table(tmp_path / "store", load_intel([str(nothing)])) == {}
+    con.close()
+    data = json.loads(store.manifest_path.read_text())
+    del data["keys"]  # as a layout-2 store created before the key index: the rows are scanned, same findings
+    store.manifest_path.write_text(json.dumps(data))
+    for pack in _packs(tmp_path):
+        assert store_table(tmp_path / "store", pack) == raw_table(pack, paths)[0]
+    (store.root / "keys" / "stray.parquet").write_bytes(b"x")
+    assert Store(str(tmp_path / "store")).cleanup() >= 1 and not (store.root / "keys" / "stray.parquet").exists()

@@ -8,33 +8,24 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TransferSpeedColumn,
-)
-from rich.table import Table
 
 from tracehound.cli.common import err_console, intel_option, safe
 from tracehound.defang import defang
-from tracehound.engines.hunt_summary import HostTimeline, HuntSummary, hunt_to_writer, report_from_dict
-from tracehound.engines.inputs import Expansion, expand_inputs
-from tracehound.engines.local_hunt import FileReport, HuntOptions
-from tracehound.engines.resume import HuntState
 from tracehound.errors import UsageError
 from tracehound.findings.ecs import VERDICT_ORDER
-from tracehound.findings.writer import FindingWriter
 from tracehound.fsutil import atomic_write_text
 from tracehound.intel.builtin import load_intel
 from tracehound.intel.model import Pack
 from tracehound.matching.sigma.cli import sigma_setup
 from tracehound.sources.logs.readers import BY_NAME, TEXT_FORMATS
 from tracehound.sources.logs.stream import DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO
+
+if TYPE_CHECKING:
+    from tracehound.engines.hunt_summary import HostTimeline, HuntSummary
+    from tracehound.engines.local_hunt import FileReport
 
 EXIT_FINDINGS = 1
 EXIT_NOTHING_READ = 3
@@ -148,6 +139,22 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
         run_store_hunt(pack, store, output, summary_path, parse_when(since, "--since"), parse_when(until, "--until"),
                        evidence, misp_sightings, stix_sightings, quiet,
                        spark_options(spark_master, spark_conf) if engine == "spark" else None)
+    # The raw hunt's modules are imported here, not at start-up: `hunt --store` does not pay for them
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TransferSpeedColumn,
+    )
+
+    from tracehound.engines.hunt_summary import HuntSummary, hunt_to_writer, report_from_dict
+    from tracehound.engines.inputs import Expansion, expand_inputs
+    from tracehound.engines.local_hunt import HuntOptions
+    from tracehound.engines.resume import HuntState
+    from tracehound.findings.writer import FindingWriter
+
     options = HuntOptions(since=parse_when(since, "--since"), until=parse_when(until, "--until"), fmt=fmt,
                           mapping=parse_map(mapping), include_weak=weak, max_line=max_line, max_ratio=max_ratio, jobs=jobs,
                           prefilter_cache="" if no_prefilter_cache else None, track_sightings=not no_first_seen)
@@ -265,6 +272,8 @@ def _hit_names(h: HostTimeline, limit: int = 200) -> str:
 
 
 def print_summary(summary: HuntSummary, all_hosts: bool = False) -> None:
+    from rich.table import Table
+
     c = err_console
     files_ok = sum(1 for f in summary.files if not f.error)
     records = sum(f.records for f in summary.files)

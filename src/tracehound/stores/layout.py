@@ -82,7 +82,7 @@ class Store:
                 raise UsageError("folder exists, is not empty and is not a store", path=root)
             self.root.mkdir(parents=True, exist_ok=True)
             self.manifest: dict[str, Any] = {"version": VERSION, "files": {}, "parts": [], "ledger": [], "next_id": 1,
-                                             "layout": LAYOUT, "clients": []}
+                                             "layout": LAYOUT, "clients": [], "keys": []}
             self._write_manifest()
         else:
             self.manifest = _read_manifest(self.manifest_path)
@@ -120,9 +120,10 @@ class Store:
     def cleanup(self) -> int:
         """Remove what an interrupted run left: its .tmp folder and parts no manifest names."""
         shutil.rmtree(self.root / ".tmp", ignore_errors=True)
-        listed = set(self.manifest["parts"]) | set(self.manifest["ledger"]) | set(self.manifest.get("clients", []))
+        listed = set(self.manifest["parts"]) | set(self.manifest["ledger"]) | set(self.manifest.get("clients", [])) | \
+            set(self.manifest.get("keys", []))
         removed = 0
-        for sub in ("obs", "ledger", "clients"):
+        for sub in ("obs", "ledger", "clients", "keys"):
             for p in (self.root / sub).rglob("*.parquet") if (self.root / sub).exists() else ():
                 if str(p.relative_to(self.root)) not in listed:
                     p.unlink()
@@ -137,7 +138,7 @@ class Store:
     def connect(self) -> Any:
         """A DuckDB connection with views `obs` and `ledger` over the committed parts."""
         missing = [p for p in self.manifest["parts"] + self.manifest["ledger"] + self.manifest.get("clients", [])
-                   if not (self.root / p).is_file()]
+                   + self.manifest.get("keys", []) if not (self.root / p).is_file()]
         if missing:
             raise InputError(f"store damaged: {len(missing)} part(s) the manifest names are missing, e.g. {missing[0]}",
                              path=str(self.root))
@@ -326,12 +327,15 @@ class Batch:
             os.replace(tmp, self.store.root / rel)
             new_ledger.append(str(rel))
         new_clients = self._clients(con, new_parts)
+        new_keys = self._keys(con, new_parts)
         con.close()
         m = self.store.manifest
         m["parts"] += new_parts
         m["ledger"] += new_ledger
         if new_clients:
             m["clients"] = m.get("clients", []) + new_clients
+        if new_keys:
+            m["keys"] += new_keys
         m["files"].update(self.files)
         self.store._write_manifest()  # the commit point
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -346,6 +350,19 @@ class Batch:
         tmp = self.dir / "clients.parquet"
         con.execute(f"COPY (SELECT DISTINCT client FROM read_parquet({_sql_list([str(self.store.root / p) for p in parts])}) "
                     f"WHERE kind = 'ip') TO {_q(tmp)} (FORMAT PARQUET, COMPRESSION ZSTD)")
+        os.replace(tmp, self.store.root / rel)
+        return [str(rel)]
+
+    def _keys(self, con: Any, parts: list[str]) -> list[str]:
+        """A store created with a key index (manifest "keys", every batch since the first): the batch's distinct
+        keys `k`, in a small side file, so a hunt finds the keys its ranges hold without scanning every row."""
+        if self.store.layout < 2 or "keys" not in self.store.manifest or not parts:
+            return []
+        rel = Path("keys") / f"part-{self.id}.parquet"
+        (self.store.root / "keys").mkdir(exist_ok=True)
+        tmp = self.dir / "keys.parquet"
+        con.execute(f"COPY (SELECT DISTINCT k FROM read_parquet({_sql_list([str(self.store.root / p) for p in parts])}) "
+                    f"ORDER BY k) TO {_q(tmp)} (FORMAT PARQUET, COMPRESSION ZSTD)")
         os.replace(tmp, self.store.root / rel)
         return [str(rel)]
 

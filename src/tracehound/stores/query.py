@@ -84,14 +84,8 @@ def _pruned(matcher: Matcher, clients: list[str], v6: bool) -> list[str] | None:
     if len(matcher.domains) + len(matcher.urls) + len(matcher.ips) + len(matcher.hashes) + len(matcher.certs) + \
             len(matcher.networks4) > SMALL:
         return None
-    # One condition on `k` for every name and value (an OR on one column is checked against each row group's
-    # min/max); a row it finds that the pack does not name is dropped by confirm(), like any candidate.
-    on_key = [f"(k >= {_lit(r)} AND k < {_lit(r + '/')})"
-              for r in sorted(".".join(reversed(d.split("."))) for d in matcher.domains)]
-    values = set(matcher.urls) | set(matcher.ips) | set(matcher.hashes) | set(matcher.certs)
-    if values:
-        on_key.append(f"k IN {_in(values)}")
-    conds = [" OR ".join(on_key)] if on_key else []
+    key = _key_cond(matcher)
+    conds = [key] if key else []
     inbound = [c for c in clients if matcher.ip(c) is not None]
     if inbound:
         conds.append(f"client IN {_in(inbound)} AND kind = 'ip'")
@@ -101,6 +95,30 @@ def _pruned(matcher: Matcher, clients: list[str], v6: bool) -> list[str] | None:
     if v6:
         conds.append(f"{_IP_KINDS} AND ip4 IS NULL AND contains(value, ':')")
     return conds
+
+
+def _key_cond(matcher: Matcher) -> str:
+    """One condition on `k` for every name and value (an OR on one column is checked against each row group's
+    min/max); a row it finds that the pack does not name is dropped by confirm(), like any candidate. '' if none."""
+    on_key = [f"(k >= {_lit(r)} AND k < {_lit(r + '/')})"
+              for r in sorted(".".join(reversed(d.split("."))) for d in matcher.domains)]
+    values = set(matcher.urls) | set(matcher.ips) | set(matcher.hashes) | set(matcher.certs)
+    if values:
+        on_key.append(f"k IN {_in(values)}")
+    return " OR ".join(on_key)
+
+
+def _held_keys(con: Any, store: Store, key: str) -> list[str] | None:
+    """The store's keys the condition holds, from the key index (a few distinct keys a day, not every row);
+    None if the store has no key index (created before it) or the keys are too many for a constant list."""
+    files = store.manifest.get("keys")
+    if files is None or len(files) == 0 and store.manifest["parts"]:
+        return None
+    if not files:
+        return []
+    listed = ", ".join(_lit(str(store.root / p)) for p in files)
+    held = [k for (k,) in con.execute(f"SELECT DISTINCT k FROM read_parquet([{listed}]) WHERE {key}").fetchall()]
+    return held if len(held) <= SMALL else None
 
 
 _ROW = 'kind, value, client, aux, "first", "last", "count", file_id, line, "offset", day'
@@ -117,10 +135,19 @@ def _clients(con: Any, store: Store) -> list[str]:
 def _candidates_sql(con: Any, store: Store, matcher: Matcher, window: str) -> str:
     """The candidate rows' aggregate: pruned lookups on a layout-2 store, the semi-joins otherwise."""
     v6 = any(net.version == 6 for net, _ in matcher.networks)
-    conds = _pruned(matcher, _clients(con, store), v6) if store.layout >= 2 else None
+    # The clients side file is read only when a client can be an indicator (a pack with addresses or CIDRs)
+    clients = _clients(con, store) if store.layout >= 2 and (matcher.ips or matcher.networks) else []
+    conds = _pruned(matcher, clients, v6) if store.layout >= 2 else None
     if conds is None:
         sizes, v6 = _load_pack(con, matcher)
         return _SELECT.format(window=window, conds=_conditions(sizes, v6))
+    key = _key_cond(matcher)
+    if conds and key and conds[0] == key:
+        # Key index: the OR of ranges is checked against the distinct keys, the rows read by the exact keys found
+        # (each row group's min/max and bloom filter); no key found, no read of the rows for it
+        held = _held_keys(con, store, key)
+        if held is not None:
+            conds = ([f"k IN {_in(held)}"] if held else []) + conds[1:]
     if not conds:
         return _SELECT.format(window=window, conds="false")
     # UNION (not ALL): a row two lookups find (an address that is the value and the client) counts once
