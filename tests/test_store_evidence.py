@@ -72,8 +72,6 @@ def test_fetch_line_missing_and_shrunk(tmp_path: Path) -> None:
 WIN_PACK = "type,value,confidence\ndomain,goonernews.com,80\nipv4,10.0.140.2,80\n"
 
 
-@pytest.mark.xfail(strict=True, reason="stores/scan.py records block.offset + pos (a position in the transcoded "
-                                       "UTF-8 text) as a UTF-16 line's offset, not block.source_offset(pos)")
 def test_store_evidence_of_a_utf16_log(tmp_path: Path) -> None:
     """index + hunt --store --evidence on a UTF-16LE export: every finding's evidence is its own line."""
     from storeutil import index

@@ -41,7 +41,7 @@ def scan_records(path: str, fmt: str, mapping: dict[str, str], stats: ReadStats,
             nl = data.find(b"\n", pos)
             end = size if nl == -1 else nl
             raw = data[pos:end]
-            offset = block.offset + pos
+            offset = block.source_offset(pos)  # the file's offset (a UTF-16 block is transcoded)
             pos = end + 1
             n = line_no
             line_no += 1
