@@ -569,3 +569,25 @@ def test_unreadable_hive_is_counted(tmp_path: Path, pack3cx) -> None:
     _docs, result = sweep(pack3cx, tmp_path / "r", jobs=1)
     assert [k for k in result.skipped if k.startswith("unreadable registry hive: ")] != [], result.skipped
     assert result.files_read == 1
+
+
+def test_empty_root_or_empty_pack_is_not_clean(tmp_path: Path, capsys) -> None:
+    """A root with no file (a wrong mount point) or a pack with nothing to look for (a MISP event all to_ids false)
+    checked nothing: incomplete, said, exit 3 — never a plain 'clean'."""
+    empty = tmp_path / "mnt"
+    empty.mkdir()
+    out = tmp_path / "o.jsonl"
+    code, _, err = run_cli(["sweep", "--root", str(empty), "-o", str(out), "--no-nice"], capsys)
+    last = json.loads(out.read_text().splitlines()[-1])["tracehound"]
+    assert code == 3 and "no file under" in err and "wrong folder or mount point" in err, err
+    assert last["complete"] is False and [n["check"] for n in last["not_checked"]] == ["target"]
+
+    root = tmp_path / "r"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "hostname").write_text("BOX\n")
+    pack = tmp_path / "context-only.csv"
+    pack.write_text("type,value\n")  # a pack that holds nothing to look for
+    code, _, err = run_cli(["sweep", "--root", str(root), "--intel", str(pack), "-o", str(out), "--no-nice"], capsys)
+    last = json.loads(out.read_text().splitlines()[-1])["tracehound"]
+    assert code == 3 and "holds no indicator and no YARA rule" in err, err
+    assert [n["check"] for n in last["not_checked"]] == ["intel"]

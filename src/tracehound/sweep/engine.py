@@ -29,7 +29,7 @@ from tracehound.sources.targets.folder import FolderTarget
 from tracehound.sweep import checks, files, installs, software
 from tracehound.sweep.checks.base import Context, FileResult, FileView, file_fields, shown
 from tracehound.sweep.products import ProductDefs, definitions_for, load_definition_file
-from tracehound.sweep.summary import SweepResult, summary_doc
+from tracehound.sweep.summary import SweepResult, nothing_checked, summary_doc
 
 DEFAULT_MAX_FILE = 1024 * 1024 * 1024
 DEFAULT_YARA_MAX = 64 * 1024 * 1024
@@ -271,6 +271,7 @@ def run_sweep(pack: Pack, options: SweepOptions, emit: Callable[[dict[str, Any]]
     installs.settle_install_times(result.installed, None if options.live else profile.copy_window())
     for inst in result.installed:
         installs.take_installed(inst, take, ctx.products, ctx.doc)
+    nothing_checked(result, pack, rs is not None, root, options.live)
     result.verdict = strongest(verdicts) if verdicts else "clean"
     summary = summary_doc(result, pack.name, root, options.live)
     summary["tracehound"]["target"] = {"kind": target.kind, **facts.as_dict()}  # what the sweep covered

@@ -8,9 +8,15 @@ line and reason, and said in the verdict text, so an unloaded rule set never rea
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracehound.sweep.docs import now_iso
+
+if TYPE_CHECKING:
+    from tracehound.intel.model import Pack
+
+# Checks that were not done as a whole (said by their reason, not as inputs that did not load).
+WHOLE = ("target", "intel")
 
 
 @dataclass
@@ -48,7 +54,21 @@ class SweepResult:
         return text
 
 
+def nothing_checked(result: SweepResult, pack: Pack, extra_yara: bool, root: str, live: bool) -> None:
+    """An empty root of an offline sweep (a wrong mount point, an empty folder) or a pack with nothing to look
+    for: the sweep checked nothing, which must not read as clean (a live sweep still checks processes)."""
+    if not result.files_seen and not result.interrupted and not live:
+        result.not_checked.append({"check": "target", "file": root,
+                                   "reason": f"no file under {root} (wrong folder or mount point?)"})
+    if not pack.indicators and not any(r.kind == "yara" and not r.error for r in pack.rules) and not extra_yara:
+        name = pack.title or pack.name
+        result.not_checked.append({"check": "intel", "file": name,
+                                   "reason": f"the pack '{name}' holds no indicator and no YARA rule to look for"})
+
+
 def not_checked_text(items: list[dict[str, Any]]) -> str:
+    whole = [str(it.get("reason")) for it in items if it.get("check") in WHOLE]
+    items = [it for it in items if it.get("check") not in WHOLE]
     by_check: dict[str, list[str]] = {}
     for it in items:
         where = f"{it.get('file')}:{it['line']}" if it.get("line") else str(it.get("file") or "")
@@ -59,7 +79,7 @@ def not_checked_text(items: list[dict[str, Any]]) -> str:
         parts.append(f"{len(wheres)} {check.upper() if check == 'yara' else check} {noun}"
                      f"{'s' if len(wheres) > 1 else ''} not loaded ({', '.join(wheres[:5])}"
                      f"{', …' if len(wheres) > 5 else ''})")
-    return "; ".join(parts)
+    return "; ".join(whole + parts)
 
 
 def summary_doc(result: SweepResult, pack_name: str, root: str, live: bool) -> dict[str, Any]:
