@@ -14,24 +14,14 @@ disk with local[N], NFS or another shared POSIX mount on a cluster)."""
 
 from __future__ import annotations
 
-import os
-import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from tracehound.engines.inputs import expand_paths
 from tracehound.engines.spark_store import error_line
 from tracehound.errors import InputError
-from tracehound.stores.ingest import FileResult, IndexOptions, Job, Scanned, finish_file, plan_file, scan_file
+from tracehound.stores.ingest import FileResult, IndexOptions, Job, Scanned, index_paths, scan_file
 from tracehound.stores.layout import Store
-
-
-def _regular(path: str) -> bool:
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return False
 
 
 def scan_on_spark(spark: Any, jobs: list[Job], folder: Path, options: IndexOptions) -> list[Scanned]:
@@ -57,32 +47,11 @@ def scan_on_spark(spark: Any, jobs: list[Job], folder: Path, options: IndexOptio
 def index_paths_spark(spark: Any, store: Store, paths: list[str], options: IndexOptions,
                       on_file: Callable[[FileResult], None] | None = None) -> list[FileResult]:
     """index_paths with Spark tasks reading the files: one batch, committed at the end (all or nothing)."""
-    with store.lock():
-        store.reload()
-        store.cleanup()
-        files = expand_paths(paths, globs=False)
-        known = {(e["indexed_sha256"], int(e["indexed_bytes"])): e["path"] for e in store.files.values()}
-        batch = store.new_batch()
-        results: list[FileResult] = []
-        try:
-            planned: list[tuple[FileResult, Job | None]] = []
-            for f in files:
-                planned.append(plan_file(store, f, options, known) if _regular(f) else
-                               (FileResult(f, "error", "not a regular file (FIFO, device or socket) or unreadable: "
-                                                       "skipped"), None))
-            jobs = [j for _r, j in planned if j is not None]
-            scans = iter(scan_on_spark(spark, jobs, batch.dir, options))
-            for r, job in planned:
-                if job is not None:
-                    r = finish_file(batch, job, next(scans), r, known)
-                results.append(r)
-                if on_file:
-                    on_file(r)
-            batch.commit()
-        except BaseException:
-            batch.abort()
-            raise
-    return results
+
+    def on_spark(jobs: list[Job], folder: Path, opt: IndexOptions) -> Iterator[Scanned]:
+        return iter(scan_on_spark(spark, jobs, folder, opt))
+
+    return index_paths(store, paths, options, on_file, scanner=on_spark)
 
 
 __all__ = ["index_paths_spark", "scan_on_spark"]

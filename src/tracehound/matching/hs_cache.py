@@ -15,10 +15,9 @@ are atomic (temporary file, then rename).
 from __future__ import annotations
 
 import hashlib
-import os
-import stat
-from pathlib import Path
 from typing import Any
+
+from tracehound.cachefiles import cache_dir, read_entry, write_entry
 
 MAGIC = b"THHSC001"
 SUFFIX = ".hsdb"
@@ -26,8 +25,7 @@ CACHE_MIN = 2000  # literals: below this, compiling is cheaper than a cache file
 
 
 def default_dir() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "tracehound", "hyperscan")
+    return cache_dir("hyperscan")
 
 
 def cache_key(hyperscan: Any, literals: list[str], flags: int, mode: int) -> str:
@@ -38,36 +36,11 @@ def cache_key(hyperscan: Any, literals: list[str], flags: int, mode: int) -> str
     return h.hexdigest()
 
 
-def _trusted_dir(folder: str, create: bool) -> bool:
-    try:
-        if create:
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-        st = os.stat(folder, follow_symlinks=False)
-    except OSError:
-        return False
-    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-
-
 def load(hyperscan: Any, folder: str, key: str, mode: int) -> Any:
     """The database of a valid entry, or None (absent, untrusted, corrupt: the caller compiles)."""
-    if not _trusted_dir(folder, create=False):
+    raw = read_entry(folder, key + SUFFIX)
+    if raw is None:
         return None
-    try:
-        fd = os.open(os.path.join(folder, key + SUFFIX), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
-            return None
-        with os.fdopen(fd, "rb") as fh:
-            fd = -1
-            raw = fh.read()
-    except OSError:
-        return None
-    finally:
-        if fd >= 0:
-            os.close(fd)
     if len(raw) < len(MAGIC) + 32 or not raw.startswith(MAGIC):
         return None
     digest, body = raw[len(MAGIC):len(MAGIC) + 32], raw[len(MAGIC) + 32:]
@@ -84,20 +57,8 @@ def load(hyperscan: Any, folder: str, key: str, mode: int) -> Any:
 
 def store(hyperscan: Any, folder: str, key: str, db: Any) -> bool:
     """Write an entry; False when it could not be (the hunt goes on without it)."""
-    if not _trusted_dir(folder, create=True):
-        return False
-    final = Path(folder) / (key + SUFFIX)
-    tmp = final.with_name(f".{key}.{os.getpid()}.tmp")
     try:
         body = bytes(hyperscan.dumpb(db))
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(MAGIC + hashlib.sha256(body).digest() + body)
-        os.replace(tmp, final)
-    except Exception:  # noqa: BLE001 - a cache that cannot be written is only slower next time
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
+    except Exception:  # noqa: BLE001 - a database that cannot be serialized is only slower next time
         return False
-    return True
+    return write_entry(folder, key + SUFFIX, MAGIC + hashlib.sha256(body).digest() + body) == ""

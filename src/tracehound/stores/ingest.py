@@ -12,7 +12,7 @@ import hashlib
 import multiprocessing
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -235,51 +235,64 @@ def _regular(path: str) -> bool:
         return False
 
 
+Scanner = Callable[[list[Job], Path, IndexOptions], Iterator[Scanned]]
+
+
+def scan_local(jobs: list[Job], folder: Path, options: IndexOptions) -> Iterator[Scanned]:
+    """scan_file of each job, in the jobs' order: `options.jobs` forked workers, or this process."""
+    workers = min(options.jobs or os.cpu_count() or 1, len(jobs))
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from (scan_file(j, folder, options) for j in jobs)
+        return
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        yield from pool.map(scan_file, jobs, [folder] * len(jobs), [options] * len(jobs))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def index_paths(store: Store, paths: list[str], options: IndexOptions,
-                on_file: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+                on_file: Callable[[FileResult], None] | None = None, scanner: Scanner = scan_local) -> list[FileResult]:
     """Index files into one batch, committed at the end (all or nothing). One writer at a time (a lock
     file): a second `index` on the same store waits for the first instead of losing its manifest update.
     Files are identified here, one after the other (hashing is fast and decides what is new); their records
-    are read by `options.jobs` worker processes, each file into its own part of the batch."""
+    are read by the scanner (`options.jobs` worker processes, or Spark tasks), each file into its own part
+    of the batch."""
     with store.lock():
-        return _index_locked(store, paths, options, on_file)
+        return _index_locked(store, paths, options, on_file, scanner)
 
 
 def _index_locked(store: Store, paths: list[str], options: IndexOptions,
-                  on_file: Callable[[FileResult], None] | None) -> list[FileResult]:
+                  on_file: Callable[[FileResult], None] | None, scanner: Scanner) -> list[FileResult]:
     store.reload()
     store.cleanup()
     files = expand_paths(paths, globs=False)
     known = {(e["indexed_sha256"], int(e["indexed_bytes"])): e["path"] for e in store.files.values()}
     batch = store.new_batch()
     results: list[FileResult] = []
-    pool: ProcessPoolExecutor | None = None
+    scans: Iterator[Scanned] | None = None
     try:
         planned: list[tuple[FileResult, Job | None]] = []
         for f in files:
             planned.append(plan_file(store, f, options, known) if _regular(f) else
                            (FileResult(f, "error", "not a regular file (FIFO, device or socket) or unreadable: skipped"), None))
-        jobs = [j for _r, j in planned if j is not None]
-        workers = min(options.jobs or os.cpu_count() or 1, len(jobs))
-        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-            pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
-            scans = iter(pool.map(scan_file, jobs, [batch.dir] * len(jobs), [options] * len(jobs)))
-        else:
-            scans = (scan_file(j, batch.dir, options) for j in jobs)
+        scans = iter(scanner([j for _r, j in planned if j is not None], batch.dir, options))
         for r, job in planned:
             if job is not None:
                 r = finish_file(batch, job, next(scans), r, known)
             results.append(r)
             if on_file:
                 on_file(r)
+        _close(scans)
         batch.commit()
     except BaseException:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-            pool = None
+        _close(scans)  # workers stopped before their batch folder is removed
         batch.abort()
         raise
-    finally:
-        if pool is not None:
-            pool.shutdown()
     return results
+
+
+def _close(scans: Iterator[Scanned] | None) -> None:
+    close = getattr(scans, "close", None)
+    if close is not None:
+        close()  # a local pool is shut down (scan_local's finally)

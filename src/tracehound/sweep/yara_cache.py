@@ -18,18 +18,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 import struct
-from pathlib import Path
 from typing import Any
+
+from tracehound.cachefiles import cache_dir, read_entry, trusted_dir, write_entry
 
 MAGIC = b"THYXC001"
 SUFFIX = ".yxc"
 
 
 def default_dir() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "tracehound", "yara")
+    return cache_dir("yara")
 
 
 def yara_x_version() -> str:
@@ -53,42 +52,13 @@ def cache_key(files: list[tuple[str, bytes]], externals: dict[str, str], layout:
 
 def _trusted_dir(folder: str, create: bool) -> tuple[bool, str]:
     """(usable, reason if not)."""
-    try:
-        if create:
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-        st = os.stat(folder, follow_symlinks=False)
-    except FileNotFoundError:
-        return False, "no cache folder"
-    except OSError as exc:
-        return False, f"cache folder {folder}: {exc.strerror or exc}"
-    if not stat.S_ISDIR(st.st_mode):
-        return False, f"cache folder {folder} is not a folder"
-    if st.st_uid != os.geteuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        return False, f"cache folder {folder} is not owned by this user or is writable by others: not used"
-    return True, ""
+    return trusted_dir(folder, create)
 
 
 def load(folder: str, key: str) -> tuple[bytes, dict[str, Any]] | None:
     """(compiled rules as stored, metadata) of a valid entry, or None (absent, untrusted, corrupt: rebuilt by the caller)."""
-    ok, _ = _trusted_dir(folder, create=False)
-    if not ok:
-        return None
-    path = os.path.join(folder, key + SUFFIX)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
-            return None
-        with os.fdopen(fd, "rb") as fh:
-            fd = -1
-            raw = fh.read()
-    finally:
-        if fd >= 0:
-            os.close(fd)
-    return decode(raw)
+    raw = read_entry(folder, key + SUFFIX)
+    return None if raw is None else decode(raw)
 
 
 def decode(raw: bytes) -> tuple[bytes, dict[str, Any]] | None:
@@ -115,20 +85,4 @@ def encode(blob: bytes, meta: dict[str, Any]) -> bytes:
 
 def store(folder: str, key: str, blob: bytes, meta: dict[str, Any]) -> str:
     """Write an entry; returns "" or why it was not written."""
-    ok, why = _trusted_dir(folder, create=True)
-    if not ok:
-        return why
-    final = Path(folder) / (key + SUFFIX)
-    tmp = final.with_name(f".{key}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(encode(blob, meta))
-        os.replace(tmp, final)
-    except OSError as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        return f"cache entry not written ({exc.strerror or exc})"
-    return ""
+    return write_entry(folder, key + SUFFIX, encode(blob, meta))
