@@ -51,10 +51,9 @@ def _rule_bound(body: str) -> int | None:
     return _bound(_REGEX.sub(" R ", _STR.sub(' "" ', body[at + len("condition:"):end])).strip())
 
 
-def _bound(cond: str) -> int | None:
-    """Bound of a condition (strings and regexes blanked): the smallest over the terms of a top-level
-    `and` that are `filesize <` comparisons or parenthesized conditions with a bound of their own."""
-    terms: list[str] = []
+def split_top(cond: str, word: str) -> list[str] | None:
+    """cond split at `word` (and/or) outside parentheses; None when the parentheses do not balance."""
+    parts: list[str] = []
     depth, start = 0, 0
     for m in re.finditer(r"[()]|\b(?:and|or)\b", cond):
         tok = m.group(0)
@@ -62,12 +61,24 @@ def _bound(cond: str) -> int | None:
             depth += 1
         elif tok == ")":
             depth -= 1
-        elif depth == 0:
-            if tok == "or":
+            if depth < 0:
                 return None
-            terms.append(cond[start:m.start()].strip())
+        elif depth == 0 and tok == word:
+            parts.append(cond[start:m.start()].strip())
             start = m.end()
-    terms.append(cond[start:].strip())
+    if depth != 0:
+        return None
+    parts.append(cond[start:].strip())
+    return parts
+
+
+def _bound(cond: str) -> int | None:
+    """Bound of a condition (strings and regexes blanked): the smallest over the terms of a top-level
+    `and` that are `filesize <` comparisons or parenthesized conditions with a bound of their own."""
+    alternatives = split_top(cond, "or")
+    terms = split_top(cond, "and")
+    if alternatives is None or len(alternatives) > 1 or terms is None:
+        return None
     best: int | None = None
     for t in terms:
         tm = _TERM.match(t)

@@ -183,25 +183,7 @@ _UINT = re.compile(r"^uint(8|16|32)(be)?\((0x[0-9a-f]+|\d+)\)==(0x[0-9a-f]+|\d+)
 _UINT_REV = re.compile(r"^(0x[0-9a-f]+|\d+)==uint(8|16|32)(be)?\((0x[0-9a-f]+|\d+)\)$")
 
 
-def _split(cond: str, word: str) -> list[str] | None:
-    """cond split at `word` (and/or) outside parentheses; None when the parentheses do not balance."""
-    parts: list[str] = []
-    depth, start = 0, 0
-    for m in re.finditer(r"[()]|\b(?:and|or)\b", cond):
-        tok = m.group(0)
-        if tok == "(":
-            depth += 1
-        elif tok == ")":
-            depth -= 1
-            if depth < 0:
-                return None
-        elif depth == 0 and tok == word:
-            parts.append(cond[start:m.start()].strip())
-            start = m.end()
-    if depth != 0:
-        return None
-    parts.append(cond[start:].strip())
-    return parts
+_split = yara_bounds.split_top
 
 
 def magic_of(cond: str) -> Magic:
