@@ -345,24 +345,22 @@ class Batch:
         clients are indicators (an inbound contact) without reading the client column of every row."""
         if self.store.layout < 2 or not parts:
             return []
-        rel = Path("clients") / f"part-{self.id}.parquet"
-        (self.store.root / "clients").mkdir(exist_ok=True)
-        tmp = self.dir / "clients.parquet"
-        con.execute(f"COPY (SELECT DISTINCT client FROM read_parquet({_sql_list([str(self.store.root / p) for p in parts])}) "
-                    f"WHERE kind = 'ip') TO {_q(tmp)} (FORMAT PARQUET, COMPRESSION ZSTD)")
-        os.replace(tmp, self.store.root / rel)
-        return [str(rel)]
+        return self._side_file(con, parts, "clients", "SELECT DISTINCT client FROM {rows} WHERE kind = 'ip'")
 
     def _keys(self, con: Any, parts: list[str]) -> list[str]:
         """A store created with a key index (manifest "keys", every batch since the first): the batch's distinct
         keys `k`, in a small side file, so a hunt finds the keys its ranges hold without scanning every row."""
         if self.store.layout < 2 or "keys" not in self.store.manifest or not parts:
             return []
-        rel = Path("keys") / f"part-{self.id}.parquet"
-        (self.store.root / "keys").mkdir(exist_ok=True)
-        tmp = self.dir / "keys.parquet"
-        con.execute(f"COPY (SELECT DISTINCT k FROM read_parquet({_sql_list([str(self.store.root / p) for p in parts])}) "
-                    f"ORDER BY k) TO {_q(tmp)} (FORMAT PARQUET, COMPRESSION ZSTD)")
+        return self._side_file(con, parts, "keys", "SELECT DISTINCT k FROM {rows} ORDER BY k")
+
+    def _side_file(self, con: Any, parts: list[str], name: str, select: str) -> list[str]:
+        """The batch's side file NAME/part-ID.parquet from a query over its parts' rows (written, then moved)."""
+        rel = Path(name) / f"part-{self.id}.parquet"
+        (self.store.root / name).mkdir(exist_ok=True)
+        tmp = self.dir / f"{name}.parquet"
+        rows = f"read_parquet({_sql_list([str(self.store.root / p) for p in parts])})"
+        con.execute(f"COPY ({select.format(rows=rows)}) TO {_q(tmp)} (FORMAT PARQUET, COMPRESSION ZSTD)")
         os.replace(tmp, self.store.root / rel)
         return [str(rel)]
 
