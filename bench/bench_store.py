@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import C2_DOMAINS, C2_IPS, WORDS, domain_list  # noqa: E402
-from measure import run, table, workdir  # noqa: E402
+from measure import Timing, run, table, workdir  # noqa: E402
 
 TRACEHOUND = [sys.executable, "-m", "tracehound"]
 START = 1672531200.0  # 2023-01-01
@@ -142,7 +142,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--big-pack", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--workdir")
+    ap.add_argument("--reuse-index", action="store_true",
+                    help="with --workdir: keep the store an earlier run of this script indexed there (its index "
+                         "figures, recorded in index-run.json, are printed again) and time only the hunts")
+    ap.add_argument("--index-only", action="store_true",
+                    help="with --workdir: generate and index, then stop (time the hunts later with --reuse-index)")
     a = ap.parse_args(argv)
+    if a.index_only and not a.workdir:
+        ap.error("--index-only needs --workdir (where the store is kept)")
+    if a.reuse_index and not a.workdir:
+        ap.error("--reuse-index needs --workdir (the folder of the earlier run)")
     with workdir(a.workdir, "bench-store-") as work:
         logs, store = work / "logs", work / "store"
         info = generate(logs, a.size_mb, a.hosts, a.days) if not logs.exists() else {"lines": 0, "files": 0, "hosts": a.hosts}
@@ -151,12 +160,22 @@ def main(argv: list[str] | None = None) -> int:
         big_pack(big, a.big_pack)
         rows: list[tuple[str, ...]] = []
         same: list[str] = []
-        if store.exists():
-            import shutil
+        recorded = work / "index-run.json"
+        if a.reuse_index and store.exists() and recorded.exists():
+            rec = json.loads(recorded.read_text(encoding="utf-8"))
+            idx = Timing(**rec["timing"])
+            _note(f"index: reused from {rec['at']} (load average then {rec['load']:.1f})")
+        else:
+            if store.exists():
+                import shutil
 
-            shutil.rmtree(store)
-        idx = _noted(run("index", [*TRACEHOUND, "index", str(logs), "--store", str(store), "-q"], 1))
+                shutil.rmtree(store)
+            idx = _noted(run("index", [*TRACEHOUND, "index", str(logs), "--store", str(store), "-q"], 1))
+            recorded.write_text(json.dumps({"at": datetime.now().isoformat(timespec="seconds"), "load": os.getloadavg()[0],
+                                            "timing": {**idx.__dict__, "output": ""}}), encoding="utf-8")
         _note(f"store: {_dir_size(store) / 1048576:.1f} MB")
+        if a.index_only:
+            return 0
         packs = (("3cx pack", "3cx", ["--intel", "3cx"]), (f"{a.big_pack:,}-indicator pack", "big", ["--intel", str(big)]))
         # The store hunts first (seconds), the raw hunts after (a long run may be cut; what ran is printed)
         st_runs = {tag: _noted(run(f"hunt --store, {label}", [*TRACEHOUND, "hunt", "--store", str(store), *spec, "-q", "-o",
