@@ -17,7 +17,6 @@ anything but the matched rows' aggregates."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from datetime import UTC, datetime, timedelta
@@ -28,7 +27,7 @@ from urllib.parse import unquote, urlparse
 from tracehound.errors import InputError, UsageError
 from tracehound.intel.model import Pack
 from tracehound.matching.matcher import Matcher
-from tracehound.stores.layout import VERSION, Store
+from tracehound.stores.layout import Store, parse_manifest
 from tracehound.stores.query import StoreHunt, candidate_keys, confirm_rows, coverage_of
 from tracehound.stores.rows import UNDATED
 
@@ -75,20 +74,6 @@ def open_store(spark: Any, location: str) -> tuple[Store, str]:
         raise UsageError("not a tracehound store (no readable manifest.json; build one with 'tracehound index'): "
                          + error_line(exc), path=location) from exc
     return ManifestStore(base, parse_manifest(text, base + "/manifest.json")), base
-
-
-def parse_manifest(text: str, where: str) -> dict[str, Any]:
-    """The checks layout.Store makes of a manifest, on text read from any file system."""
-    try:
-        m = json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"unreadable store manifest: {exc}", path=where) from exc
-    if not isinstance(m, dict) or m.get("version") != VERSION:
-        raise InputError("store manifest of an unknown version", path=where)
-    if not (isinstance(m.get("files"), dict) and isinstance(m.get("parts"), list) and isinstance(m.get("ledger"), list)
-            and isinstance(m.get("next_id"), int)):
-        raise InputError("store manifest damaged (files, parts, ledger or next_id missing)", path=where)
-    return m
 
 
 def error_line(exc: BaseException) -> str:

@@ -160,17 +160,26 @@ class Store:
         return con
 
 
-def _read_manifest(path: Path) -> dict[str, Any]:
+def parse_manifest(text: str, where: str) -> dict[str, Any]:
+    """A manifest's text checked (any file system: local here, Hadoop's for the Spark engine)."""
     try:
-        m = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"unreadable store manifest: {exc}", path=str(path)) from exc
+        m = json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"unreadable store manifest: {exc}", path=where) from exc
     if not isinstance(m, dict) or m.get("version") != VERSION:
-        raise InputError("store manifest of an unknown version", path=str(path))
+        raise InputError("store manifest of an unknown version", path=where)
     if not (isinstance(m.get("files"), dict) and isinstance(m.get("parts"), list) and isinstance(m.get("ledger"), list)
             and isinstance(m.get("next_id"), int)):
-        raise InputError("store manifest damaged (files, parts, ledger or next_id missing)", path=str(path))
+        raise InputError("store manifest damaged (files, parts, ledger or next_id missing)", path=where)
     return m
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        raise InputError(f"unreadable store manifest: {exc}", path=str(path)) from exc
+    return parse_manifest(text, str(path))
 
 
 def _q(path: object) -> str:
