@@ -6,9 +6,9 @@ not against every row. A name's key is its labels reversed ('com.example.www'), 
 its reversed labels are a label prefix of the key: the key's first label, first two or first three labels equal
 (hash joins), then, for indicators of three labels or more, the key equal or starting with the indicator and a dot.
 The values (URL hosts, addresses, hashes, certificates) hold the keys equal to them. The rows are then read by the
-keys held: a constant `k IN` list (each row group's min/max and bloom filter) when they are few, a semi-join of a
-temp table of them otherwise. Client-side matches (the clients side file), IPv4 CIDRs and IPv6 take the same
-conditions as the small packs' pruned lookup; confirm() decides every candidate as for any lookup."""
+keys held (a semi-join of a temp table of them, pushed into the scan as a filter: row group min/max, bloom
+filter). Client-side matches (the clients side file), IPv4 CIDRs and IPv6 take the same conditions as the small
+packs' pruned lookup; confirm() decides every candidate as for any lookup."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from typing import Any
 from tracehound.matching.matcher import Matcher
 
 SMALL = 3000  # values a condition may list as constants (larger sets go to a temp table)
-HELD_LIST = 3000  # held keys read by a constant `k IN` list; more by a semi-join of a temp table (see docs/bench.md)
 IP_KINDS = "kind IN ('ip', 'iplit', 'src', 'answer')"
 
 
@@ -92,15 +91,18 @@ def key_conditions(con: Any, store: Any, matcher: Matcher, inbound: list[str], v
     files = key_files(store)
     if files is None:
         return None
-    held = held_keys(con, files, matcher)
-    conds = []
-    if len(held) > HELD_LIST:
-        _table(con, "q_held", {"s": held})
-        conds.append("k IN (SELECT s FROM q_held)")
-    elif held:
-        conds.append(f"k IN {in_list(held)}")
-    conds += side_conditions(con, matcher, inbound, v6)
-    return conds
+    return held_condition(con, held_keys(con, files, matcher)) + side_conditions(con, matcher, inbound, v6)
+
+
+def held_condition(con: Any, held: list[str]) -> list[str]:
+    """The rows of the keys held, by a semi-join of a temp table of them ([] if none: no read of the rows). DuckDB
+    turns the table into a filter of the scan (an IN list up to 50 keys, min/max otherwise, and a bloom filter), so
+    it reads the row groups that can hold a key; measured faster than a constant `k IN` list from 3 to 10,000 keys
+    (docs/bench.md, "Key index")."""
+    if not held:
+        return []
+    _table(con, "q_held", {"s": held})
+    return ["k IN (SELECT s FROM q_held)"]
 
 
 def side_conditions(con: Any, matcher: Matcher, inbound: list[str], v6: bool) -> list[str]:

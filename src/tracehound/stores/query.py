@@ -23,7 +23,15 @@ from tracehound.matching.matcher import Match, Matcher
 from tracehound.matching.normalize import norm_domain, norm_ip, path_prefix_match
 from tracehound.sources.logs.observation import Observation
 from tracehound.stores.evidence import fetch_line
-from tracehound.stores.key_join import SMALL, in_list, key_conditions, key_files, lit, side_conditions
+from tracehound.stores.key_join import (
+    SMALL,
+    held_condition,
+    in_list,
+    key_conditions,
+    key_files,
+    lit,
+    side_conditions,
+)
 from tracehound.stores.layout import Store
 from tracehound.stores.rows import DOMAIN_KINDS, UNDATED
 
@@ -133,7 +141,7 @@ def _candidates_sql(con: Any, store: Store, matcher: Matcher, window: str) -> st
         # (each row group's min/max and bloom filter); no key found, no read of the rows for it
         held = _held_keys(con, store, key)
         if held is not None:
-            conds = ([f"k IN {in_list(held)}"] if held else []) + conds[1:]
+            conds = held_condition(con, held) + conds[1:]
     return _union(window, conds)
 
 
