@@ -53,16 +53,16 @@ def held_keys(con: Any, files: list[str], matcher: Matcher) -> list[str]:
     """The distinct keys of the key index some indicator of the pack can match (sorted)."""
     if not files:
         return []
-    reversed_names = {".".join(reversed(d.split("."))) for d in matcher.domains}
-    by_labels: dict[int, set[str]] = {1: set(), 2: set(), 3: set()}
-    for r in reversed_names:
-        by_labels[min(r.count(".") + 1, 3)].add(r)
-    values = set(matcher.urls) | set(matcher.ips) | set(matcher.hashes) | set(matcher.certs)
-    many = sorted(by_labels[3])
-    _table(con, "q_kv", {"s": sorted(values)})
-    _table(con, "q_k1", {"s": sorted(by_labels[1])})
-    _table(con, "q_k2", {"s": sorted(by_labels[2])})
-    _table(con, "q_k3", {"p": [".".join(r.split(".")[:3]) for r in many], "s": many})
+    by_labels: dict[int, list[str]] = {1: [], 2: [], 3: []}
+    for d in matcher.domains:  # the matcher's keys: distinct names
+        labels = d.split(".")
+        by_labels[min(len(labels), 3)].append(".".join(reversed(labels)))
+    values = [*matcher.urls, *matcher.ips, *matcher.hashes, *matcher.certs]  # distinct: hosts, addresses, hex
+    many = by_labels[3]
+    _table(con, "q_kv", {"s": values})
+    _table(con, "q_k1", {"s": by_labels[1]})
+    _table(con, "q_k2", {"s": by_labels[2]})
+    _table(con, "q_k3", {"p": [".".join(r.split(".", 3)[:3]) for r in many], "s": many})
     exact, first3 = [], ""
     if values:
         exact.append("k IN (SELECT s FROM q_kv)")
