@@ -15,11 +15,13 @@ from conftest import SAMPLES, need
 from huntutil import make_pack
 from logfixtures import FORMATS
 from storeutil import index, raw_table, store_table
+from tracehound.errors import InputError
 from tracehound.intel.builtin import load_intel
 from tracehound.intel.model import Pack
 from tracehound.matching.matcher import Matcher
 from tracehound.stores import key_join, query
 from tracehound.stores.layout import Store
+from tracehound.stores.query import hunt_store
 
 # Present in the fixtures: a parent domain, IPv4 CIDRs, a URL prefix, an address that is also a client (inbound)
 _PRESENT = ("domain,example.com\ncidr,162.0.229.0/24\nurl,https://github.com/IconStorages\ncidr,93.184.0.0/16\n"
@@ -151,3 +153,13 @@ def test_small_pack_still_pruned_and_equal(tmp_path: Path, spied: dict[str, list
     assert store_table(tmp_path / "store", pack) == raw_table(pack, paths)[0]
     assert spied == {"held": [], "rows": []}  # the small packs' lookup, untouched
     assert Store(str(tmp_path / "store")).manifest["keys"]
+
+
+def test_damaged_key_index_is_an_input_error(tmp_path: Path) -> None:
+    paths = _logs(tmp_path / "logs")
+    index(tmp_path / "store", paths)
+    store = Store(str(tmp_path / "store"))
+    (store.root / store.manifest["keys"][0]).write_bytes(b"PAR1 not parquet")  # replaced behind the manifest's back
+    for pack in (_big_pack(tmp_path), make_pack(tmp_path)):  # the key join and the small packs' key check
+        with pytest.raises(InputError, match="store unreadable"):
+            hunt_store(Store(str(tmp_path / "store")), pack)

@@ -243,9 +243,8 @@ def hunt_store(store: Store, pack: Pack, since: datetime | None = None, until: d
     out = StoreHunt()
     con = store.connect()
     try:
-        sql = _candidates_sql(con, store, matcher, _window(since, until))
-        try:
-            rows = con.execute(sql).fetchall()
+        try:  # the key and clients side files are read while the query is built
+            rows = con.execute(_candidates_sql(con, store, matcher, _window(since, until))).fetchall()
         except duckdb.Error as exc:  # a part replaced or truncated behind the manifest's back
             raise InputError(f"store unreadable: {exc}".splitlines()[0], path=str(store.root)) from exc
         confirm_rows(matcher, rows, out)
