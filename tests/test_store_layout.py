@@ -52,9 +52,11 @@ def test_pruned_lookup_equals_the_join_and_the_raw_hunt(tmp_path: Path, monkeypa
         assert query._pruned(query.Matcher(pack), query._clients(con, store), False) is not None
         pruned = store_table(tmp_path / "store", pack)
         with monkeypatch.context() as m:
-            m.setattr(query, "SMALL", 0)  # every pack through the join path
+            m.setattr(query, "SMALL", 0)  # every pack as a large one: joined against the key index
+            key_joined = store_table(tmp_path / "store", pack)
+            m.setattr(query, "key_conditions", lambda *a: None)  # joined against every row (no key index)
             joined = store_table(tmp_path / "store", pack)
-        assert pruned == joined == raw
+        assert pruned == key_joined == joined == raw
     con.close()
 
 

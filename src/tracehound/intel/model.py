@@ -346,11 +346,12 @@ class Pack:
             self.add(ind)
 
     def add(self, ind: Indicator) -> Indicator:
-        existing = self._index.get(ind.key)
+        key = ind.key
+        existing = self._index.get(key)
         if existing is not None:
             existing.merge(ind)
             return existing
-        self._index[ind.key] = ind
+        self._index[key] = ind
         self.indicators.append(ind)
         return ind
 

@@ -23,6 +23,15 @@ from tracehound.matching.matcher import Match, Matcher
 from tracehound.matching.normalize import norm_domain, norm_ip, path_prefix_match
 from tracehound.sources.logs.observation import Observation
 from tracehound.stores.evidence import fetch_line
+from tracehound.stores.key_join import (
+    SMALL,
+    held_condition,
+    in_list,
+    key_conditions,
+    key_files,
+    lit,
+    side_conditions,
+)
 from tracehound.stores.layout import Store
 from tracehound.stores.rows import DOMAIN_KINDS, UNDATED
 
@@ -63,60 +72,41 @@ def _conditions(tables: dict[str, int], v6: bool) -> str:
     return " OR ".join(conds) or "false"
 
 
-SMALL = 3000  # indicators a pack may have for the pruned lookup (constant lists; larger packs join a table)
-_NAME_KINDS = "kind IN ('dns', 'http', 'tls', 'connect', 'host', 'answer')"
-_IP_KINDS = "kind IN ('ip', 'iplit', 'src', 'answer')"
-
-
-def _lit(v: str) -> str:
-    return "'" + v.replace("'", "''") + "'"
-
-
-def _in(values: Any) -> str:
-    return "(" + ", ".join(_lit(v) for v in sorted(values)) + ")"
-
-
-def _pruned(matcher: Matcher, clients: list[str], v6: bool) -> list[str] | None:
+def _pruned(matcher: Matcher, clients: list[str], v6: bool, con: Any = None) -> list[str] | None:
     """Layout 2: conditions DuckDB checks against each row group's min/max of the sorted key `k` (a domain is
     the key range of its reversed labels, 'com.example' .. 'com.example/'), so it reads only the row groups
     that can hold an indicator. The inbound lookup uses the store's list of distinct clients (the ones the
-    pack names). None for a pack too large for constant lists."""
+    pack names). None for a pack too large for constant lists (key_join looks it up). `con`: where a long list
+    of inbound clients goes as a temp table (None: constants)."""
     if len(matcher.domains) + len(matcher.urls) + len(matcher.ips) + len(matcher.hashes) + len(matcher.certs) + \
             len(matcher.networks4) > SMALL:
         return None
     key = _key_cond(matcher)
-    conds = [key] if key else []
-    inbound = [c for c in clients if matcher.ip(c) is not None]
-    if inbound:
-        conds.append(f"client IN {_in(inbound)} AND kind = 'ip'")
-    if matcher.networks4:
-        nets = " OR ".join(f"ip4 BETWEEN {lo} AND {hi}" for lo, hi, _i in matcher.networks4)
-        conds.append(f"ip4 IS NOT NULL AND {_IP_KINDS} AND ({nets})")
-    if v6:
-        conds.append(f"{_IP_KINDS} AND ip4 IS NULL AND contains(value, ':')")
-    return conds
+    return ([key] if key else []) + side_conditions(con, matcher, _inbound(matcher, clients), v6)
+
+
+def _inbound(matcher: Matcher, clients: list[str]) -> list[str]:
+    return [c for c in clients if matcher.ip(c) is not None]
 
 
 def _key_cond(matcher: Matcher) -> str:
     """One condition on `k` for every name and value (an OR on one column is checked against each row group's
     min/max); a row it finds that the pack does not name is dropped by confirm(), like any candidate. '' if none."""
-    on_key = [f"(k >= {_lit(r)} AND k < {_lit(r + '/')})"
+    on_key = [f"(k >= {lit(r)} AND k < {lit(r + '/')})"
               for r in sorted(".".join(reversed(d.split("."))) for d in matcher.domains)]
     values = set(matcher.urls) | set(matcher.ips) | set(matcher.hashes) | set(matcher.certs)
     if values:
-        on_key.append(f"k IN {_in(values)}")
+        on_key.append(f"k IN {in_list(values)}")
     return " OR ".join(on_key)
 
 
 def _held_keys(con: Any, store: Store, key: str) -> list[str] | None:
     """The store's keys the condition holds, from the key index (a few distinct keys a day, not every row);
     None if the store has no key index (created before it) or the keys are too many for a constant list."""
-    files = store.manifest.get("keys")
-    if files is None or len(files) == 0 and store.manifest["parts"]:
-        return None
+    files = key_files(store)
     if not files:
-        return []
-    listed = ", ".join(_lit(str(store.root / p)) for p in files)
+        return None if files is None else []
+    listed = ", ".join(lit(p) for p in files)
     held = [k for (k,) in con.execute(f"SELECT DISTINCT k FROM read_parquet([{listed}]) WHERE {key}").fetchall()]
     return held if len(held) <= SMALL else None
 
@@ -128,7 +118,7 @@ def _clients(con: Any, store: Store) -> list[str]:
     files = [str(store.root / p) for p in store.manifest.get("clients", [])]
     if not files:
         return []
-    listed = ", ".join(_lit(f) for f in files)
+    listed = ", ".join(lit(f) for f in files)
     return [c for (c,) in con.execute(f"SELECT DISTINCT client FROM read_parquet([{listed}])").fetchall()]
 
 
@@ -137,8 +127,12 @@ def _candidates_sql(con: Any, store: Store, matcher: Matcher, window: str) -> st
     v6 = any(net.version == 6 for net, _ in matcher.networks)
     # The clients side file is read only when a client can be an indicator (a pack with addresses or CIDRs)
     clients = _clients(con, store) if store.layout >= 2 and (matcher.ips or matcher.networks) else []
-    conds = _pruned(matcher, clients, v6) if store.layout >= 2 else None
-    if conds is None:
+    conds = _pruned(matcher, clients, v6, con) if store.layout >= 2 else None
+    if conds is None and store.layout >= 2:
+        conds = key_conditions(con, store, matcher, _inbound(matcher, clients), v6)  # a large pack, the key index
+        if conds is not None:
+            return _union(window, conds)
+    if conds is None:  # no key index: the pack's tables semi-joined against every row
         sizes, v6 = _load_pack(con, matcher)
         return _SELECT.format(window=window, conds=_conditions(sizes, v6))
     key = _key_cond(matcher)
@@ -147,7 +141,12 @@ def _candidates_sql(con: Any, store: Store, matcher: Matcher, window: str) -> st
         # (each row group's min/max and bloom filter); no key found, no read of the rows for it
         held = _held_keys(con, store, key)
         if held is not None:
-            conds = ([f"k IN {_in(held)}"] if held else []) + conds[1:]
+            conds = held_condition(con, held) + conds[1:]
+    return _union(window, conds)
+
+
+def _union(window: str, conds: list[str]) -> str:
+    """The aggregate over the rows any condition selects (none: no read of the rows at all)."""
     if not conds:
         return _SELECT.format(window=window, conds="false")
     # UNION (not ALL): a row two lookups find (an address that is the value and the client) counts once
@@ -244,9 +243,8 @@ def hunt_store(store: Store, pack: Pack, since: datetime | None = None, until: d
     out = StoreHunt()
     con = store.connect()
     try:
-        sql = _candidates_sql(con, store, matcher, _window(since, until))
-        try:
-            rows = con.execute(sql).fetchall()
+        try:  # the key and clients side files are read while the query is built
+            rows = con.execute(_candidates_sql(con, store, matcher, _window(since, until))).fetchall()
         except duckdb.Error as exc:  # a part replaced or truncated behind the manifest's back
             raise InputError(f"store unreadable: {exc}".splitlines()[0], path=str(store.root)) from exc
         confirm_rows(matcher, rows, out)
