@@ -179,6 +179,7 @@ def test_split_file_keeps_names_lines_and_errors(tmp_path: Path) -> None:
 
 def test_groups_compiled_and_cached_separately(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(yg, "MIN_GROUP", 1)
+    monkeypatch.setattr(yg, "SIZE_STEPS", (64 << 10, 1 << 20))  # size groups (off by default: measured slower)
     d = tmp_path / "rules"
     d.mkdir()
     (d / "r.yar").write_text('rule PE { strings: $a = "x1" condition: uint16(0) == 0x5a4d and $a }\n'
