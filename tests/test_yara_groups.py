@@ -1,6 +1,7 @@
 """YARA only on files a rule can match: rules grouped by the file type and size their conditions
 require (yara_groups), and the findings identical to scanning every file with all rules."""
 
+import os
 import random
 import re
 import shutil
@@ -265,3 +266,18 @@ def test_reader_does_not_choke_on_hostile_text() -> None:
                  'rule a { condition: /* } */ true }', 'import "pe"\nfoo\nrule a { condition: true }'):
         u = yg.read_file(0, text)
         assert u.whole or [r.name for r, _, _ in u.rules] == ["a"], text
+
+
+def test_free_cores_from_the_idle_share_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parallel compilation is chosen from the cores idle now (/proc/stat), not the lagging load average."""
+    from tracehound.sweep import yara_build
+
+    cores = len(os.sched_getaffinity(0))
+    idle = yara_build._idle_now(cores)
+    assert idle is None or 0 <= idle <= cores + 1e-9
+    for now, want in ((1.7, 2), (1.4, 1), (0.2, 1), (9.0, cores)):
+        monkeypatch.setattr(yara_build, "_idle_now", lambda c, now=now: now)
+        assert yara_build.free_cores() == min(want, cores)
+    monkeypatch.setattr(yara_build, "_idle_now", lambda c: None)  # no /proc/stat: the load average
+    monkeypatch.setattr(os, "getloadavg", lambda: (cores - 1.0, 0.0, 0.0))
+    assert yara_build.free_cores() == 1
