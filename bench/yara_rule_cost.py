@@ -33,18 +33,10 @@ def items(folder: Path, want: str) -> list[tuple[str, str]]:
     files = sorted(f for f in folder.rglob("*") if f.suffix.lower() in (".yar", ".yara"))
     texts = [f.read_bytes().decode("utf-8", errors="replace") for f in files]
     units = [yg.read_file(i, t) for i, t in enumerate(texts)]
-    sizes: dict = {}
-    for u in units:  # the key plan() gives each rule (its file-type requirement, size step)
-        for _, magic, bound in u.rules:
-            k = (magic, yg._step(bound))
-            sizes[k] = sizes.get(k, 0) + 1
-
-    def key(magic, bound):  # noqa: ANN001, ANN202
-        k = (magic, yg._step(bound))
-        return k if sizes.get(k, 0) >= yg.MIN_GROUP else (yg.ANY, k[1])
+    key = yg.group_key(units)
 
     def wanted(k) -> bool:  # noqa: ANN001
-        g = yg.Group(k[0], k[1])
+        g = yg.Group(k[0] if k[0] != yg.POOL else ((0, b"pool"),), k[1])
         return g.describe() == "any file" if want == "any" else want in g.describe()
 
     whole = {u.index for u in units if u.whole and wanted((yg.ANY, yg._step(u.bound)))}

@@ -25,6 +25,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from tracehound.sweep import yara_bounds, yara_terms
@@ -277,13 +278,12 @@ def _step(bound: int | None) -> int | None:
     return next((s for s in SIZE_STEPS if bound is not None and bound <= s), None)
 
 
-def plan(units: list[Unit]) -> list[Group]:
-    """Groups (each with the pieces of rule files to compile) for the files' units."""
+def group_key(units: list[Unit]) -> Callable[[Magic, int | None], Key]:
+    """The group key of a rule (its requirement and bound), given all the rule files' units."""
     sizes: dict[Key, int] = {}
     for u in units:
         for _, magic, bound in u.rules:
             sizes[(magic, _step(bound))] = sizes.get((magic, _step(bound)), 0) + 1
-
     pooled: dict[int | None, int] = {}  # rules of the rarer requirements, by size step
     for (magic, step), n in sizes.items():
         if magic and n < MIN_GROUP:
@@ -294,7 +294,12 @@ def plan(units: list[Unit]) -> list[Group]:
         if not magic or sizes.get(k, 0) >= MIN_GROUP:
             return k
         return (POOL, k[1]) if pooled.get(k[1], 0) >= MIN_GROUP else (ANY, k[1])
+    return key
 
+
+def plan(units: list[Unit]) -> list[Group]:
+    """Groups (each with the pieces of rule files to compile) for the files' units."""
+    key = group_key(units)
     groups: dict[Key, Group] = {}
     for u in units:
         if u.whole:
