@@ -93,7 +93,7 @@ def why(source: str) -> str:
     for mod in ("math.", "hash.", "pe.", "elf.", "dotnet.", "console."):
         if mod in s:
             notes.append(mod.rstrip("."))
-    strings = len(re.findall(r"^\s*\$\w*\s*=", s, re.M))
+    strings = len(re.findall(r"\$\w*\s*=(?!=)", s))
     return f"{strings} strings: " + ", ".join(notes)
 
 

@@ -9,11 +9,10 @@ import pytest
 yara_x = pytest.importorskip("yara_x")
 
 from test_yara_groups import HEADS, _grouped_scan, _ref_scan, _reference, real_file  # noqa: E402
-
 from tracehound.sweep import yara_groups as yg  # noqa: E402
 from tracehound.sweep import yara_rules  # noqa: E402
 from tracehound.sweep.yara_rules import YaraScanner, compile_rules  # noqa: E402
-from tracehound.sweep.yara_terms import literals, requirement  # noqa: E402
+from tracehound.sweep.yara_terms import requirement  # noqa: E402
 
 MZ, ELF = ((0, b"MZ"),), ((0, b"\x7fELF"),)
 

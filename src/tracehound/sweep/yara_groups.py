@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from tracehound.sweep import yara_bounds, yara_terms

@@ -37,7 +37,7 @@ _FIELD = rf"{_MOD}\.(?!is_)[a-z_]\w*(?:\[\d+\])?(?:\.[a-z_]\w*(?:\[\d+\])?)*"
 _CONST = rf'(?:0x[0-9a-f]+|\d+(?:kb|mb)?|"\s*"|{_MOD}\.[A-Z_][A-Z0-9_]*)'
 _CALL0 = rf"{_MOD}\.[a-z_]\w*\(\)"  # a call with no argument compared to a constant: imphash(), rich_signature...
 _MODULE_TERMS = (
-    re.compile(rf"^(?:pe\.is_pe|dotnet\.is_dotnet)$"),
+    re.compile(r"^(?:pe\.is_pe|dotnet\.is_dotnet)$"),
     re.compile(rf'^{_MOD}\.(?!is_)[a-z_]\w*\((?:\s*(?:"\s*"|0x[0-9a-f]+|\d+)\s*,?)*\)$', re.I),
     re.compile(rf"^{_FIELD}\s*&\s*{_MOD}\.[A-Z_][A-Z0-9_]*$"),
     re.compile(rf"^(?:{_FIELD}|{_CALL0})\s*(?:==|<=|>=|<|>)\s*{_CONST}$"),
