@@ -68,8 +68,9 @@ def build_all(groups: list[Group], origins: list[str], externals: dict[str, str]
     the sources that failed, with yara-x's message, and then builds nothing."""
     import yara_x
 
-    cores = free_cores()
-    if cores < 2 or len(groups) < 2 or sum(g.count for g in groups) < PARALLEL_RULES:
+    small = len(groups) < 2 or sum(g.count for g in groups) < PARALLEL_RULES or (os.cpu_count() or 1) < 2
+    cores = 1 if small else free_cores()  # (free_cores samples for 60 ms: only when it matters)
+    if cores < 2:
         here, built = _add_and_build(yara_x, groups, origins, externals)
         for g, rules in zip(groups, built, strict=False):
             g.rules = rules
