@@ -42,6 +42,25 @@ def test_bench_sweep_yara_smoke(tmp_path: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "YARA 3cx (4 files)" in out and "tracehound cached" in out and "yara -r -p" in out
     assert "(file, rule) as yara" in out  # the planted files match, and both tools report the same pairs
+    assert bench_sweep.main(["--size-mb", "2", "--files", "20", "--repeat", "1", "--workdir", str(tmp_path),
+                             "--yara", f"3cx={rules}", "--yara-only"]) == 0
+    out = capsys.readouterr().out
+    assert "YARA 3cx (4 files)" in out and "parallel sha256sum" not in out
+
+
+def test_yara_rule_cost_smoke(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("yara_x")
+    import yara_rule_cost
+
+    monkeypatch.setattr(yara_rule_cost.yg, "MIN_GROUP", 1)  # the PE rule in a group of its own
+    (tmp_path / "r.yar").write_text('rule Cheap { strings: $a = "abcdefgh" condition: $a }\n'
+                                    'rule Costly { strings: $a = "ab" xor $b = /a.b/ condition: any of them }\n'
+                                    'rule PE { strings: $a = "x" condition: uint16(0) == 0x5a4d and $a }\n')
+    assert yara_rule_cost.main(["--rules", str(tmp_path), "--mb", "1", "--top", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "2 items, 1 MB random" in out  # the PE rule is in no "any file" group
+    rows = [line for line in out.splitlines() if line.startswith("| ") and "r.yar:" in line]
+    assert len(rows) == 2 and "r.yar:Costly" in rows[0] and "2 strings: 1 xor, 1 regex" in rows[0]
 
 
 def test_corpus_is_deterministic(tmp_path: Path) -> None:

@@ -1,8 +1,11 @@
 """YARA only on files a rule can match: rules grouped by the file type and size their conditions
 require (yara_groups), and the findings identical to scanning every file with all rules."""
 
+import os
 import random
 import re
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,20 @@ from tracehound.sweep.yara_rules import EXTERNALS, YaraScanner, compile_rules  #
 HEADS = {"pe": b"MZ\x90\x00", "elf": b"\x7fELF\x02\x01\x01\x00", "macho": b"\xcf\xfa\xed\xfe\x07\x00\x00\x01",
          "fat": b"\xca\xfe\xba\xbe", "script": b"#!/bin/sh\n", "php": b"<?php\n", "asp": b"<%@ Page ",
          "zip": b"PK\x03\x04", "pdf": b"%PDF-1.7\n", "ole": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "rtf": b"{\\rtf1",
-         "lnk": b"L\x00\x00\x00", "text": b"Dear user,\n"}
+         "lnk": b"L\x00\x00\x00", "text": b"Dear user,\n", "gzip": b"\x1f\x8b\x08\x00", "png": b"\x89PNG\r\n\x1a\n",
+         "gif": b"GIF89a", "jpg": b"\xff\xd8\xff\xe0", "rar": b"Rar!\x1a\x07\x00"}
+
+
+def real_file(kind: str) -> bytes:
+    """A real PE (pip's launcher t64.exe) or ELF (/usr/bin/true) file, for rules using the pe and elf modules."""
+    if kind == "pe":
+        import pip
+
+        exe = Path(pip.__file__).parent / "_vendor" / "distlib" / "t64.exe"
+        if not exe.exists():
+            pytest.skip(f"{exe} not present (a real PE file for the pe module)")
+        return exe.read_bytes()
+    return Path(shutil.which("true") or sys.executable).read_bytes()
 
 
 @pytest.fixture(autouse=True)
@@ -58,11 +74,12 @@ def _corpus(rule_texts: list[str], n: int, seed: int = 17) -> list[tuple[str, by
                    if "\\" not in m.group(1)})
     rng = random.Random(seed)
     out = []
-    kinds = sorted(HEADS)
+    kinds = sorted(HEADS) + ["realpe", "realelf"]
+    real = {"realpe": real_file("pe"), "realelf": real_file("elf")}
     for i in range(n):
         kind = kinds[i % len(kinds)]
         size = rng.choice((600, 5000, 40_000, 70_000, 1_100_000)) if i % 7 else 4_300_000
-        parts, total = [HEADS[kind]], 0
+        parts, total = [real[kind] if kind in real else HEADS[kind]], 0
         while total < min(size, 60_000):  # literals in the first 60 KB, then filler
             p = rng.choice(lits).encode() if rng.random() < 0.6 else rng.randbytes(rng.randint(1, 200))
             if rng.random() < 0.3:
@@ -71,7 +88,7 @@ def _corpus(rule_texts: list[str], n: int, seed: int = 17) -> list[tuple[str, by
             total += len(p)
         if size > total:
             parts.append(rng.randbytes(size - total))
-        ext = {"pe": ".exe", "elf": "", "script": ".sh", "php": ".php", "asp": ".aspx", "text": ".txt"}.get(kind, ".bin")
+        ext = {"pe": ".exe", "realpe": ".exe", "elf": "", "script": ".sh", "php": ".php", "asp": ".aspx", "text": ".txt"}.get(kind, ".bin")
         out.append((f"/evidence/{kind}/file{i}{ext}", b"".join(parts)))
     return out
 
@@ -89,13 +106,14 @@ def test_signature_base_grouped_matches_all_rules() -> None:
     got: set[tuple[str, str]] = set()
     want: set[tuple[str, str]] = set()
     scanned = 0
-    for path, data in _corpus([f.read_text(errors="replace") for f in files], 70):
+    for path, data in _corpus([f.read_text(errors="replace") for f in files], 100):
         want |= _ref_scan(ref, data, path)
         got |= _grouped_scan(scanner, data, path)
         scanned += sum(g.admits(data, len(data)) for g in rs.groups)
     assert got == want
     assert len(want) > 50 and any("/pe/" in p for p, _ in want) and any("/text/" in p for p, _ in want)
-    assert scanned < 70 * len(rs.groups)  # files were not all scanned with every group
+    assert any("/realpe/" in p for p, _ in want)  # pe-module rules fired on a real PE
+    assert scanned < 100 * len(rs.groups)  # files were not all scanned with every group
 
 
 HOSTILE = {
@@ -179,6 +197,7 @@ def test_split_file_keeps_names_lines_and_errors(tmp_path: Path) -> None:
 
 def test_groups_compiled_and_cached_separately(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(yg, "MIN_GROUP", 1)
+    monkeypatch.setattr(yg, "SIZE_STEPS", (64 << 10, 1 << 20))  # size groups (off by default: measured slower)
     d = tmp_path / "rules"
     d.mkdir()
     (d / "r.yar").write_text('rule PE { strings: $a = "x1" condition: uint16(0) == 0x5a4d and $a }\n'
@@ -247,3 +266,18 @@ def test_reader_does_not_choke_on_hostile_text() -> None:
                  'rule a { condition: /* } */ true }', 'import "pe"\nfoo\nrule a { condition: true }'):
         u = yg.read_file(0, text)
         assert u.whole or [r.name for r, _, _ in u.rules] == ["a"], text
+
+
+def test_free_cores_from_the_idle_share_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parallel compilation is chosen from the cores idle now (/proc/stat), not the lagging load average."""
+    from tracehound.sweep import yara_build
+
+    cores = len(os.sched_getaffinity(0))
+    idle = yara_build._idle_now(cores)
+    assert idle is None or 0 <= idle <= cores + 1e-9
+    for now, want in ((1.7, 2), (1.4, 1), (0.2, 1), (9.0, cores)):
+        monkeypatch.setattr(yara_build, "_idle_now", lambda c, now=now: now)
+        assert yara_build.free_cores() == min(want, cores)
+    monkeypatch.setattr(yara_build, "_idle_now", lambda c: None)  # no /proc/stat: the load average
+    monkeypatch.setattr(os, "getloadavg", lambda: (cores - 1.0, 0.0, 0.0))
+    assert yara_build.free_cores() == 1

@@ -9,6 +9,7 @@ the bound are not given to YARA: no rule of the set could match them, so the out
 
 from __future__ import annotations
 
+import functools
 import re
 
 _COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
@@ -51,7 +52,8 @@ def _rule_bound(body: str) -> int | None:
     return _bound(_REGEX.sub(" R ", _STR.sub(' "" ', body[at + len("condition:"):end])).strip())
 
 
-def split_top(cond: str, word: str) -> list[str] | None:
+@functools.lru_cache(maxsize=4096)  # the file-type and size readers split the same conditions
+def split_top(cond: str, word: str) -> tuple[str, ...] | None:
     """cond split at `word` (and/or) outside parentheses; None when the parentheses do not balance."""
     parts: list[str] = []
     depth, start = 0, 0
@@ -69,7 +71,7 @@ def split_top(cond: str, word: str) -> list[str] | None:
     if depth != 0:
         return None
     parts.append(cond[start:].strip())
-    return parts
+    return tuple(parts)
 
 
 def _bound(cond: str) -> int | None:
