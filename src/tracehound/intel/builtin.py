@@ -21,9 +21,9 @@ from tracehound.intel.model import Pack, rejection_summary
 # The extractor (advisory parsing) and the other pack formats are imported where they are used: loading
 # the built-in pack for a hunt does not need them (0.1 s of the start-up of every `tracehound hunt`).
 
-# name -> (advisory file name in the seed folder, extraction options: ExtractOptions' fields)
-BUILTIN_SOURCES: dict[str, tuple[str, dict[str, str]]] = {
-    "3cx": ("000_aa0ebd22f827072c.txt", {"name": "3cx", "product": "3CX Desktop App"}),
+# name -> (advisory file name in the seed folder, the pack's name and product for ExtractOptions)
+BUILTIN_SOURCES: dict[str, tuple[str, str, str]] = {
+    "3cx": ("000_aa0ebd22f827072c.txt", "3cx", "3CX Desktop App"),
 }
 DEFAULT_PACK = "3cx"
 
@@ -82,8 +82,8 @@ def _read_pack(spec: str, include_context: bool) -> Pack:
 def extract_builtin(name: str, seed_dir: Path) -> Pack:
     from tracehound.intel.extract import ExtractOptions, extract_files
 
-    file_name, options = BUILTIN_SOURCES[name]
-    return extract_files([str(seed_dir / file_name)], ExtractOptions(**options)).pack
+    file_name, pack_name, product = BUILTIN_SOURCES[name]
+    return extract_files([str(seed_dir / file_name)], ExtractOptions(name=pack_name, product=product)).pack
 
 
 def main(argv: list[str]) -> int:
