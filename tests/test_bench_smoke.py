@@ -88,3 +88,21 @@ def test_bench_extract_smoke(tmp_path: Path, capsys) -> None:
     assert bench_extract.main(["--size-mb", "0.05", "--repeat", "1", "--workdir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "vendor-shaped advisory" in out and "one-line document" in out and out.count("correct") == 2
+
+
+def test_hunt_phases_smoke(tmp_path: Path) -> None:
+    """Run as a subprocess: the script wraps the engine's functions for the rest of its process."""
+    import os
+    import subprocess
+
+    from corpus import squid_log
+
+    log = tmp_path / "access.log"
+    truth = squid_log(log, 2 * 1048576, hits=20)
+    out = tmp_path / "f.jsonl"
+    env = dict(os.environ, PYTHONPATH=str(BENCH.parent / "src"))
+    got = subprocess.run([sys.executable, str(BENCH / "hunt_phases.py"), "--", "--intel", "3cx", "-j", "2", "-o", str(out),
+                          str(log)], capture_output=True, text=True, env=env, check=True).stdout
+    phases = {line[8:33].strip() for line in got.splitlines()[1:]}
+    assert {"import cli", "load_intel", "hunt range (worker)", "first sightings", "whole run (parent)"} <= phases
+    assert sum(1 for _ in out.open()) == truth.hits

@@ -127,3 +127,23 @@ def test_prefilter_cache(tmp_path: Path, monkeypatch) -> None:
     os.chmod(folder, 0o777)
     assert Prefilter(lits, cache_dir=str(folder)).cache == "compiled"  # writable by others: neither read nor written
     assert Prefilter(lits, cache_dir="").cache == ""  # no folder: no cache
+
+
+def test_left_to_read_cut_in_pieces_of_one_size(tmp_path: Path) -> None:
+    """What first sightings read again is cut at line starts into pieces of the size asked, covering the
+    range exactly; a range under two pieces stays whole; one worker never cuts."""
+    from tracehound.engines import first_seen
+    from tracehound.engines.hunt_types import WorkUnit
+
+    f = tmp_path / "access.log"
+    _log(f, 30_000)
+    data = f.read_bytes()
+    start = data.index(b"\n", 1000) + 1
+    unit = WorkUnit(str(f), start, len(data))
+    pieces = first_seen._pieces(unit, 2, 300_000)
+    assert len(pieces) == (len(data) - start) // 300_000 >= 4
+    assert pieces[0].start == start and pieces[-1].end == len(data)
+    assert all(a.end == b.start and data[b.start - 1:b.start] == b"\n" for a, b in zip(pieces, pieces[1:], strict=False))
+    assert max(p.end - p.start for p in pieces[:-1]) - min(p.end - p.start for p in pieces[:-1]) < 1000  # one line
+    assert first_seen._pieces(WorkUnit(str(f), start, start + 500_000), 2, 300_000) == [WorkUnit(str(f), start, start + 500_000)]
+    assert first_seen._pieces(unit, 1, 300_000) == [unit]

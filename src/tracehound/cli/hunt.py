@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -140,15 +140,6 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
                        evidence, misp_sightings, stix_sightings, quiet,
                        spark_options(spark_master, spark_conf) if engine == "spark" else None)
     # The raw hunt's modules are imported here, not at start-up: `hunt --store` does not pay for them
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TransferSpeedColumn,
-    )
-
     from tracehound.engines.hunt_summary import HuntSummary, hunt_to_writer, report_from_dict
     from tracehound.engines.inputs import Expansion, expand_inputs
     from tracehound.engines.local_hunt import HuntOptions
@@ -158,10 +149,7 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
     options = HuntOptions(since=parse_when(since, "--since"), until=parse_when(until, "--until"), fmt=fmt,
                           mapping=parse_map(mapping), include_weak=weak, max_line=max_line, max_ratio=max_ratio, jobs=jobs,
                           prefilter_cache="" if no_prefilter_cache else None, track_sightings=not no_first_seen)
-    show_progress = not quiet and sys.stderr.isatty()
-    progress = Progress(TextColumn("[bold]hunt"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                        TextColumn("{task.fields[files]} files, {task.fields[records]:,} records ({task.fields[rate]:,.0f}/s)"),
-                        TimeElapsedColumn(), console=err_console, disable=not show_progress)
+    progress = _progress() if not quiet and sys.stderr.isatty() else _NoProgress()
     started = time.monotonic()
     seen = {"records": 0, "files": 0}
 
@@ -245,6 +233,38 @@ def hunt(intel: tuple[str, ...], paths: tuple[str, ...], output: str, summary_pa
     if not readable:
         raise SystemExit(EXIT_NOTHING_READ)
     raise SystemExit(EXIT_FINDINGS if summary.findings else 0)
+
+
+def _progress() -> Any:
+    """The progress bar on a terminal (rich.progress imported only then: 0.01 s of every start otherwise)."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TransferSpeedColumn,
+    )
+
+    return Progress(TextColumn("[bold]hunt"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                    TextColumn("{task.fields[files]} files, {task.fields[records]:,} records ({task.fields[rate]:,.0f}/s)"),
+                    TimeElapsedColumn(), console=err_console)
+
+
+class _NoProgress:
+    """What the hunt calls of a rich Progress, doing nothing (-q, or stderr not a terminal)."""
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def add_task(self, *args: Any, **fields: Any) -> int:
+        return 0
+
+    def update(self, *args: Any, **fields: Any) -> None:
+        return None
 
 
 def _size(path: str) -> int:

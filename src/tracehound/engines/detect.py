@@ -9,6 +9,7 @@ hunted on its raw text (format 'raw').
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from tracehound.engines.hunt_types import RAW_FORMAT
@@ -52,7 +53,7 @@ def sample_lines(path: str, max_line: int = DEFAULT_MAX_LINE, max_ratio: int = D
     read = 0
     stats = ReadStats()
     for block in iter_blocks(path, stats, max_line, max_ratio):
-        for raw in block.data.split(b"\n"):
+        for raw in _lines(block.data):
             if not raw.strip() or len(raw) > max_line:
                 continue
             if looks_binary(raw):
@@ -65,6 +66,19 @@ def sample_lines(path: str, max_line: int = DEFAULT_MAX_LINE, max_ratio: int = D
         if read >= SAMPLE_BYTES:
             break
     return lines, binary
+
+
+def _lines(data: bytes) -> Iterator[bytes]:
+    """data.split(b"\\n"), one line at a time: the sample needs the first 80 lines of a 4 MiB block, and
+    splitting it whole cost 12 ms at every start of a range (detection, reader priming, first sightings)."""
+    pos = 0
+    while True:
+        nl = data.find(b"\n", pos)
+        if nl == -1:
+            yield data[pos:]
+            return
+        yield data[pos:nl]
+        pos = nl + 1
 
 
 def detect_format(path: str, forced: str | None = None, max_line: int = DEFAULT_MAX_LINE,

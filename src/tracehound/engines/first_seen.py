@@ -38,6 +38,8 @@ from tracehound.sources.logs.observation import RecordError
 from tracehound.sources.logs.stream import DEFAULT_MAX_LINE, DEFAULT_MAX_RATIO, ReadStats, compression_of
 from tracehound.sources.logs.textenc import SNIFF_BYTES, utf16_of
 
+PIECE_MIN = 8 * 1024 * 1024  # smallest piece of a range left to read given to a worker
+PIECES_PER_JOB = 4
 PARSE_ERRORS = (RecordError, ValueError, KeyError, IndexError, TypeError)
 Seen = dict[str, datetime]  # identity (lowercase) -> earliest time
 
@@ -50,12 +52,16 @@ def earliest_sightings(files: list[tuple[str, str]], identities: set[str], mappi
     The earliest time each identity appears as a record's source."""
     _S.update(pre=Prefilter(identities), ids=identities, mapping=mapping)
     jobs = jobs or os.cpu_count() or 1
-    units: list[tuple[WorkUnit, str]] = []
     seen: Seen = {}
+    rests = {path: _left_to_read(path, (parts or {}).get(path, []), identities, seen) if fmt != "evtx" else None
+             for path, fmt in files}
+    left = sum(u.end - u.start for rest in rests.values() for u in rest or () if u.end is not None)
+    piece = max(PIECE_MIN, left // (PIECES_PER_JOB * jobs))  # pieces of one size: both workers busy to the end
+    units: list[tuple[WorkUnit, str]] = []
     for path, fmt in files:
-        rest = _left_to_read(path, (parts or {}).get(path, []), identities, seen) if fmt != "evtx" else None
+        rest = rests[path]
         if rest is not None:
-            units += [(piece, fmt) for u in rest for piece in _pieces(u, jobs)]
+            units += [(p, fmt) for u in rest for p in _pieces(u, jobs, piece)]
             continue
         split = fmt not in ("evtx",) and not make_reader(fmt, mapping, _mtime(path)).has_headers
         units += [(u, fmt) for u in (plan_units(path, jobs) if split else [WorkUnit(path)])]
@@ -97,12 +103,13 @@ def _left_to_read(path: str, parts: list[Part], identities: set[str], seen: Seen
     return out
 
 
-def _pieces(unit: WorkUnit, jobs: int) -> list[WorkUnit]:
-    """A large range of a plain file cut at line starts into pieces of about SPLIT_MIN / 2 or more,
-    so that the workers share what is left to read (ranges of unequal size otherwise)."""
-    if jobs < 2 or unit.end is None or unit.end - unit.start < SPLIT_MIN or _cut_after(unit.path, 0, None) is None:
+def _pieces(unit: WorkUnit, jobs: int, piece: int) -> list[WorkUnit]:
+    """A range of a plain file cut at line starts into pieces of about `piece` bytes (the same size
+    for every range left to read, PIECES_PER_JOB per worker: the ranges left differ in size, and one
+    piece per range kept one worker busy alone at the end)."""
+    if jobs < 2 or unit.end is None or unit.end - unit.start < 2 * piece or _cut_after(unit.path, 0, None) is None:
         return [unit]
-    n = min(2 * jobs, (unit.end - unit.start) // (SPLIT_MIN // 2))
+    n = (unit.end - unit.start) // piece
     cuts = [unit.start]
     for k in range(1, n):
         cut = _cut_after(unit.path, unit.start + k * (unit.end - unit.start) // n, unit.end)

@@ -15,15 +15,15 @@ import click
 
 from tracehound.defang import strip_control
 from tracehound.errors import PackError
-from tracehound.intel.extract import ExtractOptions, extract_files
-from tracehound.intel.formats import read_pack, write_pack
-from tracehound.intel.formats.misp_attrs import WARNING as FEED_WARNING
 from tracehound.intel.formats.native import loads as load_native
 from tracehound.intel.model import Pack, rejection_summary
 
-# name -> (advisory file name in the seed folder, extraction options)
-BUILTIN_SOURCES: dict[str, tuple[str, ExtractOptions]] = {
-    "3cx": ("000_aa0ebd22f827072c.txt", ExtractOptions(name="3cx", product="3CX Desktop App")),
+# The extractor (advisory parsing) and the other pack formats are imported where they are used: loading
+# the built-in pack for a hunt does not need them (0.1 s of the start-up of every `tracehound hunt`).
+
+# name -> (advisory file name in the seed folder, the pack's name and product for ExtractOptions)
+BUILTIN_SOURCES: dict[str, tuple[str, str, str]] = {
+    "3cx": ("000_aa0ebd22f827072c.txt", "3cx", "3CX Desktop App"),
 }
 DEFAULT_PACK = "3cx"
 
@@ -52,15 +52,18 @@ def load_intel(specs: list[str] | tuple[str, ...] | None, notify: Callable[[str]
     on stderr by default) and kept in the pack's `excluded` list, as are a feed's warnings (a MISP
     event whose attributes are all to_ids false: context only). include_context: see read_pack."""
     specs = list(specs or []) or [DEFAULT_PACK]
-    packs = [load_builtin(s) if s in BUILTIN_SOURCES and not Path(s).exists() else read_pack(s, None, include_context)
+    packs = [load_builtin(s) if s in BUILTIN_SOURCES and not Path(s).exists() else _read_pack(s, include_context)
              for s in specs]
     for spec, p in zip(specs, packs, strict=True):
         rejected = p.rejections()
         if rejected and notify is not None:
             notify(f"{strip_control(spec)}: {rejection_summary(rejected)}")
-        for e in p.excluded:
-            if e.type == FEED_WARNING and notify is not None:
-                notify(f"{strip_control(spec)}: {strip_control(e.value)}: {strip_control(e.reason)}")
+        if p.excluded and notify is not None:
+            from tracehound.intel.formats.misp_attrs import WARNING as FEED_WARNING
+
+            for e in p.excluded:
+                if e.type == FEED_WARNING:
+                    notify(f"{strip_control(spec)}: {strip_control(e.value)}: {strip_control(e.reason)}")
     if len(packs) == 1:
         return packs[0]
     merged = Pack(name="+".join(p.name for p in packs))
@@ -70,15 +73,25 @@ def load_intel(specs: list[str] | tuple[str, ...] | None, notify: Callable[[str]
     return merged
 
 
+def _read_pack(spec: str, include_context: bool) -> Pack:
+    from tracehound.intel.formats import read_pack
+
+    return read_pack(spec, None, include_context)
+
+
 def extract_builtin(name: str, seed_dir: Path) -> Pack:
-    file_name, options = BUILTIN_SOURCES[name]
-    return extract_files([str(seed_dir / file_name)], options).pack
+    from tracehound.intel.extract import ExtractOptions, extract_files
+
+    file_name, pack_name, product = BUILTIN_SOURCES[name]
+    return extract_files([str(seed_dir / file_name)], ExtractOptions(name=pack_name, product=product)).pack
 
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2 or argv[0] != "--regenerate":
         print("usage: python -m tracehound.intel.builtin --regenerate SEED_DIR", file=sys.stderr)
         return 2
+    from tracehound.intel.formats import write_pack
+
     out_dir = Path(__file__).resolve().parent.parent / "packs"
     for name in builtin_names():
         write_pack(extract_builtin(name, Path(argv[1])), "json", str(out_dir / f"{name}.json"))
