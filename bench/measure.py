@@ -31,57 +31,65 @@ class Timing:
     cpu_s: float = 0.0  # median user + system CPU seconds of the tree (waited-for children): load-independent
 
 
-def _anon(pid: int) -> int:
-    """Pss_Anon + Pss_Shmem of one process (Linux smaps_rollup), bytes."""
-    total = 0
+def _rollup(pid: int) -> tuple[int, int]:
+    """(Pss, Pss_Anon + Pss_Shmem) of one process in bytes, from one read of /proc/PID/smaps_rollup (Linux).
+    Reading it walks the process's page tables: a run being sampled is slowed (0.1-0.3 s on a 1 s hunt with
+    20 ms samples), so timed runs are not sampled (run())."""
+    pss = anon = 0
     try:
         with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
             for line in fh:
-                if line.startswith(("Pss_Anon:", "Pss_Shmem:")):
-                    total += int(line.split()[1]) * 1024
+                if line.startswith("Pss:"):
+                    pss = int(line.split()[1]) * 1024
+                elif line.startswith(("Pss_Anon:", "Pss_Shmem:")):
+                    anon += int(line.split()[1]) * 1024
     except (OSError, ValueError):
-        return 0
-    return total
+        return 0, 0
+    return pss, anon
+
+
+def _tree(proc: psutil.Process) -> list[psutil.Process]:
+    try:
+        return [proc] + proc.children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _anon(pid: int) -> int:
+    return _rollup(pid)[1]
 
 
 def tree_anon(proc: psutil.Process) -> int:
-    try:
-        procs = [proc] + proc.children(recursive=True)
-    except psutil.Error:
-        return 0
-    return sum(_anon(p.pid) for p in procs)
+    return sum(_rollup(p.pid)[1] for p in _tree(proc))
 
 
 def tree_rss(proc: psutil.Process) -> int:
-    total = 0
-    try:
-        procs = [proc] + proc.children(recursive=True)
-    except psutil.Error:
-        return 0
-    for p in procs:
-        try:
-            total += p.memory_full_info().pss
-        except psutil.Error:
-            continue
-    return total
+    """PSS of the process tree (file-backed mapped pages included)."""
+    return sum(_rollup(p.pid)[0] for p in _tree(proc))
 
 
-def run(name: str, cmd: list[str] | str, repeat: int = 3, shell: bool = False) -> Timing:
+def run(name: str, cmd: list[str] | str, repeat: int = 3, shell: bool = False, sample: bool = True) -> Timing:
+    """`repeat` timed runs; with `sample`, the first one is also sampled for peak memory (every 50 ms), and its
+    time counts only when it is the only run (sampling slows the process it reads)."""
     runs: list[float] = []
     cpus: list[float] = []
     peak = 0
     peak_anon = 0
     out = ""
-    for _ in range(repeat):
+    for i in range(repeat):
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, shell=shell, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        ps = psutil.Process(p.pid)
-        while p.poll() is None:
-            peak = max(peak, tree_rss(ps))
-            peak_anon = max(peak_anon, tree_anon(ps))
-            time.sleep(0.02)
-        out = p.stdout.read() if p.stdout else ""
+        if sample and i == 0:
+            ps = psutil.Process(p.pid)
+            while p.poll() is None:
+                for q in _tree(ps):
+                    pss, anon = _rollup(q.pid)
+                    peak, peak_anon = max(peak, pss), max(peak_anon, anon)
+                time.sleep(0.05)
+        out = p.communicate()[0] or ""
+        if sample and i == 0 and repeat > 1:
+            continue
         runs.append(time.perf_counter() - t0)
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(ru1.ru_utime - ru0.ru_utime + ru1.ru_stime - ru0.ru_stime)
@@ -92,17 +100,18 @@ def run(name: str, cmd: list[str] | str, repeat: int = 3, shell: bool = False) -
 def interleaved(cmds: list[tuple[str, list[str] | str]], repeat: int = 3, shell: bool = False,
                 before: dict[str, Callable[[], None]] | None = None) -> dict[str, Timing]:
     """Each command once per round, in turn, `repeat` rounds: on a shared machine the load hits all
-    of them alike. Timing.median_s is the BEST run here (the least disturbed); peak memory the
-    highest seen. `before[name]` runs before each run of that command (e.g. clearing a cache)."""
+    of them alike. Timing.median_s is the BEST run here (the least disturbed) of the rounds after the first,
+    whose runs are sampled for peak memory (all of one round if repeat is 1). `before[name]` runs before each run of that command (e.g. clearing a cache)."""
     got: dict[str, list[Timing]] = {name: [] for name, _ in cmds}
-    for _ in range(repeat):
+    for r in range(repeat):
         for name, cmd in cmds:
             if before and name in before:
                 before[name]()
-            got[name].append(run(name, cmd, 1, shell))
+            # memory sampled in the first round only (peaks do not vary); with one round its run is sampled
+            got[name].append(run(name, cmd, 1, shell, sample=r == 0))
     out = {}
     for name, ts in got.items():
-        runs = [t.runs[0] for t in ts]
+        runs = [t.runs[0] for t in (ts[1:] if len(ts) > 1 else ts)]  # the sampled first round's time left out
         out[name] = Timing(name, min(runs), runs, max(t.peak_rss_mb for t in ts), ts[-1].output,
                            max(t.peak_anon_mb for t in ts))
     return out
