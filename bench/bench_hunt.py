@@ -65,6 +65,7 @@ def hunt_vs_tools(work: Path, size_mb: int, repeat: int, big: int) -> list[tuple
         big_pack(bp, big)
         cases.append((f"{big:,}-indicator pack", [str(bp)]))
     mb = log.stat().st_size / 1048576
+    os.sync()  # the corpus's dirty pages written out before timing (writeback would slow the first runs)
     for label, spec in cases:
         pat = work / "patterns.txt"
         n = patterns_of(spec, pat)
