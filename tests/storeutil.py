@@ -16,6 +16,19 @@ from tracehound.stores.query import hunt_store
 Table = dict[tuple[str, str], tuple[datetime | None, datetime | None, int]]
 
 
+def fixture_logs(base: Path) -> list[str]:
+    """Every fixture log format, one file each under `base` (created): the paths."""
+    from logfixtures import FORMATS
+
+    base.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, make in FORMATS.items():
+        f = base / f"{name}.log"
+        f.write_text(make()[0])
+        paths.append(str(f))
+    return paths
+
+
 def index(store: Path, paths: list[str]) -> list[FileResult]:
     return index_paths(Store(str(store), create=True), paths, IndexOptions())
 

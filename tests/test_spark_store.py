@@ -15,8 +15,7 @@ import pytest
 
 from conftest import SAMPLES, run_cli
 from huntutil import make_pack
-from logfixtures import FORMATS
-from storeutil import _add, index, raw_table, store_table
+from storeutil import _add, fixture_logs, index, raw_table, store_table
 from tracehound.intel.builtin import load_intel
 from tracehound.intel.model import Pack
 from tracehound.stores.layout import Store
@@ -44,12 +43,7 @@ def spark() -> Any:
 def logs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     """Every log format of the store tests, indexed once by the local index."""
     base = tmp_path_factory.mktemp("spark-store")
-    (base / "logs").mkdir()
-    paths = []
-    for name, make in FORMATS.items():
-        f = base / "logs" / f"{name}.log"
-        f.write_text(make()[0])
-        paths.append(str(f))
+    paths = fixture_logs(base / "logs")
     index(base / "store", paths)
     return base, paths
 

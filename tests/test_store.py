@@ -13,21 +13,10 @@ import pytest
 from conftest import SAMPLES, need, run_cli
 from huntutil import make_pack
 from logfixtures import FORMATS
-from storeutil import index, raw_table, store_table
+from storeutil import fixture_logs, index, raw_table, store_table
 from tracehound.intel.builtin import load_intel
 from tracehound.stores.layout import Batch, Store
 from tracehound.stores.query import hunt_store
-
-
-def _fixture_logs(base: Path) -> list[str]:
-    base.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, make in FORMATS.items():
-        text, _ = make()
-        f = base / f"{name}.log"
-        f.write_text(text)
-        paths.append(str(f))
-    return paths
 
 
 def _new_pack(tmp_path: Path) -> object:
@@ -39,7 +28,7 @@ def _new_pack(tmp_path: Path) -> object:
 
 
 def test_every_format_store_equals_raw_hunt(tmp_path: Path) -> None:
-    paths = _fixture_logs(tmp_path / "logs")
+    paths = fixture_logs(tmp_path / "logs")
     index(tmp_path / "store", paths)
     for pack in (make_pack(tmp_path), _new_pack(tmp_path)):
         raw, raw_text = raw_table(pack, paths)
@@ -51,7 +40,7 @@ def test_range_holding_the_clients_too_equals_raw_hunt(tmp_path: Path) -> None:
     """A CIDR that covers both ends of records (the clients' own 10.0.0.0/8, as a careless feed gives it): the
     raw hunt reports one contact of the client with both matches; the store used to name the destination as a
     second host (10.0.0.1, the resolver) and count the client's contacts once."""
-    paths = _fixture_logs(tmp_path / "logs")
+    paths = fixture_logs(tmp_path / "logs")
     index(tmp_path / "store", paths)
     p = tmp_path / "own-range.csv"
     p.write_text("type,value\ncidr,10.0.0.0/8\n")
@@ -130,7 +119,7 @@ def test_since_until_whole_days(real_corpus: tuple[list[str], Path], tmp_path: P
 
 
 def test_reindex_changes_nothing_appended_lines_once_rotations_skipped(tmp_path: Path) -> None:
-    paths = _fixture_logs(tmp_path / "logs")
+    paths = fixture_logs(tmp_path / "logs")
     pack = make_pack(tmp_path)
     store = tmp_path / "store"
     index(store, paths)
@@ -156,7 +145,7 @@ def test_reindex_changes_nothing_appended_lines_once_rotations_skipped(tmp_path:
 
 
 def test_interrupted_index_leaves_store_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    paths = _fixture_logs(tmp_path / "logs")
+    paths = fixture_logs(tmp_path / "logs")
     pack = make_pack(tmp_path)
     store = tmp_path / "store"
     index(store, paths[:5])
@@ -182,7 +171,7 @@ def test_interrupted_index_leaves_store_as_it_was(tmp_path: Path, monkeypatch: p
 
 
 def test_cli_index_hunt_store_evidence(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    paths = _fixture_logs(tmp_path / "logs")
+    paths = fixture_logs(tmp_path / "logs")
     store = tmp_path / "store"
     code, _, err = run_cli(["index", *paths, "--store", str(store)], capsys)
     assert code == 0 and "20 files added" in err
@@ -208,7 +197,7 @@ def test_cli_index_hunt_store_evidence(tmp_path: Path, capsys: pytest.CaptureFix
 def test_hostile_store_and_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import os
 
-    paths = _fixture_logs(tmp_path / "logs")
+    paths = fixture_logs(tmp_path / "logs")
     store = tmp_path / "store"
     fifo = tmp_path / "pipe.log"
     os.mkfifo(fifo)
@@ -245,7 +234,7 @@ def test_parallel_index_equals_serial_and_a_failing_file_leaves_nothing(tmp_path
     from tracehound.stores import ingest
     from tracehound.stores.ingest import IndexOptions, index_paths
 
-    paths = _fixture_logs(tmp_path / "logs")
+    paths = fixture_logs(tmp_path / "logs")
     serial, parallel = tmp_path / "s", tmp_path / "p"
     index_paths(Store(str(serial), create=True), paths, IndexOptions(jobs=1))
     index_paths(Store(str(parallel), create=True), paths, IndexOptions(jobs=2))

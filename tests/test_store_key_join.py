@@ -13,8 +13,7 @@ import pytest
 
 from conftest import SAMPLES, need
 from huntutil import make_pack
-from logfixtures import FORMATS
-from storeutil import index, raw_table, store_table
+from storeutil import fixture_logs, index, raw_table, store_table
 from tracehound.errors import InputError
 from tracehound.intel.builtin import load_intel
 from tracehound.intel.model import Pack
@@ -26,15 +25,6 @@ from tracehound.stores.query import hunt_store
 # Present in the fixtures: a parent domain, IPv4 CIDRs, a URL prefix, an address that is also a client (inbound)
 _PRESENT = ("domain,example.com\ncidr,162.0.229.0/24\nurl,https://github.com/IconStorages\ncidr,93.184.0.0/16\n"
             "ipv4,10.0.0.100\n")
-
-
-def _logs(base: Path) -> list[str]:
-    base.mkdir(parents=True, exist_ok=True)
-    out = []
-    for name, make in FORMATS.items():
-        (base / f"{name}.log").write_text(make()[0])
-        out.append(str(base / f"{name}.log"))
-    return out
 
 
 def _random_names(n: int, seed: int) -> list[str]:
@@ -68,7 +58,7 @@ def spied(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[object]]:
 
 def test_large_pack_through_the_key_index_equals_the_raw_hunt(tmp_path: Path, spied: dict[str, list[object]],
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    paths = _logs(tmp_path / "logs")
+    paths = fixture_logs(tmp_path / "logs")
     index(tmp_path / "store", paths[: len(paths) // 2])
     index(tmp_path / "store", paths[len(paths) // 2:])  # two batches: a key held twice is read once
     pack = _big_pack(tmp_path)
@@ -98,7 +88,7 @@ def test_large_pack_through_the_key_index_equals_the_raw_hunt(tmp_path: Path, sp
 
 
 def test_large_pack_without_a_key_index_takes_the_row_join(tmp_path: Path, spied: dict[str, list[object]]) -> None:
-    paths = _logs(tmp_path / "logs")
+    paths = fixture_logs(tmp_path / "logs")
     index(tmp_path / "store", paths)
     data = json.loads((tmp_path / "store" / "manifest.json").read_text())
     del data["keys"]  # a store created before the key index
@@ -109,7 +99,7 @@ def test_large_pack_without_a_key_index_takes_the_row_join(tmp_path: Path, spied
     assert spied["rows"] == [1] and spied["held"] == []
 
 
-def test_large_pack_on_real_logs(tmp_path: Path, spied: dict[str, list[object]]) -> None:
+def test_large_pack_on_realfixture_logs(tmp_path: Path, spied: dict[str, list[object]]) -> None:
     logs = need(SAMPLES / "logs")
     paths = [str(logs / "squid" / "access1.log"), str(logs / "zeek" / "dns.log"), str(logs / "zeek" / "ssl.log")]
     index(tmp_path / "store", paths)
@@ -147,7 +137,7 @@ def test_held_keys_are_the_label_prefixes_the_pack_names(tmp_path: Path) -> None
 
 
 def test_small_pack_still_pruned_and_equal(tmp_path: Path, spied: dict[str, list[object]]) -> None:
-    paths = _logs(tmp_path / "logs")
+    paths = fixture_logs(tmp_path / "logs")
     index(tmp_path / "store", paths)
     pack = make_pack(tmp_path)
     assert store_table(tmp_path / "store", pack) == raw_table(pack, paths)[0]
@@ -156,7 +146,7 @@ def test_small_pack_still_pruned_and_equal(tmp_path: Path, spied: dict[str, list
 
 
 def test_damaged_key_index_is_an_input_error(tmp_path: Path) -> None:
-    paths = _logs(tmp_path / "logs")
+    paths = fixture_logs(tmp_path / "logs")
     index(tmp_path / "store", paths)
     store = Store(str(tmp_path / "store"))
     (store.root / store.manifest["keys"][0]).write_bytes(b"PAR1 not parquet")  # replaced behind the manifest's back

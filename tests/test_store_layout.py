@@ -10,21 +10,11 @@ from pathlib import Path
 import pytest
 
 from huntutil import make_pack
-from logfixtures import FORMATS
-from storeutil import index, raw_table, store_table
+from storeutil import fixture_logs, index, raw_table, store_table
 from tracehound.intel.builtin import load_intel
 from tracehound.stores import query
 from tracehound.stores.ingest import IndexOptions, index_paths
 from tracehound.stores.layout import Store
-
-
-def _logs(base: Path) -> list[str]:
-    base.mkdir(parents=True, exist_ok=True)
-    out = []
-    for name, make in FORMATS.items():
-        (base / f"{name}.log").write_text(make()[0])
-        out.append(str(base / f"{name}.log"))
-    return out
 
 
 def _packs(tmp: Path) -> list[object]:
@@ -35,7 +25,7 @@ def _packs(tmp: Path) -> list[object]:
 
 
 def test_pruned_lookup_equals_the_join_and_the_raw_hunt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    paths = _logs(tmp_path / "logs")
+    paths = fixture_logs(tmp_path / "logs")
     index(tmp_path / "store", paths)
     store = Store(str(tmp_path / "store"))
     assert store.layout == 2 and store.manifest["clients"]
@@ -73,7 +63,7 @@ def test_inbound_lookup_uses_the_client_list(tmp_path: Path) -> None:
 
 
 def test_layout_1_store_is_read_and_grown_as_it_was(tmp_path: Path) -> None:
-    paths = _logs(tmp_path / "logs")
+    paths = fixture_logs(tmp_path / "logs")
     store = Store(str(tmp_path / "old"), create=True)
     del store.manifest["layout"], store.manifest["clients"]  # as a store written before layout 2
     store._write_manifest()
@@ -91,7 +81,7 @@ def test_layout_1_store_is_read_and_grown_as_it_was(tmp_path: Path) -> None:
 def test_key_index_equals_the_row_scan_and_skips_packs_with_no_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A store created with the key index: its distinct keys in a side file per batch; the hunt checks the ranges
     against them and reads the rows by the keys found. Same findings as a layout-2 store without the index."""
-    paths = _logs(tmp_path / "logs")
+    paths = fixture_logs(tmp_path / "logs")
     index(tmp_path / "store", paths[: len(paths) // 2])
     index(tmp_path / "store", paths[len(paths) // 2:])  # a second batch, a second key file
     store = Store(str(tmp_path / "store"))
