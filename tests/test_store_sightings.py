@@ -10,14 +10,13 @@ import pytest
 
 from conftest import run_cli
 from huntutil import make_pack
-from storeutil import index, store_table
-from test_store import _fixture_logs
+from storeutil import fixture_logs, index, store_table
 
 
 @pytest.fixture(scope="module")
 def sighted(tmp_path_factory) -> tuple[Path, dict, list, dict]:
     base = tmp_path_factory.mktemp("sight")
-    paths = _fixture_logs(base / "logs")
+    paths = fixture_logs(base / "logs")
     index(base / "store", paths)
     (base / "extra.csv").write_text((Path(__file__).parent / "logfixtures.py").read_text().split('EXTRA_PACK_CSV = """')[1]
                                     .split('"""')[0])
