@@ -1,4 +1,5 @@
-"""Sigma rules: proxy, dns_query, network_connection, process_creation/image_load (hashes).
+"""Sigma rules: proxy, dns_query, network_connection, process_creation/image_load (hashes),
+file_event and registry_event (host artefacts, sigma_host.py).
 
 Domains match exactly or as a subdomain (`|endswith: .domain`), never as a substring, so a
 look-alike parent domain does not fire. Hashes use the Sysmon `Hashes` field form (SHA256=...).
@@ -11,7 +12,7 @@ import uuid
 from typing import Any
 
 from tracehound.intel.model import FILE_HASH_TYPES, Indicator, IType
-from tracehound.outputs.exports import pack_rules
+from tracehound.outputs.exports import pack_rules, sigma_host
 from tracehound.outputs.exports.safety import address, dns_name, hex_digest, keep, line_safe, url_parts
 from tracehound.outputs.exports.select import ExportOptions, Selection, safe_text
 
@@ -64,6 +65,7 @@ def export(sel: Selection, opt: ExportOptions) -> dict[str, str]:
     c2 = ["attack.command-and-control", "attack.t1071.001"]
     domains = [d for _, d in keep(sel, "sigma", sel.of(IType.DOMAIN), lambda i: dns_name(i.value))]
     ips = [ip for _, (ip, _v) in keep(sel, "sigma", sel.of(IType.IPV4, IType.IPV6), lambda i: address(i.value))]
+    nets = [n for _, (n, _v) in keep(sel, "sigma", sel.of(IType.CIDR), lambda i: address(i.value))]
     if domains:
         out[f"{sel.slug}_proxy_c2_domains.yml"] = _rule(sel, opt, "proxy-domains", "C2 domains in proxy logs",
                                                          {"category": "proxy"}, _domain_detection("cs-host", domains),
@@ -75,11 +77,16 @@ def export(sel: Selection, opt: ExportOptions) -> dict[str, str]:
             sel, opt, "netconn-domains", "network connection to C2 domains",
             {"category": "network_connection", "product": "windows"},
             _domain_detection("DestinationHostname", domains), "high", c2)
-    if ips:
+    if ips or nets:
+        det: dict[str, Any] = {}
+        if ips:
+            det["selection_ip"] = {"DestinationIp": ips}
+        if nets:
+            det["selection_net"] = {"DestinationIp|cidr": nets}
+        det["condition"] = "1 of selection_*"
         out[f"{sel.slug}_network_connection_c2_ips.yml"] = _rule(
             sel, opt, "netconn-ips", "network connection to C2 addresses",
-            {"category": "network_connection", "product": "windows"},
-            {"selection": {"DestinationIp": ips}, "condition": "selection"}, "medium", c2)
+            {"category": "network_connection", "product": "windows"}, det, "medium", c2)
     urls = keep(sel, "sigma", sel.of(IType.URL), _url_selection)
     if urls:
         detection: dict[str, Any] = {}
@@ -99,5 +106,7 @@ def export(sel: Selection, opt: ExportOptions) -> dict[str, str]:
         out[f"{sel.slug}_image_load_hashes.yml"] = _rule(sel, opt, "load-hashes", "known payload loaded as a module",
                                                           {"category": "image_load", "product": "windows"}, det,
                                                           "critical", exe)
+    out.update(sigma_host.rules(sel, lambda kind, title, logsource, detection, level, tags: _rule(
+        sel, opt, kind, title, logsource, detection, level, tags)))
     out.update(pack_rules.sigma_part(sel.pack, sel.slug, set(out)))  # the pack's own valid Sigma rules, as published
     return out
