@@ -50,12 +50,19 @@ def big_pack(path: Path, n: int) -> None:
     path.write_text("type,value,confidence\n" + "".join(f"domain,{d},80\n" for d in doms + C2_DOMAINS))
 
 
-def hunt_vs_tools(work: Path, size_mb: int, repeat: int, big: int) -> list[tuple[str, ...]]:
+def hunt_vs_tools(work: Path, size_mb: int, repeat: int, big: int, keep: bool = False) -> list[tuple[str, ...]]:
     """tracehound (first-seen on, as users run it; -j1 and -jN; and without first-seen) against
     `rg -F -c -f` and `grep -F -c -f` with the same literals: interleaved, best of `repeat`. With the
-    large pack, also a first run: the compiled prefilter cache emptied before each run."""
-    log = work / "access.log"
-    truth = squid_log(log, size_mb * 1048576, hits=500)
+    large pack, also a first run: the compiled prefilter cache emptied before each run. keep: the log
+    (and its count of injected findings) stays in the work folder, and a kept one is used again."""
+    log = work / f"access-{size_mb}.log"
+    kept = log.with_suffix(".hits")
+    if keep and log.exists() and kept.exists():
+        hits = int(kept.read_text())
+    else:
+        hits = squid_log(log, size_mb * 1048576, hits=500).hits
+        if keep:
+            kept.write_text(str(hits))
     cache = Path(os.environ["XDG_CACHE_HOME"]) / "tracehound" / "hyperscan"
     nproc = os.cpu_count() or 1
     rows = []
@@ -85,8 +92,8 @@ def hunt_vs_tools(work: Path, size_mb: int, repeat: int, big: int) -> list[tuple
         subprocess.run(base + ["-j", "1", str(work / "head.log")], check=False, stdout=subprocess.DEVNULL)
         got = interleaved(cmds, repeat, before={f"tracehound -j{nproc} first run": lambda: shutil.rmtree(cache, True)})
         found = sum(1 for _ in (work / "f.jsonl").open())
-        if found != truth.hits:
-            raise SystemExit(f"{label}: tracehound found {found} findings, {truth.hits} were injected")
+        if found != hits:
+            raise SystemExit(f"{label}: tracehound found {found} findings, {hits} were injected")
         th = got[f"tracehound -j{nproc}"]
         for name, t in got.items():
             count = t.output if not name.startswith("tracehound") else f"{found} findings"
@@ -94,7 +101,8 @@ def hunt_vs_tools(work: Path, size_mb: int, repeat: int, big: int) -> list[tuple
                          f"{th.median_s / t.median_s:.2f}", f"{t.peak_anon_mb:.0f}", f"{t.peak_rss_mb:.0f}", count))
         rows.append((f"{label}, {mb:,.0f} MB", "", f"-j1 / -j{nproc} (speed-up)", "", "",
                      f"{got['tracehound -j1'].median_s / th.median_s:.2f}", "", "", ""))
-    log.unlink()
+    if not keep:
+        log.unlink()
     return rows
 
 
@@ -139,7 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mixed-mb", type=int, default=1024, help="mixed corpus size (0 to skip)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--keep-logs", action="store_true",
+                    help="with --workdir: keep each Squid log there and use a kept one again (generating 10 GB takes "
+                         "~9 minutes: make it once, time it on an idle machine later)")
     a = ap.parse_args(argv)
+    if a.keep_logs and not a.workdir:
+        ap.error("--keep-logs needs --workdir")
     with workdir(a.workdir, "th-bench-") as work:
         # tracehound as installed: its bytecode compiled once (kept under the work folder), not at every
         # start (PYTHONDONTWRITEBYTECODE); its prefilter cache private to the bench.
@@ -147,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
         os.environ["XDG_CACHE_HOME"] = str(work / "cache")
         rows = [r for mb in (int(x) for x in a.size_mb.split(",") if x.strip()) if mb
-                for r in hunt_vs_tools(work, mb, a.repeat, a.big_pack)]
+                for r in hunt_vs_tools(work, mb, a.repeat, a.big_pack, a.keep_logs)]
         if a.mixed_mb:
             rows += mixed(work, a.mixed_mb)
         print(f"{os.cpu_count()} cores; parallel capacity measured now: {parallel_ceiling(os.cpu_count() or 1):.2f} "
