@@ -50,7 +50,8 @@ def demo(out_dir: str, jobs: int) -> None:
     for name, root in hosts.items():
         with FindingWriter(str(results / f"sweep-{name}.jsonl")) as w:
             r = run_sweep(pack, SweepOptions(root=str(root), host_name=name, jobs=jobs or 1), w.write)
-        err_console.print(f"[bold]3. sweep[/]  {name}: {r.verdict} ({r.findings} findings, {r.files_seen} files)")
+        err_console.print(f"[bold]3. sweep[/]  {name}: {r.verdict} ({r.findings} record{'s' if r.findings != 1 else ''} "
+                          f"written, {r.files_seen} files)")
     logs: dict[str, Path] = data["logs"]  # type: ignore[assignment]
     with FindingWriter(str(results / "hunt.jsonl")) as w:
         summary = hunt_to_writer(pack, [str(p) for p in logs.values()], HuntOptions(jobs=jobs), w.write_line)
